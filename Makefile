@@ -1,0 +1,99 @@
+# tlserve — see README.md. `make run` and `make test` install what they need.
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+FUZZ_SECONDS ?= 30
+VERSION := 0.1.0
+
+PKGS     = openssl yaml-0.1
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DTLSERVE_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE $(CFLAGS) $(shell pkg-config --cflags $(PKGS))
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -pthread
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+SRCS     = $(wildcard src/*.c)
+LIB_SRCS = $(filter-out src/main.c,$(SRCS))
+OBJS     = $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+FUZZ_SRCS = $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps run test unit integration certs fuzz fuzz-smoke asan valgrind bench ci install clean
+
+all: deps
+	@$(MAKE) --no-print-directory tlserve
+
+deps:
+	@scripts/deps.sh build
+
+tlserve: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $(OBJS) $(LDLIBS_ALL)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/tlserve/*.h src/*.h) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libtlserve.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libtlserve.a $(wildcard tests/unit/*.h) | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(shell pkg-config --cflags cmocka) $(LDFLAGS_ALL) \
+		-o $@ $< $(BUILD)/libtlserve.a $(shell pkg-config --libs cmocka) $(LDLIBS_ALL)
+
+$(BUILD)/obj $(BUILD)/unit $(BUILD)/fuzz:
+	mkdir -p $@
+
+certs/ca.crt certs/server.crt certs/server.key:
+	@scripts/deps.sh certs
+	scripts/make-certs.sh certs
+
+certs:
+	@scripts/deps.sh certs
+	scripts/make-certs.sh certs
+
+run: deps certs/server.crt
+	@$(MAKE) --no-print-directory tlserve
+	./tlserve -c config/tlserve.yaml
+
+# Unit tests, then integration tests; tests/run.sh prints the cmocka summaries
+# and the final "N passed, N failed" line.
+test:
+	@scripts/deps.sh build test certs
+	@$(MAKE) --no-print-directory tlserve unit-bins
+	@scripts/make-certs.sh tests/certs >/dev/null
+	tests/run.sh $(UNIT_BINS)
+
+unit-bins: $(UNIT_BINS)
+
+fuzz:
+	@scripts/deps.sh build fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard include/tlserve/*.h) | $(BUILD)/fuzz
+	clang -std=c17 -D_GNU_SOURCE -DTLSERVE_VERSION='"$(VERSION)"' -Iinclude -Wall -Wextra -Werror \
+		$(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRCS) $(LDLIBS_ALL)
+
+fuzz-smoke: fuzz
+	scripts/fuzz-smoke.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+ci:
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)/etc/tlserve
+	install -m 755 tlserve $(DESTDIR)$(PREFIX)/bin/tlserve
+	install -m 644 man/tlserve.8 $(DESTDIR)$(PREFIX)/share/man/man8/tlserve.8
+	install -m 644 man/tlserve.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/tlserve.yaml.5
+	install -m 644 config/tlserve.yaml $(DESTDIR)/etc/tlserve/tlserve.yaml.example
+
+clean:
+	rm -rf $(BUILD) build-fuzz build-asan tlserve tests/certs

@@ -1,0 +1,128 @@
+/* config: the YAML configuration as a typed, validated, immutable struct.
+ * config_load_string is pure (no file I/O, no globals); config_load_file reads
+ * the file and calls it. config_check_files does the file-system checks -t
+ * needs (files readable, root a directory); certificate/key matching is done
+ * by tls_server_new. This module never logs: errors go to a struct config_errors. */
+#ifndef TLSERVE_CONFIG_H
+#define TLSERVE_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum config_log_level { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
+enum config_access_format { CONFIG_ACCESS_COMMON, CONFIG_ACCESS_COMBINED, CONFIG_ACCESS_JSON };
+enum config_mode { CONFIG_MODE_FILES, CONFIG_MODE_ECHO };
+enum config_verify { CONFIG_VERIFY_OFF, CONFIG_VERIFY_OPTIONAL, CONFIG_VERIFY_REQUIRE };
+enum config_proxy { CONFIG_PROXY_OFF, CONFIG_PROXY_V1, CONFIG_PROXY_V2, CONFIG_PROXY_ANY };
+enum config_dotfiles { CONFIG_DOTFILES_DENY, CONFIG_DOTFILES_ALLOW };
+
+/* Where a value stood in the file, for FILE:LINE:COLUMN messages (1-based; 0 = default). */
+struct config_pos {
+	int line, col;
+};
+
+struct config_error {
+	int line, col;  /* 0 when the error is not tied to a position */
+	char msg[240];
+};
+
+struct config_errors {
+	struct config_error *v;
+	size_t n, cap;
+};
+
+struct config_sni {
+	char **names;   /* exact names or "*.suffix" wildcards, lower-cased */
+	size_t nnames;
+	char *certificate, *key;           /* resolved paths */
+	struct config_pos pos, certificate_pos, key_pos;
+};
+
+struct config_tls {
+	char *certificate, *key;           /* resolved paths (relative to the config's directory) */
+	int min_version;                   /* 12 or 13 */
+	char *ciphers;                     /* NULL = built-in ECDHE+AEAD list */
+	char *ciphersuites;                /* NULL = OpenSSL's */
+	bool session_tickets;
+	char *ticket_key_file;             /* NULL = none */
+	char *client_ca;                   /* NULL = none */
+	char *client_crl;                  /* NULL = none */
+	enum config_verify verify_client;
+	struct config_pos certificate_pos, key_pos, ticket_key_file_pos, client_ca_pos,
+		client_crl_pos, verify_client_pos;
+};
+
+struct config_mime {
+	char *ext;   /* lower-case, without the dot */
+	char *type;  /* the full Content-Type value */
+};
+
+struct config_listener {
+	char *name;
+	char *host;                        /* NULL = every local address */
+	char *port;                        /* number or service name, as written; "0" = any */
+	enum config_mode mode;
+	char *root;                        /* files only: resolved path */
+	char **index;                      /* default {"index.html"} */
+	size_t nindex;
+	bool listing;
+	enum config_dotfiles dotfiles;
+	enum config_proxy proxy_protocol;
+	struct config_tls tls;             /* the global tls: merged with this listener's, key by key */
+	struct config_sni *sni;
+	size_t nsni;
+	struct config_pos pos, root_pos;
+};
+
+struct config_limits {
+	uint32_t max_connections;          /* default 10000 */
+	uint64_t handshake_timeout_ms;     /* default 10s */
+	uint64_t header_timeout_ms;        /* default 10s */
+	uint64_t idle_timeout_ms;          /* default 60s */
+	uint64_t shutdown_timeout_ms;      /* default 30s */
+	uint64_t min_send_rate;            /* bytes/s, 0 = off */
+	uint64_t max_request_head;         /* default 16k */
+	uint32_t max_headers;              /* default 100 */
+};
+
+struct config_log {
+	enum config_log_level level;       /* default info */
+	char *error;                       /* NULL = stderr, else resolved path */
+	char *access;                      /* NULL = off, "-" = stdout, else resolved path */
+	enum config_access_format access_format; /* default combined */
+};
+
+struct config {
+	char *path;                        /* the file it came from (for messages) */
+	uint32_t workers;                  /* 0 = auto (online CPUs) */
+	char *user;                        /* NULL = do not switch */
+	struct config_log log;
+	struct config_limits limits;
+	struct config_mime *mime;          /* overrides of the built-in MIME table */
+	size_t nmime;
+	struct config_listener *listeners;
+	size_t nlisteners;
+};
+
+/* Parse a YAML document held in buf[0..len). filename names it in messages;
+ * relative paths are resolved against basedir. On success returns 0 and sets
+ * *out (free with config_free). On error returns -1, leaves *out untouched and
+ * appends every error found to errs (caller frees with config_errors_free). */
+int config_load_string(const char *buf, size_t len, const char *filename, const char *basedir,
+                       struct config **out, struct config_errors *errs);
+
+/* Read path and config_load_string it (basedir = dirname(path)). */
+int config_load_file(const char *path, struct config **out, struct config_errors *errs);
+
+/* File-system checks: certificate/key/CA/CRL/ticket files readable, roots are
+ * directories. Appends errors; returns 0 when none were found. */
+int config_check_files(const struct config *, struct config_errors *errs);
+
+void config_free(struct config *);
+
+/* Append one error (printf-style). Used by the loader and by main for tls errors. */
+void config_error_add(struct config_errors *, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void config_errors_free(struct config_errors *);
+
+#endif

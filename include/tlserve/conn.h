@@ -1,0 +1,100 @@
+/* conn: one client connection as an explicit state machine.
+ *   HANDSHAKE -> READING <-> WRITING -> SHUTDOWN -> LINGER -> CLOSED
+ * conn_on_event is the loop's only way in; each state's step returns what
+ * happens next, and only conn_io_next maps TLS_WANT_*, EOF and errors. */
+#ifndef TLSERVE_CONN_H
+#define TLSERVE_CONN_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tlserve/http.h"
+#include "tlserve/loop.h"
+#include "tlserve/worker.h"
+
+enum conn_state {
+	CONN_HANDSHAKE,
+	CONN_READING,
+	CONN_WRITING,
+	CONN_SHUTDOWN,   /* sending close_notify */
+	CONN_LINGER,     /* our side closed; draining what the peer still sends */
+	CONN_CLOSED
+};
+
+enum conn_next {
+	CONN_AGAIN_IN,   /* wait until readable */
+	CONN_AGAIN_OUT,  /* wait until writable */
+	CONN_CONTINUE,   /* run the (new) state now */
+	CONN_CLOSE       /* close without further I/O */
+};
+
+/* Sizes of the pooled buffers. Writes of WBUF_SIZE leave OpenSSL to cut full
+ * 16 KiB records; the first record carries the headers and body bytes. */
+#define CONN_WBUF_SIZE (64 * 1024)
+#define CONN_ECHO_BUF (16 * 1024)
+
+struct conn {
+	enum worker_ev_kind kind;    /* WORKER_EV_CONN, for the epoll tag */
+	enum conn_state state;
+	int fd;
+	struct worker *w;
+	struct site *site;
+	struct tls_conn *tls;
+	struct loop_timer timer;
+	struct conn *prev, *next;    /* worker's active list, or free list via next */
+	struct conn *ready_next;
+	bool in_ready;
+
+	/* input */
+	char *rbuf;                  /* pooled while bytes are buffered */
+	size_t rlen, rlast;          /* bytes held; parser's last_len */
+	uint64_t head_deadline;      /* header_timeout for the head under way; 0 = none */
+
+	/* output */
+	char *wbuf;                  /* pooled while a response is under way */
+	size_t wlen, woff;
+	int file_fd;                 /* body source, -1 when none */
+	off_t file_off, file_end;
+
+	/* the request in flight (for the response and the access log) */
+	size_t head_len;             /* bytes of rbuf the request head used */
+	int status;
+	bool keepalive;
+	bool close_after;            /* close when the response is out */
+	bool counted;                /* holds a slot in server.conns */
+	size_t hdr_len;              /* header bytes at the start of the response */
+	uint64_t sent;               /* bytes of the response written so far */
+	uint64_t start_ms;
+	struct http_span req_line, referer, user_agent;
+	char client[64];
+};
+
+/* Take an accepted descriptor: the slot is initialised and the handshake
+ * started. Returns 0, or -1 when the connection was refused and closed. */
+int  conn_open(struct worker *, struct site *, int fd, const struct sockaddr *, socklen_t);
+void conn_on_event(struct conn *, uint32_t events);
+void conn_on_timeout(struct conn *);
+/* Begin a graceful stop: idle connections close now, busy ones after their response. */
+void conn_drain(struct conn *);
+/* Close at once (shutdown deadline). */
+void conn_abort(struct conn *);
+
+/* Helpers shared by the handlers (echo.c, httpd.c). */
+enum conn_next conn_io_next(struct conn *, ssize_t r, const char *what);
+void conn_set_timer(struct conn *, uint64_t ms_from_now);
+void conn_release_rbuf(struct conn *);
+void conn_release_wbuf(struct conn *);
+int  conn_take_rbuf(struct conn *);
+int  conn_take_wbuf(struct conn *);
+
+/* Handlers: the READING and WRITING steps of each mode. */
+enum conn_next echo_read(struct conn *);
+enum conn_next echo_write(struct conn *);
+enum conn_next httpd_read(struct conn *);
+enum conn_next httpd_write(struct conn *);
+/* header_timeout expired with part of a head received: best-effort 408. */
+void httpd_timeout_408(struct conn *);
+/* Finish the current response's bookkeeping (access log) when the connection ends early. */
+void httpd_abandon(struct conn *);
+
+#endif

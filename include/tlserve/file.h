@@ -1,0 +1,36 @@
+/* file: open request paths beneath a site's root descriptor, so that nothing
+ * outside root is ever opened, however the path is spelled and wherever
+ * symlinks inside root point. Uses openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS); where the kernel lacks openat2, a component-wise
+ * O_NOFOLLOW walk (symlinks then refused). Never logs. */
+#ifndef TLSERVE_FILE_H
+#define TLSERVE_FILE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+struct site;
+
+/* Open root as an O_PATH directory descriptor and probe openat2 on it.
+ * Returns the descriptor, or -1 with a message in err. */
+int file_root_open(const char *root, bool *use_openat2, char *err, size_t errlen);
+
+struct file_hit {
+	int fd;             /* open regular file (caller closes) when status is 200 */
+	struct stat st;
+	const char *name;   /* the last path component served (for the MIME type) */
+	size_t namelen;
+};
+
+/* Resolve the normalised path norm[0..len) (starts with '/') for a files
+ * site: a regular file gives 200; a directory without a trailing '/' gives
+ * 301; a directory with one serves the first index file that exists, else
+ * 403. Missing gives 404, unreadable 403, too long 414, anything escaping
+ * root 404. Returns the status; on 200 fills *hit. */
+int file_resolve(const struct site *site, const char *norm, size_t len, struct file_hit *hit);
+
+/* Strong validator from inode, size and modification time:
+ * "\"ino-size-mtime\"" in hex. Returns its length. */
+size_t file_etag(const struct stat *st, char *buf, size_t len);
+
+#endif

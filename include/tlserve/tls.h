@@ -1,0 +1,67 @@
+/* tls: the only module that sees OpenSSL. A libtls-shaped API: a server
+ * context per listener (certificates, SNI, ALPN, policy), a connection per
+ * accepted descriptor, and non-blocking handshake/read/write/close whose
+ * "would block" results say which readiness to wait for.
+ * Never logs: errors go to a config_errors list or to the caller's buffer. */
+#ifndef TLSERVE_TLS_H
+#define TLSERVE_TLS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct config_listener;
+struct config_errors;
+struct tls_server;
+struct tls_conn;
+
+#define TLS_WANT_POLLIN  -2  /* wait for the descriptor to be readable, then repeat the call */
+#define TLS_WANT_POLLOUT -3  /* wait for it to be writable, then repeat the call */
+
+/* One-time library setup; call before any thread starts. */
+void tls_init(void);
+
+/* "OpenSSL 3.0.x ..." as the library reports it at run time. */
+const char *tls_library_version(void);
+
+/* Build the server context of a listener: certificate chain and key (checked
+ * to match), SNI certificates, policy (TLS 1.2+ only, ECDHE + AEAD, no
+ * renegotiation or compression), ALPN "http/1.1" when alpn_http, client
+ * verification. Errors are appended to errs at the position of the offending
+ * key; returns 0 and sets *out (refcount 1), or -1. */
+int tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
+                   struct config_errors *errs);
+void tls_server_ref(struct tls_server *);
+void tls_server_unref(struct tls_server *);
+
+/* 1 when bodies can go out with tls_sendfile (kernel TLS offered), else 0. */
+int tls_server_ktls(const struct tls_server *);
+
+/* Write "subject; SANs; notAfter" of each certificate of the server into buf
+ * as lines prefixed by prefix. For -t. Returns days until the first expiry. */
+long tls_server_describe(const struct tls_server *, const char *prefix, char *buf, size_t len);
+
+/* A new connection on the connected descriptor fd (not taken over: the caller
+ * closes it after tls_conn_free). No I/O happens yet. Returns 0 or -1. */
+int tls_accept(struct tls_server *, int fd, struct tls_conn **out);
+
+int     tls_handshake(struct tls_conn *);                  /* 0 | TLS_WANT_* | -1 */
+ssize_t tls_read(struct tls_conn *, void *buf, size_t len); /* >0 | 0 peer closed | TLS_WANT_* | -1 */
+ssize_t tls_write(struct tls_conn *, const void *buf, size_t len); /* >0 (may be partial) | TLS_WANT_* | -1 */
+/* Kernel TLS only: send len bytes of fd from off. -1 with errno ENOTSUP when
+ * kernel TLS is not active on this connection (use pread + tls_write). */
+ssize_t tls_sendfile(struct tls_conn *, int fd, off_t off, size_t len);
+/* Send close_notify: 0 when sent, TLS_WANT_* to repeat, -1 on error. */
+int     tls_close(struct tls_conn *);
+/* Bytes already decrypted and buffered inside the TLS layer. */
+size_t  tls_pending(const struct tls_conn *);
+void    tls_conn_free(struct tls_conn *);
+
+/* Details for logs; strings owned by the connection, valid until tls_conn_free. */
+const char *tls_conn_version(const struct tls_conn *);     /* "TLSv1.3" */
+const char *tls_conn_servername(const struct tls_conn *);  /* NULL when none sent */
+/* The verified client certificate's subject (RFC 2253) into buf; 0 or -1 if none. */
+int tls_conn_peer_subject(const struct tls_conn *, char *buf, size_t len);
+/* The reason of the last failure on this thread's TLS calls, into buf. */
+const char *tls_conn_error(struct tls_conn *, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,21 @@
+/* util: small pure helpers shared by the config loader and the runtime.
+ * Pure: no I/O, no allocation, no globals. */
+#ifndef TLSERVE_UTIL_H
+#define TLSERVE_UTIL_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse a duration: digits followed by one unit "ms", "s", "m" or "h"
+ * (a bare number means seconds). Writes milliseconds to *ms on success.
+ * Returns 0, or -1 on a malformed or overflowing value. */
+int util_parse_duration(const char *s, size_t len, uint64_t *ms);
+
+/* Parse a size: digits with an optional suffix k/K, m/M, g/G (powers of 1024).
+ * Returns 0 with *bytes set, or -1 on a malformed or overflowing value. */
+int util_parse_size(const char *s, size_t len, uint64_t *bytes);
+
+/* Case-insensitive comparison of a length-delimited buffer with a NUL-terminated
+ * ASCII string. Returns 1 when equal. */
+int util_strieq(const char *p, size_t n, const char *lit);
+
+#endif

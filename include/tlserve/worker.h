@@ -1,0 +1,109 @@
+/* worker: one thread, one epoll loop, its own listening sockets (SO_REUSEPORT),
+ * connection slots, buffer pool, timers and access-log buffer. Workers share
+ * only the immutable server generation and a few atomic counters. */
+#ifndef TLSERVE_WORKER_H
+#define TLSERVE_WORKER_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlserve/config.h"
+#include "tlserve/http.h"
+#include "tlserve/listener.h"
+#include "tlserve/log.h"
+#include "tlserve/loop.h"
+
+struct conn;
+struct tls_server;
+struct worker_chunk;
+
+/* What an epoll registration points at. */
+enum worker_ev_kind { WORKER_EV_LISTEN, WORKER_EV_WAKE, WORKER_EV_CONN };
+
+/* A configured listener as the runtime sees it: shared, read-only. */
+struct site {
+	const struct config_listener *cfg;
+	struct tls_server *tls;
+	int rootfd;                  /* files: O_PATH descriptor of root; -1 for echo */
+	bool use_openat2;            /* openat2(RESOLVE_BENEATH) works here */
+	struct listener_addr *addrs; /* bound addresses (ports resolved) */
+	size_t naddrs;
+};
+
+/* Everything the workers share. Owned by main. */
+struct server {
+	const struct config *cfg;
+	struct site *sites;
+	size_t nsites;
+	struct log_error elog;
+	atomic_uint conns;           /* open connections across workers */
+	atomic_ulong rejected;       /* refused over max_connections */
+	atomic_int stopping;
+};
+
+struct worker_listen {
+	enum worker_ev_kind kind;    /* WORKER_EV_LISTEN */
+	int fd;
+	struct site *site;
+	const struct listener_addr *addr;
+};
+
+/* A pooled buffer; the free list threads through the first bytes. */
+struct worker_pool {
+	void *free;
+	size_t size;
+	size_t count;                /* buffers allocated and not freed */
+};
+
+struct worker {
+	enum worker_ev_kind wake_kind;  /* WORKER_EV_WAKE: the epoll tag of wakefd */
+	int id;
+	pthread_t thread;
+	struct server *srv;
+	struct loop loop;
+	int wakefd;                  /* eventfd: main asks the worker to stop */
+	struct worker_listen *listens;
+	size_t nlistens;
+	struct conn *free_conns;     /* slot free list */
+	struct worker_chunk *chunks; /* where the slots live */
+	struct conn *active;         /* doubly linked list of open connections */
+	size_t nactive;
+	struct conn *ready;          /* connections that yielded with work left */
+	struct worker_pool rpool;    /* request/echo buffers */
+	struct worker_pool wpool;    /* response buffers */
+	struct http_header *hdrs;    /* parser scratch, max_headers entries */
+	struct log_clock clock;
+	struct log_access *alog;
+	bool draining;
+	uint64_t drain_deadline;
+	uint64_t last_reject_log;
+	uint64_t accept_paused_until;
+};
+
+/* Set up a worker's loop, listening sockets and pools. Returns 0 or -1
+ * with a message in err. */
+int  worker_init(struct worker *, int id, struct server *, char *err, size_t errlen);
+int  worker_start(struct worker *);   /* pthread_create; 0 or -1 */
+void worker_wake(struct worker *);    /* async-signal-safe: ask it to drain and stop */
+void worker_join(struct worker *);
+void worker_fini(struct worker *);
+
+/* Connection slots (owned by the worker, reused). */
+struct conn *worker_slot_get(struct worker *);
+void worker_slot_put(struct worker *, struct conn *);
+/* Take a connection off the ready list (it is closing). */
+void worker_unready(struct worker *, struct conn *);
+
+void *worker_buf_get(struct worker_pool *);
+void  worker_buf_put(struct worker_pool *, void *);
+
+/* The current wall clock second and date strings, refreshed per loop turn. */
+static inline const struct log_clock *
+worker_clock(const struct worker *w)
+{
+	return &w->clock;
+}
+
+#endif

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install the Debian/Ubuntu packages a make target needs, and only the missing ones.
+# Usage: scripts/deps.sh build|test|fuzz|valgrind|bench|...
+# Each need is "check:package" where check is pc:NAME (pkg-config), cmd:NAME or hdr:PATH.
+set -eu
+
+needs=""
+for group in "$@"; do
+	case "$group" in
+	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev" ;;
+	certs) needs="$needs cmd:openssl:openssl" ;;
+	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl" ;;
+	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
+	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
+	*) echo "deps.sh: unknown group $group" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for n in $needs; do
+	kind=${n%%:*}; rest=${n#*:}; what=${rest%:*}; pkg=${rest##*:}
+	case "$kind" in
+	pc) pkg-config --exists "$what" 2>/dev/null && continue ;;
+	cmd) command -v "$what" >/dev/null 2>&1 && continue ;;
+	hdr) for f in $what; do [ -e "$f" ] && continue 2; done ;;
+	esac
+	case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+else
+	command -v sudo >/dev/null 2>&1 || { echo "deps.sh: need root or sudo to install:$missing" >&2; exit 1; }
+	sudo="sudo"
+	echo "deps.sh: using sudo to install packages"
+fi
+echo "deps.sh: installing missing packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,381 @@
+/* conn: the connection state machine (quark's shape, nginx's TLS rules).
+ * Descriptors are registered edge-triggered for both directions once, so a
+ * state change costs no epoll_ctl: a step runs until TLS says "would block",
+ * and the next edge resumes it. */
+#include "tlserve/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tlserve/tls.h"
+
+/* Steps one connection may run per wake-up before it yields to the others. */
+#define CONN_BUDGET 16
+/* How long a closed connection's leftover input is drained before close(),
+ * so that its unread bytes do not make the kernel reset what we sent. */
+#define CONN_LINGER_MS 2000
+
+static const struct config_limits *
+conn_limits(const struct conn *c)
+{
+	return &c->w->srv->cfg->limits;
+}
+
+void
+conn_set_timer(struct conn *c, uint64_t ms_from_now)
+{
+	loop_timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms_from_now);
+}
+
+int
+conn_take_rbuf(struct conn *c)
+{
+	if (c->rbuf == NULL)
+		c->rbuf = worker_buf_get(&c->w->rpool);
+	return c->rbuf ? 0 : -1;
+}
+
+void
+conn_release_rbuf(struct conn *c)
+{
+	if (c->rbuf != NULL)
+		worker_buf_put(&c->w->rpool, c->rbuf);
+	c->rbuf = NULL;
+	c->rlen = c->rlast = 0;
+}
+
+int
+conn_take_wbuf(struct conn *c)
+{
+	if (c->wbuf == NULL)
+		c->wbuf = worker_buf_get(&c->w->wpool);
+	return c->wbuf ? 0 : -1;
+}
+
+void
+conn_release_wbuf(struct conn *c)
+{
+	if (c->wbuf != NULL)
+		worker_buf_put(&c->w->wpool, c->wbuf);
+	c->wbuf = NULL;
+	c->wlen = c->woff = 0;
+}
+
+static void
+conn_format_client(struct conn *c, const struct sockaddr *sa)
+{
+	const void *addr = sa->sa_family == AF_INET6
+	                           ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+	                           : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (inet_ntop(sa->sa_family, addr, c->client, sizeof(c->client)) == NULL)
+		snprintf(c->client, sizeof(c->client), "-");
+	/* IPv4-mapped IPv6 addresses are logged as IPv4 */
+	if (strncmp(c->client, "::ffff:", 7) == 0 && strchr(c->client + 7, '.'))
+		memmove(c->client, c->client + 7, strlen(c->client + 7) + 1);
+}
+
+/* Admit a connection under the server-wide max_connections. */
+static int
+conn_admit(struct worker *w, struct site *site, int fd)
+{
+	struct server *srv = w->srv;
+	unsigned prev = atomic_fetch_add_explicit(&srv->conns, 1, memory_order_relaxed);
+
+	if (prev < srv->cfg->limits.max_connections)
+		return 0;
+	atomic_fetch_sub_explicit(&srv->conns, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->rejected, 1, memory_order_relaxed);
+	if (w->loop.now_ms - w->last_reject_log >= 1000) {
+		w->last_reject_log = w->loop.now_ms;
+		log_msg(&srv->elog, CONFIG_LOG_WARN,
+		        "max_connections (%u) reached on %s: new connections closed (%lu so far)",
+		        srv->cfg->limits.max_connections, site->cfg->name,
+		        (unsigned long)atomic_load(&srv->rejected));
+	}
+	close(fd);
+	return -1;
+}
+
+int
+conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
+	struct conn *c;
+	int one = 1;
+
+	(void)len;
+	if (conn_admit(w, site, fd) != 0)
+		return -1;
+	c = worker_slot_get(w);
+	if (c == NULL)
+		goto fail;
+	memset(c, 0, sizeof(*c));
+	c->kind = WORKER_EV_CONN;
+	c->state = CONN_HANDSHAKE;
+	c->fd = fd;
+	c->w = w;
+	c->site = site;
+	c->file_fd = -1;
+	c->counted = true;
+	loop_timer_init(&c->timer);
+	conn_format_client(c, sa);
+	/* responses are written whole; Nagle would only hold back their tails */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (tls_accept(site->tls, fd, &c->tls) != 0) {
+		worker_slot_put(w, c);
+		goto fail;
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(w->loop.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		tls_conn_free(c->tls);
+		worker_slot_put(w, c);
+		goto fail;
+	}
+	c->next = w->active;
+	if (w->active)
+		w->active->prev = c;
+	w->active = c;
+	w->nactive++;
+	conn_set_timer(c, conn_limits(c)->handshake_timeout_ms);
+	/* TCP_DEFER_ACCEPT means the ClientHello is usually here already */
+	conn_on_event(c, EPOLLIN);
+	return 0;
+fail:
+	atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
+	close(fd);
+	return -1;
+}
+
+/* Release everything and return the slot. */
+static void
+conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	httpd_abandon(c);
+	if (c->in_ready)
+		worker_unready(w, c);
+	loop_timer_cancel(&w->loop, &c->timer);
+	if (c->file_fd >= 0)
+		close(c->file_fd);
+	conn_release_rbuf(c);
+	conn_release_wbuf(c);
+	if (c->tls)
+		tls_conn_free(c->tls);
+	close(c->fd);  /* also removes it from epoll */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->active = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nactive--;
+	if (c->counted)
+		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
+	c->state = CONN_CLOSED;
+	c->fd = -1;
+	c->tls = NULL;
+	worker_slot_put(w, c);
+}
+
+/* The one place that maps a TLS result to the next step. Errors and resets
+ * are the peer's business: logged at info (nginx does the same), never more. */
+enum conn_next
+conn_io_next(struct conn *c, ssize_t r, const char *what)
+{
+	char buf[160];
+
+	if (r == TLS_WANT_POLLIN)
+		return CONN_AGAIN_IN;
+	if (r == TLS_WANT_POLLOUT)
+		return CONN_AGAIN_OUT;
+	if (r == 0) {
+		c->state = CONN_SHUTDOWN;
+		return CONN_CONTINUE;
+	}
+	if (log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
+		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: %s failed: %s", c->site->cfg->name,
+		        c->client, what, tls_conn_error(c->tls, buf, sizeof(buf)));
+	return CONN_CLOSE;
+}
+
+/* A first byte that is plainly not a TLS handshake record (0x16) is most
+ * often HTTP sent to the TLS port: say so in the log, not "wrong version". */
+static void
+conn_log_handshake_failure(struct conn *c)
+{
+	char buf[160], peek[1];
+	struct server *srv = c->w->srv;
+
+	if (!log_enabled(&srv->elog, CONFIG_LOG_INFO))
+		return;
+	tls_conn_error(c->tls, buf, sizeof(buf));
+	if (strstr(buf, "http request") != NULL ||
+	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z'))
+		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
+	log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: TLS handshake failed: %s", c->site->cfg->name,
+	        c->client, buf);
+}
+
+static enum conn_next
+conn_do_handshake(struct conn *c)
+{
+	int r = tls_handshake(c->tls);
+
+	if (r == 0) {
+		c->state = CONN_READING;
+		conn_set_timer(c, conn_limits(c)->idle_timeout_ms);
+		return CONN_CONTINUE;
+	}
+	if (r == TLS_WANT_POLLIN)
+		return CONN_AGAIN_IN;
+	if (r == TLS_WANT_POLLOUT)
+		return CONN_AGAIN_OUT;
+	conn_log_handshake_failure(c);
+	return CONN_CLOSE;
+}
+
+/* close_notify, then half-close TCP and linger for the peer's remains. */
+static enum conn_next
+conn_do_shutdown(struct conn *c)
+{
+	int r = tls_close(c->tls);
+
+	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT)
+		return r == TLS_WANT_POLLIN ? CONN_AGAIN_IN : CONN_AGAIN_OUT;
+	if (r != 0)
+		return CONN_CLOSE;
+	shutdown(c->fd, SHUT_WR);
+	conn_release_rbuf(c);
+	conn_release_wbuf(c);
+	c->state = CONN_LINGER;
+	conn_set_timer(c, CONN_LINGER_MS);
+	return CONN_CONTINUE;
+}
+
+static enum conn_next
+conn_do_linger(struct conn *c)
+{
+	char sink[4096];
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return CONN_AGAIN_IN;
+		return CONN_CLOSE;
+	}
+	return CONN_CLOSE;  /* a peer that keeps sending gets no more patience */
+}
+
+static enum conn_next
+conn_step(struct conn *c)
+{
+	bool echo = c->site->cfg->mode == CONFIG_MODE_ECHO;
+
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		return conn_do_handshake(c);
+	case CONN_READING:
+		return echo ? echo_read(c) : httpd_read(c);
+	case CONN_WRITING:
+		return echo ? echo_write(c) : httpd_write(c);
+	case CONN_SHUTDOWN:
+		return conn_do_shutdown(c);
+	case CONN_LINGER:
+		return conn_do_linger(c);
+	case CONN_CLOSED:
+		break;
+	}
+	return CONN_CLOSE;
+}
+
+void
+conn_on_event(struct conn *c, uint32_t events)
+{
+	enum conn_next next = CONN_CONTINUE;
+
+	(void)events;
+	if (c->state == CONN_CLOSED || c->in_ready)
+		return;
+	for (int budget = CONN_BUDGET; next == CONN_CONTINUE; budget--) {
+		if (budget == 0) {
+			/* fairness: finish this connection's work after the others' */
+			c->in_ready = true;
+			c->ready_next = c->w->ready;
+			c->w->ready = c;
+			return;
+		}
+		next = conn_step(c);
+	}
+	if (next == CONN_CLOSE)
+		conn_close(c);
+}
+
+void
+conn_on_timeout(struct conn *c)
+{
+	struct server *srv = c->w->srv;
+
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: handshake timed out", c->site->cfg->name,
+		        c->client);
+		break;
+	case CONN_READING:
+		if (c->rlen > 0 && c->site->cfg->mode == CONFIG_MODE_FILES) {
+			httpd_timeout_408(c);
+			break;
+		}
+		/* an idle keep-alive or echo connection ends quietly, with close_notify */
+		c->state = CONN_SHUTDOWN;
+		conn_set_timer(c, CONN_LINGER_MS);
+		conn_on_event(c, 0);
+		return;
+	case CONN_WRITING:
+		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: send timed out (client not reading)",
+		        c->site->cfg->name, c->client);
+		break;
+	default:
+		break;
+	}
+	conn_close(c);
+}
+
+void
+conn_drain(struct conn *c)
+{
+	c->keepalive = false;
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		conn_close(c);
+		break;
+	case CONN_READING:
+		if (c->rlen == 0 || c->site->cfg->mode == CONFIG_MODE_ECHO) {
+			c->state = CONN_SHUTDOWN;
+			conn_set_timer(c, CONN_LINGER_MS);
+			conn_on_event(c, 0);
+		}
+		break;
+	default:
+		break;  /* a response in flight finishes, then the connection closes */
+	}
+}
+
+void
+conn_abort(struct conn *c)
+{
+	conn_close(c);
+}

@@ -1,0 +1,44 @@
+/* echo: every byte the client sends comes back unchanged and in order.
+ * One buffer per connection: while the client does not read what we echo,
+ * we do not read more from it, so memory stays bounded. */
+#include <stddef.h>
+
+#include "tlserve/conn.h"
+#include "tlserve/tls.h"
+
+enum conn_next
+echo_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (conn_take_rbuf(c) != 0)
+		return CONN_CLOSE;
+	n = tls_read(c->tls, c->rbuf, CONN_ECHO_BUF);
+	if (n > 0) {
+		c->rlen = (size_t)n;
+		c->woff = 0;
+		c->state = CONN_WRITING;
+		conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+		return CONN_CONTINUE;
+	}
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+		conn_release_rbuf(c);  /* idle: the buffer goes back to the pool */
+	return conn_io_next(c, n, "read");
+}
+
+enum conn_next
+echo_write(struct conn *c)
+{
+	ssize_t n = tls_write(c->tls, c->rbuf + c->woff, c->rlen - c->woff);
+
+	if (n <= 0)
+		return conn_io_next(c, n == 0 ? -1 : n, "write");
+	c->woff += (size_t)n;
+	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+	if (c->woff < c->rlen)
+		return CONN_CONTINUE;
+	c->rlen = 0;
+	c->woff = 0;
+	c->state = c->w->draining ? CONN_SHUTDOWN : CONN_READING;
+	return CONN_CONTINUE;
+}

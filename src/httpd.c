@@ -1,0 +1,492 @@
+/* httpd: the files handler. Reads a request head, decides the response
+ * (status, headers, body source), and streams it: headers and the first body
+ * bytes leave in one TLS record, the rest in full records from pread. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tlserve/conn.h"
+#include "tlserve/file.h"
+#include "tlserve/mime.h"
+#include "tlserve/path.h"
+#include "tlserve/tls.h"
+#include "tlserve/util.h"
+
+#define HTTPD_ALLOW "GET, HEAD, OPTIONS"
+
+struct httpd_out {
+	char *p;
+	size_t n, cap;
+};
+
+static void
+out_mem(struct httpd_out *o, const char *s, size_t n)
+{
+	if (o->n + n > o->cap)
+		n = o->cap - o->n;  /* cannot happen with the sizes used; never overflow */
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+static void
+out_str(struct httpd_out *o, const char *s)
+{
+	out_mem(o, s, strlen(s));
+}
+
+static void
+out_u64(struct httpd_out *o, unsigned long long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_mem(o, tmp + i, sizeof(tmp) - i);
+}
+
+static const char *
+httpd_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+/* Status line and the headers every response carries. */
+static void
+httpd_head_start(struct conn *c, struct httpd_out *o, int status)
+{
+	out_str(o, "HTTP/1.1 ");
+	out_u64(o, (unsigned)status);
+	out_str(o, " ");
+	out_str(o, httpd_reason(status));
+	out_str(o, "\r\nServer: tlserve\r\nDate: ");
+	out_str(o, c->w->clock.http);
+	out_str(o, "\r\n");
+}
+
+/* Connection header and the blank line. Decides keep-alive for good. */
+static void
+httpd_head_end(struct conn *c, struct httpd_out *o, int minor)
+{
+	if (c->close_after || !c->keepalive || c->w->draining) {
+		c->keepalive = false;
+		out_str(o, "Connection: close\r\n");
+	} else if (minor == 0) {
+		out_str(o, "Connection: keep-alive\r\n");
+	}
+	out_str(o, "\r\n");
+}
+
+/* Begin a response: take the write buffer and reset the body source. */
+static int
+httpd_begin(struct conn *c, struct httpd_out *o, int status)
+{
+	if (conn_take_wbuf(c) != 0)
+		return -1;
+	o->p = c->wbuf;
+	o->n = 0;
+	o->cap = CONN_WBUF_SIZE;
+	c->status = status;
+	c->file_off = c->file_end = 0;
+	c->woff = 0;
+	return 0;
+}
+
+/* A response without a file: an error page, a redirect, 204. The connection
+ * closes after an error the request itself caused (SPEC.md). */
+static enum conn_next
+httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *extra_name,
+             const char *extra, size_t extra_len)
+{
+	struct httpd_out o;
+	char body[256];
+	int blen = 0;
+
+	if (httpd_begin(c, &o, status) != 0)
+		return CONN_CLOSE;
+	if (status >= 400 && status != 403 && status != 404)
+		c->close_after = true;
+	if (status != 204 && status != 304)
+		blen = snprintf(body, sizeof(body),
+		                "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+		                "<body><h1>%d %s</h1></body></html>\n",
+		                status, httpd_reason(status), status, httpd_reason(status));
+	httpd_head_start(c, &o, status);
+	if (extra_name) {
+		out_str(&o, extra_name);
+		out_mem(&o, extra, extra_len);
+		out_str(&o, "\r\n");
+	}
+	if (status == 405 || status == 204 || status == 501)
+		out_str(&o, "Allow: " HTTPD_ALLOW "\r\n");
+	if (blen > 0) {
+		out_str(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+		out_u64(&o, (unsigned)blen);
+		out_str(&o, "\r\n");
+	}
+	httpd_head_end(c, &o, minor);
+	c->hdr_len = o.n;
+	if (!head_only && blen > 0)
+		out_mem(&o, body, (size_t)blen);
+	c->wlen = o.n;
+	c->state = CONN_WRITING;
+	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+	return CONN_CONTINUE;
+}
+
+/* 301 to the slash form of a directory, keeping the query (RFC 9110 15.4.2). */
+static enum conn_next
+httpd_redirect_dir(struct conn *c, const struct http_request *req, const char *norm, size_t len,
+                   size_t query_off)
+{
+	char loc[4096];
+	size_t n = 0, qlen = req->target.n - query_off;
+	const char *q = req->target.p + query_off;
+
+	/* the Location is built from the normalised path, re-escaped where needed */
+	for (size_t i = 0; i < len && n + 4 < sizeof(loc); i++) {
+		unsigned char ch = (unsigned char)norm[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || ch == '%' || ch == '?' || ch == '#' || ch == '"') {
+			n += (size_t)snprintf(loc + n, sizeof(loc) - n, "%%%02X", ch);
+		} else {
+			loc[n++] = (char)ch;
+		}
+	}
+	if (n + 1 + qlen >= sizeof(loc))
+		qlen = 0;
+	loc[n++] = '/';
+	if (qlen > 0 && memchr(q, '#', qlen) == NULL) {
+		memcpy(loc + n, q, qlen);
+		n += qlen;
+	}
+	return httpd_simple(c, 301, req->minor,
+	                    req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0, "Location: ",
+	                    loc, n);
+}
+
+/* 200 with a file body: headers, then as much of the body as fits in the
+ * first record (unless HEAD). */
+static enum conn_next
+httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit, bool head_only)
+{
+	const struct config *cfg = c->w->srv->cfg;
+	struct httpd_out o;
+	char tmp[64];
+	size_t n;
+
+	if (httpd_begin(c, &o, 200) != 0) {
+		close(hit->fd);
+		return CONN_CLOSE;
+	}
+	httpd_head_start(c, &o, 200);
+	out_str(&o, "Content-Type: ");
+	out_str(&o, mime_type(hit->name, hit->namelen, cfg->mime, cfg->nmime));
+	out_str(&o, "\r\nContent-Length: ");
+	out_u64(&o, (unsigned long long)hit->st.st_size);
+	out_str(&o, "\r\nLast-Modified: ");
+	log_http_date(hit->st.st_mtim.tv_sec, tmp, sizeof(tmp));
+	out_str(&o, tmp);
+	out_str(&o, "\r\nETag: ");
+	n = file_etag(&hit->st, tmp, sizeof(tmp));
+	out_mem(&o, tmp, n);
+	out_str(&o, "\r\nAccept-Ranges: bytes\r\n");
+	httpd_head_end(c, &o, req->minor);
+	c->hdr_len = o.n;
+	c->wlen = o.n;
+	if (head_only || hit->st.st_size == 0) {
+		close(hit->fd);
+	} else {
+		c->file_fd = hit->fd;
+		c->file_off = 0;
+		c->file_end = hit->st.st_size;
+	}
+	c->state = CONN_WRITING;
+	conn_set_timer(c, cfg->limits.idle_timeout_ms);
+	return CONN_CONTINUE;
+}
+
+/* Record the request line and the headers the access log wants. */
+static void
+httpd_note_request(struct conn *c, const struct http_request *req)
+{
+	const struct http_header *h;
+	const char *end = req->target.p + req->target.n;
+	const char *eol = memchr(end, '\n', (size_t)(c->rbuf + c->rlen - end));
+
+	c->req_line.p = req->method.p;
+	c->req_line.n = (size_t)((eol ? eol : end) - req->method.p);
+	if (c->req_line.n > 0 && c->req_line.p[c->req_line.n - 1] == '\r')
+		c->req_line.n--;
+	h = http_find_header(req, "referer");
+	c->referer = h ? h->value : (struct http_span){NULL, 0};
+	h = http_find_header(req, "user-agent");
+	c->user_agent = h ? h->value : (struct http_span){NULL, 0};
+}
+
+/* Does the request carry a body we would have to read (RFC 9112 6.3)? */
+static bool
+httpd_has_body(const struct http_request *req)
+{
+	const struct http_header *cl = http_find_header(req, "content-length");
+
+	if (http_find_header(req, "transfer-encoding") != NULL)
+		return true;
+	return cl != NULL && !(cl->value.n == 1 && cl->value.p[0] == '0');
+}
+
+/* Checks that do not depend on the file: Host, bodies, methods. Returns 0
+ * or the error status. */
+static int
+httpd_check(const struct http_request *req, bool *head_only)
+{
+	static const char *const known[] = {"POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"};
+
+	/* methods are case-sensitive (RFC 9110 9.1) */
+	*head_only = req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0;
+	/* RFC 9112 3.2: a 1.1 request without exactly one Host is a 400 */
+	if (req->minor == 1 && http_count_header(req, "host") != 1)
+		return 400;
+	if (http_count_header(req, "host") > 1 || http_count_header(req, "content-length") > 1)
+		return 400;
+	if (req->method.n == 3 && memcmp(req->method.p, "GET", 3) == 0)
+		return httpd_has_body(req) ? 413 : 0;
+	if (*head_only)
+		return httpd_has_body(req) ? 413 : 0;
+	if (req->method.n == 7 && memcmp(req->method.p, "OPTIONS", 7) == 0)
+		return 204;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (req->method.n == strlen(known[i]) && memcmp(req->method.p, known[i], req->method.n) == 0)
+			return 405;
+	return 501;
+}
+
+static bool
+httpd_wants_keepalive(const struct http_request *req)
+{
+	const struct http_header *h = http_find_header(req, "connection");
+
+	if (req->minor == 0)
+		return h != NULL && http_has_token(h->value, "keep-alive");
+	return h == NULL || !http_has_token(h->value, "close");
+}
+
+/* A complete request head is in rbuf[0..head_len): answer it. */
+static enum conn_next
+httpd_respond(struct conn *c, const struct http_request *req, size_t head_len)
+{
+	const struct config_listener *lc = c->site->cfg;
+	char norm[4096];
+	struct file_hit hit;
+	size_t query = 0;
+	bool head_only;
+	int status, plen;
+
+	c->head_len = head_len;
+	c->start_ms = c->w->loop.now_ms;
+	c->keepalive = httpd_wants_keepalive(req);
+	httpd_note_request(c, req);
+	status = httpd_check(req, &head_only);
+	if (status != 0)
+		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+	plen = path_normalize(req->target.p, req->target.n, norm, sizeof(norm), &query, &status);
+	if (plen < 0)
+		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+	if (lc->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen))
+		return httpd_simple(c, 404, req->minor, head_only, NULL, NULL, 0);
+	status = file_resolve(c->site, norm, (size_t)plen, &hit);
+	if (status == 301)
+		return httpd_redirect_dir(c, req, norm, (size_t)plen, query);
+	if (status != 200)
+		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+	return httpd_file(c, req, &hit, head_only);
+}
+
+/* A request head that could not be parsed: note what there is of its first
+ * line for the log, answer with the parser's status, close after. */
+static enum conn_next
+httpd_reject(struct conn *c, int status)
+{
+	const char *eol = memchr(c->rbuf, '\n', c->rlen);
+
+	c->start_ms = c->w->loop.now_ms;
+	c->req_line.p = c->rbuf;
+	c->req_line.n = eol ? (size_t)(eol - c->rbuf) : c->rlen;
+	if (c->req_line.n > 0 && c->req_line.p[c->req_line.n - 1] == '\r')
+		c->req_line.n--;
+	c->referer = c->user_agent = (struct http_span){NULL, 0};
+	c->keepalive = false;
+	c->head_len = c->rlen;
+	return httpd_simple(c, status, 1, false, NULL, NULL, 0);
+}
+
+enum conn_next
+httpd_read(struct conn *c)
+{
+	const struct config_limits *lim = &c->w->srv->cfg->limits;
+	ssize_t n;
+
+	if (c->rlen > 0 && c->rlen != c->rlast) {
+		struct http_limits hl = {lim->max_request_head, lim->max_headers};
+		struct http_request req = {.hdr = c->w->hdrs, .nhdr = lim->max_headers};
+		int r = http_parse_request(c->rbuf, c->rlen, c->rlast, &hl, &req);
+
+		if (r > 0)
+			return httpd_respond(c, &req, (size_t)r);
+		if (r == -1)
+			return httpd_reject(c, req.status);
+		c->rlast = c->rlen;
+	}
+	if (conn_take_rbuf(c) != 0)
+		return CONN_CLOSE;
+	n = tls_read(c->tls, c->rbuf + c->rlen, c->w->rpool.size - c->rlen);
+	if (n > 0) {
+		if (c->rlen == 0)
+			conn_set_timer(c, lim->header_timeout_ms);
+		c->rlen += (size_t)n;
+		return CONN_CONTINUE;
+	}
+	if ((n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) && c->rlen == 0)
+		conn_release_rbuf(c);  /* idle keep-alive holds no buffer */
+	return conn_io_next(c, n, "read");
+}
+
+/* The response is out: log it, then wait for the next request or close. */
+static enum conn_next
+httpd_finish(struct conn *c)
+{
+	const struct config_limits *lim = &c->w->srv->cfg->limits;
+
+	httpd_abandon(c);
+	conn_release_wbuf(c);
+	if (c->close_after || !c->keepalive || c->w->draining) {
+		c->state = CONN_SHUTDOWN;
+		return CONN_CONTINUE;
+	}
+	c->rlen -= c->head_len;
+	memmove(c->rbuf, c->rbuf + c->head_len, c->rlen);
+	c->rlast = 0;
+	c->head_len = 0;
+	c->state = CONN_READING;
+	if (c->rlen == 0) {
+		conn_release_rbuf(c);
+		conn_set_timer(c, lim->idle_timeout_ms);
+	} else {
+		conn_set_timer(c, lim->header_timeout_ms);  /* a pipelined head is under way */
+	}
+	return CONN_CONTINUE;
+}
+
+/* Refill the write buffer from the file: full buffers, so OpenSSL cuts full
+ * 16 KiB records. */
+static int
+httpd_refill(struct conn *c)
+{
+	size_t want = (size_t)(c->file_end - c->file_off);
+	size_t room = CONN_WBUF_SIZE - c->wlen;
+	ssize_t n;
+
+	if (want > room)
+		want = room;
+	n = pread(c->file_fd, c->wbuf + c->wlen, want, c->file_off);
+	if (n <= 0) {
+		log_msg(&c->w->srv->elog, CONFIG_LOG_ERROR, "%s: read failed at offset %lld: %s",
+		        c->site->cfg->name, (long long)c->file_off, n < 0 ? strerror(errno) : "EOF");
+		return -1;
+	}
+	c->wlen += (size_t)n;
+	c->file_off += n;
+	return 0;
+}
+
+enum conn_next
+httpd_write(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->woff == c->wlen && c->file_fd >= 0 && c->file_off < c->file_end) {
+		c->woff = c->wlen = 0;
+		if (httpd_refill(c) != 0)
+			return CONN_CLOSE;
+	} else if (c->woff == 0 && c->file_fd >= 0 && c->file_off == 0 && c->wlen < CONN_WBUF_SIZE) {
+		/* headers and the first body bytes go out together */
+		if (httpd_refill(c) != 0)
+			return CONN_CLOSE;
+	}
+	if (c->woff == c->wlen)
+		return httpd_finish(c);
+	n = tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff);
+	if (n <= 0)
+		return conn_io_next(c, n == 0 ? -1 : n, "write");
+	c->woff += (size_t)n;
+	c->sent += (uint64_t)n;
+	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+	if (c->woff == c->wlen && !(c->file_fd >= 0 && c->file_off < c->file_end))
+		return httpd_finish(c);
+	return CONN_CONTINUE;
+}
+
+void
+httpd_timeout_408(struct conn *c)
+{
+	c->state = CONN_READING;
+	httpd_reject(c, 408);
+	if (c->wbuf != NULL && tls_write(c->tls, c->wbuf, c->wlen) > 0)
+		c->sent = c->wlen;
+	httpd_abandon(c);
+}
+
+void
+httpd_abandon(struct conn *c)
+{
+	struct worker *w = c->w;
+	char subject[256];
+	struct log_access_entry e;
+
+	if (c->status == 0)
+		return;
+	if (c->file_fd >= 0) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	if (w->alog->fd >= 0) {
+		e = (struct log_access_entry){
+			.client = c->client,
+			.request_line = c->req_line,
+			.status = c->status,
+			.bytes = c->sent > c->hdr_len ? c->sent - c->hdr_len : 0,
+			.referer = c->referer,
+			.user_agent = c->user_agent,
+			.tls_version = tls_conn_version(c->tls),
+			.peer_subject = tls_conn_peer_subject(c->tls, subject, sizeof(subject)) == 0
+			                        ? subject
+			                        : NULL,
+			.duration_us = (w->loop.now_ms - c->start_ms) * 1000,
+		};
+		log_access(w->alog, &w->clock, &e, w->loop.now_ms);
+	}
+	c->status = 0;
+	c->sent = 0;
+	c->hdr_len = 0;
+}

@@ -1,0 +1,259 @@
+/* log: error log lines and the buffered access log. */
+#include "tlserve/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static const char *const log_level_names[] = {"error", "warn", "info", "debug"};
+
+/* Write all of buf, retrying on EINTR and short writes. Best effort. */
+static void
+log_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void
+log_msg(const struct log_error *l, enum config_log_level level, const char *fmt, ...)
+{
+	char line[2048];
+	struct timeval tv;
+	struct tm tm;
+	size_t n;
+	va_list ap;
+	int r;
+
+	if (l == NULL || l->fd < 0 || level > l->level)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ [%s] ", (long)tv.tv_usec / 1000,
+	                      log_level_names[level]);
+	va_start(ap, fmt);
+	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
+	line[n++] = '\n';
+	log_write_all(l->fd, line, n);
+}
+
+void
+log_http_date(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void
+log_clock_update(struct log_clock *c, time_t now)
+{
+	struct tm tm;
+
+	if (c->sec == now)
+		return;
+	c->sec = now;
+	gmtime_r(&now, &tm);
+	strftime(c->http, sizeof(c->http), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	strftime(c->clf, sizeof(c->clf), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	strftime(c->iso, sizeof(c->iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 when it is not one. */
+static size_t
+log_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+size_t
+log_escape(char *dst, size_t dstlen, const char *src, size_t n, int json)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = s[i];
+		size_t u;
+
+		if (ch >= 0x80 && json && (u = log_utf8_len(s + i, n - i)) != 0) {
+			if (o + u > dstlen)
+				break;
+			memcpy(dst + o, s + i, u);
+			o += u;
+			i += u - 1;
+			continue;
+		}
+		if (ch >= 0x20 && ch != 0x7f && ch != '"' && ch != '\\' && (ch < 0x80 || !json)) {
+			if (o + 1 > dstlen)
+				break;
+			dst[o++] = (char)ch;
+			continue;
+		}
+		if (o + 6 > dstlen)
+			break;
+		if (json) {
+			memcpy(dst + o, "\\u00", 4);
+			o += 4;
+		} else if (ch == '"' || ch == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = (char)ch;
+			continue;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+		}
+		dst[o++] = hex[ch >> 4];
+		dst[o++] = hex[ch & 15];
+	}
+	return o;
+}
+
+/* Append a quoted, escaped field or "-" when absent. */
+static size_t
+log_field(char *dst, size_t cap, struct http_span v, int json)
+{
+	size_t o = 0;
+
+	if (cap < 3)
+		return 0;
+	if (v.p == NULL && !json) {
+		dst[0] = '-';
+		return 1;
+	}
+	dst[o++] = '"';
+	o += log_escape(dst + o, cap - o - 1, v.p ? v.p : "", v.p ? v.n : 0, json);
+	dst[o++] = '"';
+	return o;
+}
+
+static struct http_span
+log_span(const char *s)
+{
+	return (struct http_span){s, s ? strlen(s) : 0};
+}
+
+/* One line in the common/combined format (plus TLS version and client subject). */
+static size_t
+log_format_clf(char *d, size_t cap, const struct log_clock *clk,
+               const struct log_access_entry *e, int combined)
+{
+	struct http_span dash = {"-", 1};
+	size_t o = (size_t)snprintf(d, cap, "%s - - [%s] ", e->client, clk->clf);
+
+	o += log_field(d + o, cap - o, e->request_line, 0);
+	o += (size_t)snprintf(d + o, cap - o, " %d %llu", e->status, (unsigned long long)e->bytes);
+	if (combined && o < cap) {
+		d[o++] = ' ';
+		o += log_field(d + o, cap - o, e->referer.p ? e->referer : dash, 0);
+		d[o++] = ' ';
+		o += log_field(d + o, cap - o, e->user_agent.p ? e->user_agent : dash, 0);
+		o += (size_t)snprintf(d + o, cap - o, " %s ", e->tls_version ? e->tls_version : "-");
+		o += log_field(d + o, cap - o, e->peer_subject ? log_span(e->peer_subject) : dash, 0);
+	}
+	return o;
+}
+
+static size_t
+log_format_json(char *d, size_t cap, const struct log_clock *clk,
+                const struct log_access_entry *e)
+{
+	size_t o = (size_t)snprintf(d, cap, "{\"time\":\"%s\",\"client\":\"%s\",\"request\":",
+	                            clk->iso, e->client);
+
+	o += log_field(d + o, cap - o, e->request_line, 1);
+	o += (size_t)snprintf(d + o, cap - o, ",\"status\":%d,\"bytes\":%llu,\"referer\":", e->status,
+	                      (unsigned long long)e->bytes);
+	o += log_field(d + o, cap - o, e->referer, 1);
+	o += (size_t)snprintf(d + o, cap - o, ",\"user_agent\":");
+	o += log_field(d + o, cap - o, e->user_agent, 1);
+	o += (size_t)snprintf(d + o, cap - o, ",\"tls\":\"%s\",\"client_subject\":",
+	                      e->tls_version ? e->tls_version : "");
+	o += log_field(d + o, cap - o, log_span(e->peer_subject), 1);
+	o += (size_t)snprintf(d + o, cap - o, ",\"duration_us\":%llu}",
+	                      (unsigned long long)e->duration_us);
+	return o;
+}
+
+void
+log_access(struct log_access *a, const struct log_clock *clk, const struct log_access_entry *e,
+           uint64_t now_ms)
+{
+	/* Fields are clamped so that, escaped at 6 bytes per byte, a line always
+	 * fits: a log line never grows with what a client sends. */
+	char line[4 * 1024 * 6 + 1024];
+	struct log_access_entry c = *e;
+	size_t n;
+
+	if (a->fd < 0)
+		return;
+	c.request_line.n = c.request_line.n > 2048 ? 2048 : c.request_line.n;
+	c.referer.n = c.referer.n > 1024 ? 1024 : c.referer.n;
+	c.user_agent.n = c.user_agent.n > 1024 ? 1024 : c.user_agent.n;
+	if (a->format == CONFIG_ACCESS_JSON)
+		n = log_format_json(line, sizeof(line) - 1, clk, &c);
+	else
+		n = log_format_clf(line, sizeof(line) - 1, clk, &c,
+		                   a->format == CONFIG_ACCESS_COMBINED);
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	line[n++] = '\n';
+	if (a->len + n > sizeof(a->buf))
+		log_access_flush(a);
+	if (a->len == 0)
+		a->oldest_ms = now_ms;
+	memcpy(a->buf + a->len, line, n);
+	a->len += n;
+}
+
+void
+log_access_flush(struct log_access *a)
+{
+	if (a->fd >= 0 && a->len > 0)
+		log_write_all(a->fd, a->buf, a->len);
+	a->len = 0;
+}

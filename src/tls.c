@@ -1,0 +1,593 @@
+/* tls: OpenSSL behind a small libtls-shaped API. This is the only file that
+ * includes OpenSSL headers. Policy (SPEC.md): TLS 1.2 and 1.3 only, ECDHE +
+ * AEAD suites only, no compression, no renegotiation, server preference. */
+#include "tlserve/tls.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tlserve/config.h"
+
+/* TLS 1.2 suites: forward secret (ECDHE) and AEAD only, ECDSA before RSA. */
+#define TLS_DEFAULT_CIPHERS                                                                        \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
+
+struct tls_sni_entry {
+	const char *name;  /* borrowed from the configuration; "*.x" for wildcards */
+	SSL_CTX *ctx;
+};
+
+struct tls_server {
+	atomic_int refs;
+	SSL_CTX *ctx;                 /* the listener's default certificate */
+	struct tls_sni_entry *sni;
+	size_t nsni;
+	SSL_CTX **sni_ctx;            /* one per config_sni entry */
+	size_t nsni_ctx;
+	int ktls;
+};
+
+/* ALPN wire format: a length byte, then the name. */
+static const unsigned char tls_alpn_http11[] = "\x08http/1.1";
+
+void
+tls_init(void)
+{
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
+}
+
+const char *
+tls_library_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}
+
+/* Append the OpenSSL error queue's last reason to msg, and clear the queue. */
+static void
+tls_errors_add(struct config_errors *errs, struct config_pos pos, const char *what,
+               const char *path)
+{
+	char reason[160] = "unknown error";
+	unsigned long e, last = 0;
+
+	while ((e = ERR_get_error()) != 0)
+		last = e;
+	if (last != 0)
+		ERR_error_string_n(last, reason, sizeof(reason));
+	config_error_add(errs, pos.line, pos.col, "%s %s: %s", what, path ? path : "", reason);
+}
+
+/* Refuse to prompt for a passphrase: an encrypted key is a configuration error. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* ALPN (RFC 7301): choose http/1.1; a client offering only other protocols
+ * gets a no_application_protocol alert instead of a connection that hangs. */
+static int
+tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned char *sel = NULL;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, tls_alpn_http11, sizeof(tls_alpn_http11) - 1, in,
+	                          inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Does the host name match an SNI pattern? Exact, or "*.suffix" covering
+ * exactly one further leftmost label (RFC 6125 6.4.3). Case-insensitive. */
+static int
+tls_sni_match(const char *pattern, const char *host)
+{
+	if (pattern[0] == '*' && pattern[1] == '.') {
+		const char *dot = strchr(host, '.');
+
+		return dot != NULL && dot != host && strcasecmp(dot, pattern + 1) == 0;
+	}
+	return strcasecmp(pattern, host) == 0;
+}
+
+/* Choose the certificate by the client's server name; unknown names keep the
+ * listener's default certificate. */
+static int
+tls_servername(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_server *srv = arg;
+	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	size_t i;
+
+	(void)alert;
+	if (host == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	for (i = 0; i < srv->nsni; i++) {
+		if (tls_sni_match(srv->sni[i].name, host)) {
+			SSL_set_SSL_CTX(ssl, srv->sni[i].ctx);
+			return SSL_TLSEXT_ERR_OK;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Protocol policy and options shared by every SSL_CTX of a listener. */
+static int
+tls_ctx_policy(SSL_CTX *ctx, const struct config_tls *t, struct config_errors *errs)
+{
+	SSL_CTX_set_min_proto_version(ctx, t->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	                             SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (!t->session_tickets)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
+	if (SSL_CTX_set_cipher_list(ctx, t->ciphers ? t->ciphers : TLS_DEFAULT_CIPHERS) != 1) {
+		tls_errors_add(errs, (struct config_pos){0, 0}, "tls.ciphers", t->ciphers);
+		return -1;
+	}
+	if (t->ciphersuites && SSL_CTX_set_ciphersuites(ctx, t->ciphersuites) != 1) {
+		tls_errors_add(errs, (struct config_pos){0, 0}, "tls.ciphersuites", t->ciphersuites);
+		return -1;
+	}
+	if (SSL_CTX_set1_groups_list(ctx, TLS_DEFAULT_GROUPS) != 1) {
+		tls_errors_add(errs, (struct config_pos){0, 0}, "groups", TLS_DEFAULT_GROUPS);
+		return -1;
+	}
+	return 0;
+}
+
+/* Client certificate verification from client_ca (and client_crl). */
+static int
+tls_ctx_verify(SSL_CTX *ctx, const struct config_tls *t, struct config_errors *errs)
+{
+	STACK_OF(X509_NAME) *names;
+	int mode;
+
+	if (t->verify_client == CONFIG_VERIFY_OFF || t->client_ca == NULL)
+		return 0;
+	if (SSL_CTX_load_verify_locations(ctx, t->client_ca, NULL) != 1) {
+		tls_errors_add(errs, t->client_ca_pos, "cannot load client_ca", t->client_ca);
+		return -1;
+	}
+	names = SSL_load_client_CA_file(t->client_ca);
+	if (names == NULL) {
+		tls_errors_add(errs, t->client_ca_pos, "no CA names in client_ca", t->client_ca);
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	if (t->client_crl) {
+		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP *lu = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+		if (lu == NULL || X509_load_crl_file(lu, t->client_crl, X509_FILETYPE_PEM) <= 0) {
+			tls_errors_add(errs, t->client_crl_pos, "cannot load client_crl", t->client_crl);
+			return -1;
+		}
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	}
+	mode = SSL_VERIFY_PEER;
+	if (t->verify_client == CONFIG_VERIFY_REQUIRE)
+		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	SSL_CTX_set_verify(ctx, mode, NULL);
+	return 0;
+}
+
+/* One SSL_CTX with a certificate chain and its key, checked to match. */
+static SSL_CTX *
+tls_ctx_new(const struct config_listener *l, const char *cert, struct config_pos cert_pos,
+            const char *key, struct config_pos key_pos, struct config_errors *errs)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	size_t before = errs->n;
+
+	if (ctx == NULL) {
+		tls_errors_add(errs, l->pos, "cannot create TLS context", NULL);
+		return NULL;
+	}
+	if (tls_ctx_policy(ctx, &l->tls, errs) != 0)
+		goto fail;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tls_errors_add(errs, cert_pos, "cannot load certificate", cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		tls_errors_add(errs, key_pos, "cannot load key", key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		config_error_add(errs, key_pos.line, key_pos.col,
+		                 "key %s does not match certificate %s", key, cert);
+		goto fail;
+	}
+	if (tls_ctx_verify(ctx, &l->tls, errs) != 0)
+		goto fail;
+	/* Sessions are only resumed on the listener that made them. */
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->name,
+	                               (unsigned int)strnlen(l->name, SSL_MAX_SID_CTX_LENGTH));
+	return ctx;
+fail:
+	(void)before;
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* Kernel TLS is worth asking OpenSSL for only when the kernel offers the
+ * "tls" upper-layer protocol; otherwise each handshake would pay for a
+ * failing setsockopt. */
+static int
+tls_kernel_offers_ktls(void)
+{
+	char buf[256] = "";
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+			found |= strcmp(tok, "tls") == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+tls_server_add_sni(struct tls_server *srv, const struct config_listener *l,
+                   struct config_errors *errs)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < l->nsni; i++)
+		total += l->sni[i].nnames;
+	if (l->nsni == 0)
+		return 0;
+	srv->sni_ctx = calloc(l->nsni, sizeof(*srv->sni_ctx));
+	srv->sni = calloc(total ? total : 1, sizeof(*srv->sni));
+	if (srv->sni_ctx == NULL || srv->sni == NULL) {
+		config_error_add(errs, l->pos.line, l->pos.col, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < l->nsni; i++) {
+		const struct config_sni *s = &l->sni[i];
+		SSL_CTX *ctx = tls_ctx_new(l, s->certificate, s->certificate_pos, s->key,
+		                           s->key_pos, errs);
+
+		if (ctx == NULL)
+			return -1;
+		srv->sni_ctx[srv->nsni_ctx++] = ctx;
+		for (size_t j = 0; j < s->nnames; j++)
+			srv->sni[k++] = (struct tls_sni_entry){s->names[j], ctx};
+	}
+	srv->nsni = k;
+	return 0;
+}
+
+int
+tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
+               struct config_errors *errs)
+{
+	struct tls_server *srv = calloc(1, sizeof(*srv));
+	size_t before = errs->n;
+
+	if (srv == NULL) {
+		config_error_add(errs, l->pos.line, l->pos.col, "out of memory");
+		return -1;
+	}
+	atomic_init(&srv->refs, 1);
+	srv->ctx = tls_ctx_new(l, l->tls.certificate, l->tls.certificate_pos, l->tls.key,
+	                       l->tls.key_pos, errs);
+	if (srv->ctx == NULL || tls_server_add_sni(srv, l, errs) != 0)
+		goto fail;
+	srv->ktls = tls_kernel_offers_ktls();
+	for (size_t i = 0; i < 1 + srv->nsni_ctx; i++) {
+		SSL_CTX *ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
+
+		if (alpn_http)
+			SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+		if (srv->ktls)
+			SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+	}
+	if (srv->nsni) {
+		SSL_CTX_set_tlsext_servername_callback(srv->ctx, tls_servername);
+		SSL_CTX_set_tlsext_servername_arg(srv->ctx, srv);
+	}
+	*out = srv;
+	return 0;
+fail:
+	if (errs->n == before)
+		config_error_add(errs, l->pos.line, l->pos.col, "TLS setup failed");
+	tls_server_unref(srv);
+	return -1;
+}
+
+void
+tls_server_ref(struct tls_server *srv)
+{
+	atomic_fetch_add_explicit(&srv->refs, 1, memory_order_relaxed);
+}
+
+void
+tls_server_unref(struct tls_server *srv)
+{
+	if (srv == NULL || atomic_fetch_sub_explicit(&srv->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < srv->nsni_ctx; i++)
+		SSL_CTX_free(srv->sni_ctx[i]);
+	SSL_CTX_free(srv->ctx);
+	free(srv->sni_ctx);
+	free(srv->sni);
+	free(srv);
+}
+
+int
+tls_server_ktls(const struct tls_server *srv)
+{
+	return srv->ktls;
+}
+
+/* Subject, SANs and expiry of one certificate as a line. Returns days left. */
+static long
+tls_describe_cert(X509 *x, const char *prefix, char *buf, size_t len)
+{
+	char subject[256] = "", sans[512] = "", expiry[64] = "";
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int days = 0, secs = 0;
+	struct tm tm;
+	size_t used = 0;
+
+	X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+
+		if (gn->type == GEN_DNS && used + 2 < sizeof(sans))
+			used += (size_t)snprintf(sans + used, sizeof(sans) - used, "%s%s",
+			                         used ? "," : "",
+			                         (const char *)ASN1_STRING_get0_data(gn->d.dNSName));
+	}
+	GENERAL_NAMES_free(names);
+	if (used > sizeof(sans))
+		sans[sizeof(sans) - 1] = '\0';
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		strftime(expiry, sizeof(expiry), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x));
+	snprintf(buf, len, "%ssubject=%s san=%s expires=%s (%d days)\n", prefix, subject,
+	         sans[0] ? sans : "-", expiry, days);
+	return days;
+}
+
+long
+tls_server_describe(const struct tls_server *srv, const char *prefix, char *buf, size_t len)
+{
+	long min_days = 100000;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < 1 + srv->nsni_ctx && used < len; i++) {
+		SSL_CTX *ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
+		X509 *x = SSL_CTX_get0_certificate(ctx);
+		long d;
+
+		if (x == NULL)
+			continue;
+		d = tls_describe_cert(x, prefix, buf + used, len - used);
+		used += strlen(buf + used);
+		if (d < min_days)
+			min_days = d;
+	}
+	return min_days;
+}
+
+/* struct tls_conn is the SSL object itself: no allocation beyond OpenSSL's. */
+static SSL *
+tls_ssl(const struct tls_conn *c)
+{
+	return (SSL *)c;
+}
+
+int
+tls_accept(struct tls_server *srv, int fd, struct tls_conn **out)
+{
+	SSL *ssl = SSL_new(srv->ctx);
+
+	if (ssl == NULL)
+		return -1;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		return -1;
+	}
+	SSL_set_accept_state(ssl);
+	*out = (struct tls_conn *)ssl;
+	return 0;
+}
+
+/* The one place that maps an OpenSSL result to TLS_WANT_*, 0 (the peer
+ * closed) or -1 (error; errno is kept for system errors). */
+static ssize_t
+tls_result(SSL *ssl, int ret)
+{
+	switch (SSL_get_error(ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_WANT_POLLIN;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_WANT_POLLOUT;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			errno = ECONNRESET;
+		return -1;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+int
+tls_handshake(struct tls_conn *c)
+{
+	SSL *ssl = tls_ssl(c);
+	int r;
+
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_do_handshake(ssl);
+	if (r == 1)
+		return 0;
+	r = (int)tls_result(ssl, r);
+	return r == 0 ? -1 : r;
+}
+
+ssize_t
+tls_read(struct tls_conn *c, void *buf, size_t len)
+{
+	SSL *ssl = tls_ssl(c);
+	size_t n = 0;
+
+	ERR_clear_error();
+	errno = 0;
+	if (SSL_read_ex(ssl, buf, len, &n) == 1)
+		return (ssize_t)n;
+	return tls_result(ssl, 0);
+}
+
+ssize_t
+tls_write(struct tls_conn *c, const void *buf, size_t len)
+{
+	SSL *ssl = tls_ssl(c);
+	size_t n = 0;
+	ssize_t r;
+
+	ERR_clear_error();
+	errno = 0;
+	if (SSL_write_ex(ssl, buf, len, &n) == 1)
+		return (ssize_t)n;
+	r = tls_result(ssl, 0);
+	if (r == 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	return r;
+}
+
+ssize_t
+tls_sendfile(struct tls_conn *c, int fd, off_t off, size_t len)
+{
+	SSL *ssl = tls_ssl(c);
+	ossl_ssize_t n;
+
+	if (!BIO_get_ktls_send(SSL_get_wbio(ssl))) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_sendfile(ssl, fd, off, len, 0);
+	if (n >= 0)
+		return n;
+	return tls_result(ssl, (int)n);
+}
+
+int
+tls_close(struct tls_conn *c)
+{
+	SSL *ssl = tls_ssl(c);
+	int r;
+
+	if (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)
+		return 0;
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_shutdown(ssl);
+	if (r >= 0)
+		return 0;  /* 0: ours sent, theirs not yet read; 1: both */
+	r = (int)tls_result(ssl, r);
+	return r == 0 ? 0 : r;
+}
+
+size_t
+tls_pending(const struct tls_conn *c)
+{
+	int n = SSL_pending(tls_ssl(c));
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+void
+tls_conn_free(struct tls_conn *c)
+{
+	SSL_free(tls_ssl(c));
+}
+
+const char *
+tls_conn_version(const struct tls_conn *c)
+{
+	return SSL_get_version(tls_ssl(c));
+}
+
+const char *
+tls_conn_servername(const struct tls_conn *c)
+{
+	return SSL_get_servername(tls_ssl(c), TLSEXT_NAMETYPE_host_name);
+}
+
+int
+tls_conn_peer_subject(const struct tls_conn *c, char *buf, size_t len)
+{
+	SSL *ssl = tls_ssl(c);
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	BIO *mem;
+	int n;
+
+	if (peer == NULL || SSL_get_verify_result(ssl) != X509_V_OK || len == 0)
+		return -1;
+	mem = BIO_new(BIO_s_mem());
+	if (mem == NULL)
+		return -1;
+	X509_NAME_print_ex(mem, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253);
+	n = BIO_read(mem, buf, (int)(len - 1));
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(mem);
+	return n > 0 ? 0 : -1;
+}
+
+const char *
+tls_conn_error(struct tls_conn *c, char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	long vr = SSL_get_verify_result(tls_ssl(c));
+
+	if (vr != X509_V_OK && SSL_get0_peer_certificate(tls_ssl(c)) != NULL)
+		snprintf(buf, len, "client certificate: %s", X509_verify_cert_error_string(vr));
+	else if (e != 0)
+		ERR_error_string_n(e, buf, len);
+	else if (errno != 0)
+		snprintf(buf, len, "%s", strerror(errno));
+	else
+		snprintf(buf, len, "connection closed by peer");
+	ERR_clear_error();
+	return buf;
+}

@@ -1,0 +1,398 @@
+/* worker: the per-thread event loop. Accepts on its own SO_REUSEPORT sockets,
+ * drives connections, fires timers, flushes the access log, and drains on
+ * stop. Nothing here takes a lock. */
+#include "tlserve/worker.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tlserve/conn.h"
+#include "tlserve/tls.h"
+
+#define WORKER_EVENTS 256
+#define WORKER_ACCEPT_BATCH 64        /* accepts per wake-up, so one listener cannot starve */
+#define WORKER_CONN_CHUNK 256         /* connection slots allocated at a time */
+#define WORKER_LOG_FLUSH_MS 200       /* access log lines wait at most this long */
+#define WORKER_BACKLOG 4096
+
+void *
+worker_buf_get(struct worker_pool *p)
+{
+	void *b = p->free;
+
+	if (b != NULL) {
+		memcpy(&p->free, b, sizeof(void *));
+		return b;
+	}
+	b = malloc(p->size);
+	if (b != NULL)
+		p->count++;
+	return b;
+}
+
+void
+worker_buf_put(struct worker_pool *p, void *b)
+{
+	memcpy(b, &p->free, sizeof(void *));
+	p->free = b;
+}
+
+static void
+worker_pool_free(struct worker_pool *p)
+{
+	while (p->free) {
+		void *b = p->free;
+
+		memcpy(&p->free, b, sizeof(void *));
+		free(b);
+	}
+}
+
+/* Open this worker's socket on every bound address of every site. The
+ * addresses were resolved and probed by main, so ports are concrete. */
+static int
+worker_listen_all(struct worker *w, char *err, size_t errlen)
+{
+	struct server *srv = w->srv;
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < srv->nsites; i++)
+		total += srv->sites[i].naddrs;
+	w->listens = calloc(total ? total : 1, sizeof(*w->listens));
+	if (w->listens == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < srv->nsites; i++) {
+		for (size_t j = 0; j < srv->sites[i].naddrs; j++) {
+			struct worker_listen *l = &w->listens[k];
+			struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+
+			l->kind = WORKER_EV_LISTEN;
+			l->site = &srv->sites[i];
+			l->addr = &srv->sites[i].addrs[j];
+			l->fd = listener_bind(&srv->sites[i].addrs[j], WORKER_BACKLOG, err, errlen);
+			if (l->fd < 0)
+				return -1;
+			w->nlistens = ++k;
+			if (epoll_ctl(w->loop.epfd, EPOLL_CTL_ADD, l->fd, &ev) != 0) {
+				snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	memset(w, 0, sizeof(*w));
+	w->wake_kind = WORKER_EV_WAKE;
+	w->id = id;
+	w->srv = srv;
+	w->wakefd = -1;
+	w->loop.epfd = -1;
+	w->rpool.size = cfg->limits.max_request_head > CONN_ECHO_BUF ? cfg->limits.max_request_head
+	                                                             : CONN_ECHO_BUF;
+	w->wpool.size = CONN_WBUF_SIZE;
+	if (loop_init(&w->loop) != 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ev.data.ptr = &w->wake_kind;
+	if (w->wakefd < 0 || epoll_ctl(w->loop.epfd, EPOLL_CTL_ADD, w->wakefd, &ev) != 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	w->hdrs = calloc(cfg->limits.max_headers, sizeof(*w->hdrs));
+	w->alog = calloc(1, sizeof(*w->alog));
+	if (w->hdrs == NULL || w->alog == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->alog->fd = -1;
+	log_clock_update(&w->clock, time(NULL));
+	return worker_listen_all(w, err, errlen);
+}
+
+/* Slots come in chunks that live as long as the worker: a connection never
+ * costs an allocation of its own once the worker has warmed up. */
+struct worker_chunk {
+	struct worker_chunk *next;
+	struct conn slots[WORKER_CONN_CHUNK];
+};
+
+/* A free connection slot, allocating a chunk when none is left. */
+static struct conn *
+worker_slot(struct worker *w)
+{
+	struct conn *c;
+
+	if (w->free_conns == NULL) {
+		struct worker_chunk *ch = calloc(1, sizeof(*ch));
+
+		if (ch == NULL)
+			return NULL;
+		ch->next = w->chunks;
+		w->chunks = ch;
+		for (size_t i = WORKER_CONN_CHUNK; i-- > 0;) {
+			ch->slots[i].next = w->free_conns;
+			w->free_conns = &ch->slots[i];
+		}
+	}
+	c = w->free_conns;
+	w->free_conns = c->next;
+	return c;
+}
+
+struct conn *
+worker_slot_get(struct worker *w)
+{
+	return worker_slot(w);
+}
+
+void
+worker_slot_put(struct worker *w, struct conn *c)
+{
+	c->next = w->free_conns;
+	w->free_conns = c;
+}
+
+/* Listening sockets stop being polled for a moment when the process is out
+ * of descriptors, instead of spinning on a readable socket accept() refuses. */
+static void
+worker_accept_pause(struct worker *w, bool pause)
+{
+	for (size_t i = 0; i < w->nlistens; i++) {
+		struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.ptr = &w->listens[i]};
+
+		if (w->listens[i].fd >= 0)
+			epoll_ctl(w->loop.epfd, EPOLL_CTL_MOD, w->listens[i].fd, &ev);
+	}
+	w->accept_paused_until = pause ? w->loop.now_ms + 100 : 0;
+}
+
+static void
+worker_accept(struct worker *w, struct worker_listen *l)
+{
+	for (int i = 0; i < WORKER_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				log_msg(&w->srv->elog, CONFIG_LOG_WARN,
+				        "accept on %s: %s; pausing accepts for 100ms", l->site->cfg->name,
+				        strerror(errno));
+				worker_accept_pause(w, true);
+			}
+			return;
+		}
+		conn_open(w, l->site, fd, (struct sockaddr *)&ss, len);
+	}
+}
+
+/* Stop accepting and let connections finish (SIGTERM / SIGINT). */
+static void
+worker_begin_drain(struct worker *w)
+{
+	uint64_t v;
+	struct conn *c, *next;
+
+	if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline = w->loop.now_ms + w->srv->cfg->limits.shutdown_timeout_ms;
+	for (size_t i = 0; i < w->nlistens; i++) {
+		if (w->listens[i].fd >= 0)
+			close(w->listens[i].fd);
+		w->listens[i].fd = -1;
+	}
+	for (c = w->active; c; c = next) {
+		next = c->next;
+		conn_drain(c);
+	}
+}
+
+static void
+worker_dispatch(struct worker *w, struct epoll_event *ev)
+{
+	enum worker_ev_kind *kind = ev->data.ptr;
+
+	switch (*kind) {
+	case WORKER_EV_LISTEN:
+		if (!w->draining)
+			worker_accept(w, (struct worker_listen *)kind);
+		break;
+	case WORKER_EV_WAKE:
+		worker_begin_drain(w);
+		break;
+	case WORKER_EV_CONN:
+		conn_on_event((struct conn *)kind, ev->events);
+		break;
+	}
+}
+
+/* Connections that used up their turn with work left run again, each once. */
+static void
+worker_run_ready(struct worker *w)
+{
+	struct conn *list = w->ready;
+
+	w->ready = NULL;
+	while (list) {
+		struct conn *c = list;
+
+		list = c->ready_next;
+		c->ready_next = NULL;
+		c->in_ready = false;
+		conn_on_event(c, 0);
+	}
+}
+
+void
+worker_unready(struct worker *w, struct conn *c)
+{
+	struct conn **pp = &w->ready;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->ready_next;
+	if (*pp)
+		*pp = c->ready_next;
+	c->ready_next = NULL;
+	c->in_ready = false;
+}
+
+static void
+worker_run_timers(struct worker *w)
+{
+	struct loop_timer *t;
+
+	while ((t = loop_timer_expired(&w->loop)) != NULL) {
+		struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+		conn_on_timeout(c);
+	}
+	if (w->draining && w->loop.now_ms >= w->drain_deadline) {
+		while (w->active)
+			conn_abort(w->active);
+	}
+}
+
+/* How long epoll_wait may sleep: until the next timer, the access-log flush,
+ * or at once when connections are waiting for another turn. */
+static int
+worker_wait_ms(struct worker *w)
+{
+	int ms = loop_timer_wait_ms(&w->loop, 1000);
+
+	if (w->ready)
+		return 0;
+	if (w->alog->len > 0) {
+		uint64_t due = w->alog->oldest_ms + WORKER_LOG_FLUSH_MS;
+		int left = due > w->loop.now_ms ? (int)(due - w->loop.now_ms) : 0;
+
+		ms = left < ms ? left : ms;
+	}
+	if (w->accept_paused_until)
+		ms = ms > 100 ? 100 : ms;
+	if (w->draining) {
+		uint64_t left = w->drain_deadline > w->loop.now_ms ? w->drain_deadline - w->loop.now_ms
+		                                                   : 0;
+		ms = left < (uint64_t)ms ? (int)left : ms;
+	}
+	return ms;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[WORKER_EVENTS];
+
+	while (!(w->draining && w->active == NULL)) {
+		int n = epoll_wait(w->loop.epfd, evs, WORKER_EVENTS, worker_wait_ms(w));
+
+		if (n < 0 && errno != EINTR) {
+			log_msg(&w->srv->elog, CONFIG_LOG_ERROR, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		loop_update_time(&w->loop);
+		log_clock_update(&w->clock, time(NULL));
+		for (int i = 0; i < n; i++)
+			worker_dispatch(w, &evs[i]);
+		worker_run_ready(w);
+		worker_run_timers(w);
+		if (w->accept_paused_until && w->loop.now_ms >= w->accept_paused_until && !w->draining)
+			worker_accept_pause(w, false);
+		if (w->alog->len > 0 && w->loop.now_ms >= w->alog->oldest_ms + WORKER_LOG_FLUSH_MS)
+			log_access_flush(w->alog);
+	}
+	log_access_flush(w->alog);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+}
+
+void
+worker_wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->wakefd, &one, sizeof(one)) < 0) {
+		/* the counter is already non-zero: the worker will wake anyway */
+	}
+}
+
+void
+worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void
+worker_fini(struct worker *w)
+{
+	while (w->active)
+		conn_abort(w->active);
+	for (size_t i = 0; i < w->nlistens; i++)
+		if (w->listens[i].fd >= 0)
+			close(w->listens[i].fd);
+	free(w->listens);
+	while (w->chunks) {
+		struct worker_chunk *ch = w->chunks;
+
+		w->chunks = ch->next;
+		free(ch);
+	}
+	worker_pool_free(&w->rpool);
+	worker_pool_free(&w->wpool);
+	free(w->hdrs);
+	free(w->alog);
+	if (w->wakefd >= 0)
+		close(w->wakefd);
+	loop_fini(&w->loop);
+}
