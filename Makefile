@@ -23,7 +23,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 FUZZ_SRCS = $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps run test unit integration certs fuzz fuzz-smoke asan valgrind bench ci install clean
+.PHONY: all deps run test unit-bins fuzz-bins integration certs fuzz fuzz-smoke asan valgrind bench ci install clean
 
 all: deps
 	@$(MAKE) --no-print-directory tlserve
@@ -65,9 +65,14 @@ test:
 	@scripts/deps.sh build test certs
 	@$(MAKE) --no-print-directory tlserve unit-bins
 	@scripts/make-certs.sh tests/certs >/dev/null
-	tests/run.sh $(UNIT_BINS)
+	TLS_PIPE=$(BUILD)/tools/tls_pipe tests/run.sh $(UNIT_BINS)
 
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(BUILD)/tools/tls_pipe
+
+# Test client for the echo service (full duplex, half-close, close_notify check).
+$(BUILD)/tools/tls_pipe: tests/tools/tls_pipe.c
+	@mkdir -p $(BUILD)/tools
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
 
 fuzz:
 	@scripts/deps.sh build fuzz

@@ -209,6 +209,11 @@ conn_io_next(struct conn *c, ssize_t r, const char *what)
 	return CONN_CLOSE;
 }
 
+static const char conn_plain_http_reply[] =
+	"HTTP/1.1 400 Bad Request\r\nServer: tlserve\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	"Content-Length: 49\r\nConnection: close\r\n\r\n"
+	"This port speaks HTTPS: use https:// to reach it\n";
+
 /* A first byte that is plainly not a TLS handshake record (0x16) is most
  * often HTTP sent to the TLS port: say so in the log, not "wrong version". */
 static void
@@ -221,8 +226,13 @@ conn_log_handshake_failure(struct conn *c)
 		return;
 	tls_conn_error(c->tls, buf, sizeof(buf));
 	if (strstr(buf, "http request") != NULL ||
-	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z'))
+	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
 		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
+		/* tell a browser or curl what went wrong, as nginx does (one try, no wait) */
+		if (c->site->cfg->mode == CONFIG_MODE_FILES)
+			(void)!send(c->fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
+			            MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
 	log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: TLS handshake failed: %s", c->site->cfg->name,
 	        c->client, buf);
 }

@@ -40,8 +40,9 @@ struct tls_server {
 	int ktls;
 };
 
-/* ALPN wire format: a length byte, then the name. */
-static const unsigned char tls_alpn_http11[] = "\x08http/1.1";
+/* ALPN wire format: a length byte, then the name. Ours, in preference order:
+ * HTTP/1.1, and HTTP/1.0 for the clients that announce it (curl --http1.0). */
+static const unsigned char tls_alpn_http11[] = "\x08http/1.1\x08http/1.0";
 
 void
 tls_init(void)
@@ -81,7 +82,7 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* ALPN (RFC 7301): choose http/1.1; a client offering only other protocols
+/* ALPN (RFC 7301): choose http/1.1 (or 1.0); a client offering only other protocols
  * gets a no_application_protocol alert instead of a connection that hangs. */
 static int
 tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
