@@ -1,0 +1,345 @@
+/* http: the HTTP/1.x request-head parser (RFC 9112 sections 2-5) and header helpers.
+ * Pure: no I/O, no allocation, no globals besides const tables. Every span handed
+ * back points into the caller's buffer; nothing here ever writes to that buffer.
+ *
+ * What one request head looks like, and where the parser's pointers go:
+ *
+ *   [CRLF]* method SP target SP HTTP/d.d CRLF  ( name ":" OWS value OWS CRLF )*  CRLF
+ *   ^buf    ^method   ^target   ^version         ^name        ^value
+ *                                            returned: the offset just past the head ^
+ *
+ * CRLF may be a bare LF throughout (RFC 9112 2.2 allows a recipient to accept it,
+ * as nginx and picohttpparser do); a bare CR is always an error.
+ *
+ * Cost: one pass over the head, one table lookup per byte. When the caller
+ * says which prefix it already offered (last_len), only the new bytes are
+ * looked at until they can end (or break) the head, so a head trickling in
+ * byte by byte costs O(n), not O(n^2).
+ */
+#include <limits.h>
+
+#include "tlserve/http.h"
+
+/* Internal result of the step functions: 0 done (pointer advanced), NEED when the
+ * bytes run out before the element is complete, or an HTTP status (400, 505). */
+#define NEED -2
+
+/* Byte classes, one table lookup per byte on the hot path. */
+#define C_TCHAR 1  /* token (RFC 9110 5.6.2): methods and field names */
+#define C_VCHAR 2  /* visible ASCII 0x21-0x7e: the request-target */
+#define C_FIELD 4  /* field-value byte (RFC 9110 5.5): HTAB, SP, VCHAR, obs-text */
+
+static const unsigned char cls[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,  /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x10 */
+	4, 7, 6, 7, 7, 7, 7, 7, 6, 6, 7, 7, 6, 7, 7, 6,  /* 0x20  !"#$%&'()*+,-./ */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6,  /* 0x30 0-9:;<=>? */
+	6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,  /* 0x40 @A-O */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 7, 7,  /* 0x50 P-Z[\]^_ */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,  /* 0x60 `a-o */
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 7, 6, 7, 0,  /* 0x70 p-z{|}~ DEL */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,  /* 0x80 obs-text ... */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,  /* 0xf0 */
+};
+
+#define IS(c, k) (cls[(unsigned char)(c)] & (k))
+
+/* ASCII lower case only: header names are ASCII tokens, and "|0x20" alone would
+ * confuse '^' with '~'. */
+static inline unsigned char
+lower(unsigned char c)
+{
+	return (unsigned)c - 'A' < 26u ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Consume one line ending at *pp: CRLF or bare LF. Returns 0, NEED, or 400 for a
+ * CR not followed by LF or any other byte (RFC 9112 2.2: a bare CR is invalid). */
+static int
+eol(const char **pp, const char *end)
+{
+	const char *p = *pp;
+
+	if (p == end)
+		return NEED;
+	if (*p == '\r') {
+		if (++p == end)
+			return NEED;
+		if (*p != '\n')
+			return 400;
+	} else if (*p != '\n') {
+		return 400;
+	}
+	*pp = p + 1;
+	return 0;
+}
+
+/* Skip the empty lines a client may send before the request line (RFC 9112 2.2
+ * says a server SHOULD ignore at least one). Returns 0, NEED or 400 (bare CR). */
+static int
+skip_empty_lines(const char **pp, const char *end)
+{
+	int r;
+
+	while (*pp < end && (**pp == '\r' || **pp == '\n')) {
+		if ((r = eol(pp, end)) != 0)
+			return r;
+	}
+	return *pp == end ? NEED : 0;
+}
+
+/* Scan a run of bytes of class k, non-empty, ended by the byte stop; sets *s
+ * to the run and moves past stop. Returns 0, NEED, or 400 for an empty run or
+ * any other terminator (a second SP, HTAB, a CTL, a missing colon, ...). */
+static int
+span_until(const char **pp, const char *end, int k, char stop, struct http_span *s)
+{
+	const char *p = *pp;
+
+	while (p < end && IS(*p, k))
+		p++;
+	if (p == end)
+		return NEED;
+	if (*p != stop || p == *pp)
+		return 400;
+	s->p = *pp;
+	s->n = (size_t)(p - *pp);
+	*pp = p + 1;
+	return 0;
+}
+
+/* HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3), then the
+ * line end. Checked byte by byte so a prefix is NEED, never 400. Returns 0 with
+ * *minor set, NEED, 400 when malformed, or 505 for a well-formed version other
+ * than 1.0/1.1 (RFC 9110 15.6.6), decided only once the line is complete. */
+static int
+version_eol(const char **pp, const char *end, int *minor)
+{
+	static const char pat[] = "HTTP/9.9";  /* '9' stands for any digit */
+	const char *p = *pp;
+	int r;
+
+	for (size_t i = 0; i < sizeof(pat) - 1; i++, p++) {
+		if (p == end)
+			return NEED;
+		if (pat[i] == '9' ? (unsigned char)(*p - '0') > 9 : *p != pat[i])
+			return 400;
+	}
+	if ((r = eol(&p, end)) != 0)
+		return r;
+	if ((*pp)[5] != '1' || (*pp)[7] > '1')
+		return 505;
+	*minor = (*pp)[7] - '0';
+	*pp = p;
+	return 0;
+}
+
+/* request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 3).
+ * Exactly one SP between the parts: the lenient whitespace RFC 9112 3 permits
+ * is what request smuggling feeds on. Returns 0, NEED, 400 or 505. */
+static int
+request_line(const char **pp, const char *end, struct http_request *out)
+{
+	int r;
+
+	if ((r = span_until(pp, end, C_TCHAR, ' ', &out->method)) != 0)
+		return r;
+	if ((r = span_until(pp, end, C_VCHAR, ' ', &out->target)) != 0)
+		return r;
+	return version_eol(pp, end, &out->minor);
+}
+
+/* field-line = field-name ":" OWS field-value OWS (RFC 9112 5). No whitespace
+ * before the colon (RFC 9112 5.1 requires a 400); a line that starts with SP or
+ * HTAB is obs-fold (RFC 9112 5.2), rejected here as an empty name. Value bytes
+ * are those of RFC 9110 5.5; CR, LF and NUL inside a value are errors (5.5).
+ * Returns 0, NEED or 400. */
+static int
+field_line(const char **pp, const char *end, struct http_header *h)
+{
+	const char *p, *v, *e;
+	int r;
+
+	if ((r = span_until(pp, end, C_TCHAR, ':', &h->name)) != 0)
+		return r;
+	p = *pp;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	v = p;
+	while (p < end && IS(*p, C_FIELD))
+		p++;
+	e = p;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((r = eol(&p, end)) != 0)
+		return r;
+	h->value.p = v;
+	h->value.n = (size_t)(e - v);
+	*pp = p;
+	return 0;
+}
+
+/* The header fields up to and including the empty line that ends the head.
+ * Returns 0 with *n set, NEED, 400, or 431 on more than maxh fields. */
+static int
+fields(const char **pp, const char *end, struct http_header *hdr, size_t maxh, size_t *n)
+{
+	size_t i = 0;
+	int r;
+
+	for (;;) {
+		if (*pp == end)
+			return NEED;
+		if (**pp == '\r' || **pp == '\n')
+			break;
+		if (i == maxh)
+			return 431;
+		if ((r = field_line(pp, end, &hdr[i])) != 0)
+			return r;
+		i++;
+	}
+	if ((r = eol(pp, end)) != 0)
+		return r;
+	*n = i;
+	return 0;
+}
+
+/* Fast path for a caller that appends: 1 when buf[from..len) may end the head
+ * or holds a byte that can never appear in one (a CTL, a bare CR), so a full
+ * parse is due; 0 when the head is surely still incomplete. The end of a head
+ * is always "\n\n" or "\n\r\n"; O(len - from). */
+static int
+may_end(const char *buf, size_t from, size_t len)
+{
+	const char *p = buf + from, *end = buf + len;
+
+	for (; p < end; p++) {
+		if (IS(*p, C_FIELD))
+			continue;
+		if (*p == '\n') {
+			if (p + 1 < end && p[1] == '\n')
+				return 1;
+			if (p + 2 < end && p[1] == '\r' && p[2] == '\n')
+				return 1;
+		} else if (*p != '\r' || (p + 1 < end && p[1] != '\n')) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Returns -1 with req->status set. */
+static int
+fail(struct http_request *req, int status)
+{
+	req->status = status;
+	return -1;
+}
+
+/* See http.h. Only the first min(len, max_head) bytes are ever read; when the
+ * head does not end within them and len has reached max_head, no more bytes can
+ * help, so the answer is 414 (still in the request line) or 431 (in the fields).
+ * On -2 and -1, req->nhdr keeps its capacity so the caller may simply retry. */
+int
+http_parse_request(const char *buf, size_t len, size_t last_len,
+                   const struct http_limits *lim, struct http_request *req)
+{
+	size_t max = lim->max_head < INT_MAX ? lim->max_head : INT_MAX;
+	size_t maxh = lim->max_headers < req->nhdr ? lim->max_headers : req->nhdr;
+	size_t cap = len < max ? len : max;
+	const char *p = buf, *end = buf + cap;
+	struct http_request r;  /* request-line results, copied out only on success */
+	size_t n = 0;
+	int rc;
+
+	if (last_len > 0 && last_len < len && len < max &&
+	    !may_end(buf, last_len > 3 ? last_len - 3 : 0, len))
+		return -2;
+
+	if ((rc = skip_empty_lines(&p, end)) == 0)
+		rc = request_line(&p, end, &r);
+	if (rc == NEED)
+		return len < max ? -2 : fail(req, 414);
+	if (rc != 0)
+		return fail(req, rc);
+
+	rc = fields(&p, end, req->hdr, maxh, &n);
+	if (rc == NEED)
+		return len < max ? -2 : fail(req, 431);
+	if (rc != 0)
+		return fail(req, rc);
+
+	req->method = r.method;
+	req->target = r.target;
+	req->minor = r.minor;
+	req->nhdr = n;
+	return (int)(p - buf);
+}
+
+/* 1 when the span equals the NUL-terminated name, ignoring ASCII case. */
+static int
+name_eq(struct http_span s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s.n; i++) {
+		if (name[i] == '\0')
+			return 0;
+		if (lower((unsigned char)s.p[i]) != lower((unsigned char)name[i]))
+			return 0;
+	}
+	return name[i] == '\0';
+}
+
+/* See http.h. O(nhdr); the result points into req->hdr. */
+const struct http_header *
+http_find_header(const struct http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nhdr; i++) {
+		if (name_eq(req->hdr[i].name, name))
+			return &req->hdr[i];
+	}
+	return NULL;
+}
+
+/* See http.h. O(nhdr). */
+size_t
+http_count_header(const struct http_request *req, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->nhdr; i++)
+		n += (size_t)name_eq(req->hdr[i].name, name);
+	return n;
+}
+
+/* See http.h. #list elements (RFC 9110 5.6.1) are split on ',' and trimmed of
+ * OWS; empty elements are skipped. O(value.n). */
+int
+http_has_token(struct http_span value, const char *token)
+{
+	const char *p = value.p, *end;
+
+	if (value.n == 0)
+		return 0;  /* also spares NULL + 0, which C leaves undefined */
+	for (end = p + value.n; p < end;) {
+		const char *s, *e;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		s = p;
+		while (p < end && *p != ',')
+			p++;
+		e = p;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > s && name_eq((struct http_span){ s, (size_t)(e - s) }, token))
+			return 1;
+	}
+	return 0;
+}
