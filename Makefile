@@ -3,6 +3,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
+BIN     ?= tlserve
 FUZZ_SECONDS ?= 30
 VERSION := 0.1.0
 
@@ -23,15 +24,15 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 FUZZ_SRCS = $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps run test unit-bins fuzz-bins integration certs fuzz fuzz-smoke asan valgrind bench ci install clean
+.PHONY: all deps run test unit-bins fuzz-bins certs fuzz fuzz-smoke asan valgrind bench ci install clean
 
 all: deps
-	@$(MAKE) --no-print-directory tlserve
+	@$(MAKE) --no-print-directory $(BIN)
 
 deps:
 	@scripts/deps.sh build
 
-tlserve: $(OBJS)
+$(BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $(OBJS) $(LDLIBS_ALL)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/tlserve/*.h src/*.h) | $(BUILD)/obj
@@ -74,6 +75,26 @@ $(BUILD)/tools/tls_pipe: tests/tools/tls_pipe.c
 	@mkdir -p $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
 
+# The unit and integration tests against a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer (clang); any report fails the run.
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan:
+	@scripts/deps.sh build test certs fuzz
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/tlserve CC=clang \
+		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build-asan/tlserve unit-bins
+	@scripts/make-certs.sh tests/certs >/dev/null
+	ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		TLSERVE_BIN=build-asan/tlserve TLS_PIPE=build-asan/tools/tls_pipe \
+		tests/run.sh $(UNIT_SRCS:tests/unit/%.c=build-asan/unit/%)
+
+# The integration tests with the server under valgrind (memcheck).
+valgrind:
+	@scripts/deps.sh build test certs valgrind
+	@$(MAKE) --no-print-directory tlserve unit-bins
+	@scripts/make-certs.sh tests/certs >/dev/null
+	TLSERVE_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
+		TLS_PIPE=$(BUILD)/tools/tls_pipe tests/run.sh
+
 fuzz:
 	@scripts/deps.sh build fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang fuzz-bins
@@ -90,6 +111,8 @@ fuzz-smoke: fuzz
 
 ci:
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 install: all

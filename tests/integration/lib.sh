@@ -1,0 +1,545 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034,SC2119,SC2120 # variables and optional arguments for the scripts
+# lib.sh — sourced by every tests/integration/NN-scenario.sh.
+#
+# Gives each script a temporary directory ($TMP, removed on exit), starts and
+# stops the server under test ($TLSERVE_WRAPPER $TLSERVE_BIN -c FILE), finds
+# the ports it bound from its `listening` log lines, and prints TAP-ish lines
+# ("ok - ..." / "not ok - ..." with a few "#" detail lines) that it counts.
+# A script ends with `finish`, which prints "# NAME: N passed, M failed" (the
+# line tests/run.sh reads) and exits non-zero when anything failed.
+#
+# Environment:
+#   TLSERVE_BIN      the server binary (default ./tlserve of the repository)
+#   TLSERVE_WRAPPER  command prepended to the server, e.g.
+#                    "valgrind --leak-check=full --error-exitcode=99 -q"
+#   CERTS            certificate directory (default tests/certs, made if absent)
+#   TLS_PIPE         the echo test client tests/tools/tls_pipe.c (default
+#                    build/tools/tls_pipe; checks needing it are skipped without it)
+#   KEEP_TMP=1       keep $TMP for inspection
+#
+# Every wait is bounded; every curl and openssl call has a timeout; nothing
+# talks to any address but 127.0.0.1 and ::1.
+
+set -u
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SCRIPT=$(basename "$0" .sh)
+
+TLSERVE_BIN=${TLSERVE_BIN:-$REPO/tlserve}
+case $TLSERVE_BIN in /*) ;; *) TLSERVE_BIN=$REPO/${TLSERVE_BIN#./} ;; esac
+TLSERVE_WRAPPER=${TLSERVE_WRAPPER:-}
+CERTS=${CERTS:-$REPO/tests/certs}
+case $CERTS in /*) ;; *) CERTS=$REPO/$CERTS ;; esac
+TLS_PIPE=${TLS_PIPE:-$REPO/build/tools/tls_pipe}
+case $TLS_PIPE in /*) ;; *) TLS_PIPE=$REPO/${TLS_PIPE#./} ;; esac
+export TLSERVE_BIN TLSERVE_WRAPPER CERTS TLS_PIPE
+
+# Slow wrappers (valgrind) get longer waits.
+if [ -n "$TLSERVE_WRAPPER" ]; then
+	SLOW=3
+	START_TRIES=300
+else
+	SLOW=1
+	START_TRIES=100
+fi
+NET_TIMEOUT=$((20 * SLOW))   # seconds for one curl / s_client exchange
+
+# Never let a proxy setting send test traffic elsewhere.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy NO_PROXY no_proxy
+
+N_PASS=0
+N_FAIL=0
+SERVER_PID=""
+SERVER_LOG=""
+SERVER_CONF=""
+N_SERVER=0
+BG_PIDS=()
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tlserve-$SCRIPT.XXXXXX") || {
+	echo "not ok - mktemp -d failed"
+	echo "# $SCRIPT: 0 passed, 1 failed"
+	exit 1
+}
+
+_cleanup() {
+	local pid
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		_wait_gone "$SERVER_PID" $((50 * SLOW)) || kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	for pid in "${BG_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap _cleanup EXIT
+trap 'echo "# $SCRIPT: interrupted"; exit 130' INT
+trap 'echo "# $SCRIPT: terminated"; exit 143' TERM
+
+# ---------------------------------------------------------------- reporting
+
+note() { printf '# %s\n' "$*"; }
+
+pass() {
+	N_PASS=$((N_PASS + 1))
+	printf 'ok - %s\n' "$1"
+}
+
+# fail DESC [DETAIL...] — each detail (may be multi-line) printed as "#   ...", at most 15 lines.
+fail() {
+	local desc=$1
+	shift
+	N_FAIL=$((N_FAIL + 1))
+	printf 'not ok - %s\n' "$desc"
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$@" | head -n 15 | sed 's/^/#   /'
+	fi
+	return 1
+}
+
+skip() { N_PASS=$((N_PASS + 1)); printf 'ok - %s # skip %s\n' "$1" "${2:-}"; }
+
+# A short, printable excerpt of a file for failure details.
+excerpt() {
+	if [ -f "$1" ]; then
+		head -c "${2:-600}" "$1" | LC_ALL=C tr -c '[:print:]\n' '.'
+	else
+		echo "(no file $1)"
+	fi
+}
+
+check_eq() {   # DESC EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $2" "got:      $3"; fi
+}
+
+check_ne() {   # DESC UNEXPECTED ACTUAL
+	if [ "$2" != "$3" ]; then pass "$1"; else fail "$1" "did not expect: $2"; fi
+}
+
+check_contains() {   # DESC HAYSTACK NEEDLE
+	case $2 in
+	*"$3"*) pass "$1" ;;
+	*) fail "$1" "expected to contain: $3" "got: ${2:0:600}" ;;
+	esac
+}
+
+check_not_contains() {   # DESC HAYSTACK NEEDLE
+	case $2 in
+	*"$3"*) fail "$1" "must not contain: $3" "got: ${2:0:600}" ;;
+	*) pass "$1" ;;
+	esac
+}
+
+check_match() {   # DESC STRING ERE — some line of STRING matches the extended regex
+	if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1" "expected a line matching: $3" "got: ${2:0:600}"; fi
+}
+
+check_has_line() {   # DESC STRING LINE — STRING has exactly LINE as one of its lines
+	if grep -Fxq -- "$3" <<<"$2"; then pass "$1"; else fail "$1" "expected the line: $3" "got: ${2:0:600}"; fi
+}
+
+check_file_contains() {   # DESC FILE FIXED-STRING
+	if [ -f "$2" ] && grep -aFq -- "$3" "$2"; then
+		pass "$1"
+	else
+		fail "$1" "expected $2 to contain: $3" "$(excerpt "$2")"
+	fi
+}
+
+check_file_not_contains() {   # DESC FILE FIXED-STRING
+	if [ -f "$2" ] && grep -aFq -- "$3" "$2"; then
+		fail "$1" "$2 must not contain: $3" "$(excerpt "$2")"
+	else
+		pass "$1"
+	fi
+}
+
+check_true() {   # DESC COMMAND... — passes when the command exits 0
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then pass "$desc"; else fail "$desc" "command failed ($rc): $*" "$out"; fi
+}
+
+check_false() {   # DESC COMMAND... — passes when the command exits non-zero
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then pass "$desc"; else fail "$desc" "command unexpectedly succeeded: $*" "$out"; fi
+}
+
+check_same_file() {   # DESC EXPECTED-FILE ACTUAL-FILE — compared by size and sha256
+	local a b
+	a=$(sha256sum <"$2" | cut -d' ' -f1)
+	b=$(sha256sum <"$3" 2>/dev/null | cut -d' ' -f1)
+	if [ "$a" = "$b" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected $(wc -c <"$2") bytes sha256 $a" \
+			"got $(wc -c <"$3" 2>/dev/null || echo 0) bytes sha256 ${b:-none}"
+	fi
+}
+
+# finish — stop the server if still running (checking its exit status),
+# print the summary line and exit non-zero if any check failed.
+finish() {
+	if [ -n "$SERVER_PID" ]; then
+		stop_server
+	fi
+	printf '# %s: %d passed, %d failed\n' "$SCRIPT" "$N_PASS" "$N_FAIL"
+	[ "$N_FAIL" -eq 0 ]
+	exit
+}
+
+# ---------------------------------------------------------------- helpers
+
+# _wait_gone PID TENTHS — wait up to TENTHS/10 s for PID to disappear.
+_wait_gone() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# track_bg PID — a helper process killed (SIGTERM) when the script exits.
+track_bg() { BG_PIDS+=("$1"); }
+
+# random_file FILE BYTES
+random_file() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+file_size() { wc -c <"$1" | tr -d ' '; }
+
+ipv6_available() {
+	[ -r /proc/net/if_inet6 ] && grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6
+}
+
+# write_config FILE — the common head (workers, log, tls) followed by stdin,
+# which holds the rest of the YAML (limits:, listeners:, ...).
+# CFG_WORKERS and CFG_LEVEL override the defaults 1 and debug.
+write_config() {
+	{
+		printf 'workers: %s\n' "${CFG_WORKERS:-1}"
+		printf 'log: {level: %s, error: stderr, access: %s}\n' "${CFG_LEVEL:-debug}" "$TMP/access.log"
+		printf 'tls: {certificate: %s, key: %s}\n' "$CERTS/server.crt" "$CERTS/server.key"
+		cat
+	} >"$1"
+}
+
+# run_tlserve ARGS... — the binary (under the wrapper) in the foreground, bounded.
+run_tlserve() {
+	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
+	timeout -k 5 $((30 * SLOW)) $TLSERVE_WRAPPER "$TLSERVE_BIN" "$@"
+}
+
+# ---------------------------------------------------------------- server
+
+# Listening lines as "name address port", one per bound address.
+listen_lines() {
+	[ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ] || return 0
+	awk '/listening/ {
+		n = ""; a = ""; p = ""
+		for (i = 1; i <= NF; i++) {
+			v = $i; gsub(/"/, "", v)
+			if (v ~ /^name=/) n = substr(v, 6)
+			else if (v ~ /^address=/) a = substr(v, 9)
+			else if (v ~ /^port=/) p = substr(v, 6)
+		}
+		if (n != "" && p != "") print n, a, p
+	}' "$SERVER_LOG"
+}
+
+# port_of NAME [ADDRESS] — the port listener NAME bound (on ADDRESS if given).
+port_of() {
+	listen_lines | awk -v n="$1" -v a="${2:-}" '$1 == n && (a == "" || $2 == a) { print $3; exit }'
+}
+
+# addr_of NAME — the first address listener NAME bound.
+addr_of() {
+	listen_lines | awk -v n="$1" '$1 == n { print $2; exit }'
+}
+
+# Listener names in a config file (keys "name:", not "names:").
+_config_names() {
+	grep -oE '(^|[{ ,-])name: *"?[A-Za-z0-9_.-]+' "$1" | sed -E 's/.*name: *"?//'
+}
+
+server_alive() { [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; }
+
+server_log_tail() { [ -f "$SERVER_LOG" ] && tail -n "${1:-15}" "$SERVER_LOG"; }
+
+# start_server CONFIG [ARGS...] — start the server in the background and wait
+# (bounded) until every listener named in CONFIG has logged its listening line.
+# Counts as a check; returns non-zero if the server did not come up.
+start_server() {
+	local conf=$1 names missing name i
+	shift
+	if [ -n "$SERVER_PID" ]; then
+		stop_server
+	fi
+	N_SERVER=$((N_SERVER + 1))
+	SERVER_LOG=$TMP/server.$N_SERVER.log
+	SERVER_CONF=$conf
+	if [ ! -x "$TLSERVE_BIN" ]; then
+		fail "server starts ($conf)" "no executable $TLSERVE_BIN (run make)"
+		return 1
+	fi
+	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
+	$TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$conf" "$@" >"$TMP/server.$N_SERVER.out" 2>"$SERVER_LOG" &
+	SERVER_PID=$!
+	names=$(_config_names "$conf")
+	for ((i = 0; i < START_TRIES; i++)); do
+		missing=""
+		for name in $names; do
+			[ -n "$(port_of "$name")" ] || missing="$missing $name"
+		done
+		[ -z "$missing" ] && break
+		server_alive || break
+		sleep 0.1
+	done
+	if [ -z "$missing" ] && server_alive; then
+		pass "server started, listening:$(listen_lines | awk '{ printf " %s=%s:%s", $1, $2, $3 }')"
+		return 0
+	fi
+	if server_alive; then
+		fail "server started (no listening line for:$missing after $((START_TRIES / 10))s)" "$(server_log_tail)"
+		kill -KILL "$SERVER_PID" 2>/dev/null
+	else
+		wait "$SERVER_PID"
+		fail "server started (exited with status $?)" "$(server_log_tail)"
+	fi
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=""
+	return 1
+}
+
+# stop_server [SIGNAL] [MAX_SECONDS] — signal the server (TERM), wait up to
+# MAX_SECONDS (10) for it to exit (SIGKILL after that) and check that it exited
+# with status 0. Sets STOP_STATUS and STOP_TENTHS (time taken in tenths of a second).
+stop_server() {
+	local sig=${1:-TERM} max=${2:-10} tenths status pid=$SERVER_PID
+	STOP_STATUS=""
+	STOP_TENTHS=""
+	[ -n "$pid" ] || return 0
+	SERVER_PID=""
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid"
+		status=$?
+		STOP_STATUS=$status
+		fail "server still running at stop (it had exited with status $status)" "$(server_log_tail)"
+		return 1
+	fi
+	kill -"$sig" "$pid"
+	max=$((max * SLOW * 10))
+	for ((tenths = 0; tenths < max; tenths++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	STOP_TENTHS=$tenths
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		STOP_STATUS=killed
+		fail "server exits after SIG$sig (still running after $((max / 10))s; killed)" "$(server_log_tail)"
+		return 1
+	fi
+	wait "$pid"
+	status=$?
+	STOP_STATUS=$status
+	if [ "$status" -eq 0 ]; then
+		pass "server exits with status 0 after SIG$sig"
+		return 0
+	fi
+	case $status in
+	99) fail "server exits with status 0 after SIG$sig (status 99: valgrind found errors)" "$(server_log_tail 40)" ;;
+	*) fail "server exits with status 0 after SIG$sig (status $status)" "$(server_log_tail 40)" ;;
+	esac
+	return 1
+}
+
+# wait_log ERE [COUNT] [TENTHS] — wait until COUNT (1) lines of the server log match.
+wait_log() {
+	local i n
+	for ((i = 0; i < ${3:-50} * SLOW; i++)); do
+		n=$(grep -aEc -- "$1" "$SERVER_LOG" 2>/dev/null)
+		[ "${n:-0}" -ge "${2:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_file_lines FILE COUNT [TENTHS] — wait until FILE has at least COUNT lines.
+wait_file_lines() {
+	local i n
+	for ((i = 0; i < ${3:-50} * SLOW; i++)); do
+		n=$(wc -l <"$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- clients
+
+# _host_of NAME — the address to reach listener NAME at, for s_client and curl --resolve
+# (a wildcard address becomes the loopback one).
+_host_of() {
+	local a
+	a=$(addr_of "$1")
+	case $a in
+	::) printf '[::1]' ;;
+	*:*) printf '[%s]' "$a" ;;
+	'' | 0.0.0.0) printf '127.0.0.1' ;;
+	*) printf '%s' "$a" ;;
+	esac
+}
+
+# tcurl ARGS... — curl trusting only the test CA, bounded, never via a proxy.
+tcurl() {
+	curl -sS --max-time "$NET_TIMEOUT" --connect-timeout 10 --noproxy '*' \
+		--cacert "$CERTS/ca.crt" "$@"
+}
+
+# hcurl NAME PATH [ARGS...] — tcurl https://localhost:PORT/PATH of listener NAME.
+hcurl() {
+	local name=$1 path=$2 port host
+	shift 2
+	port=$(port_of "$name")
+	host=$(_host_of "$name")
+	tcurl --resolve "localhost:$port:$host" "$@" "https://localhost:$port$path"
+}
+
+# status_of NAME PATH [ARGS...] — the HTTP status code curl saw ("000" on failure).
+status_of() {
+	local name=$1 path=$2
+	shift 2
+	hcurl "$name" "$path" -o /dev/null -w '%{http_code}' "$@" 2>/dev/null
+}
+
+# check_status DESC EXPECTED NAME PATH [CURL ARGS...]
+check_status() {
+	local desc=$1 want=$2 got
+	shift 2
+	got=$(status_of "$@")
+	check_eq "$desc" "$want" "$got"
+}
+
+# sclient NAME [S_CLIENT ARGS...] — openssl s_client to listener NAME, verifying
+# the server; stdin is sent, what the server sends comes out on stdout, session
+# chatter goes to $TMP/sclient.err. -quiet keeps reading after stdin's end until
+# the server closes (or the timeout).
+sclient() {
+	local name=$1 port host
+	shift
+	port=$(port_of "$name")
+	host=$(_host_of "$name")
+	timeout -k 2 "${SCLIENT_TIMEOUT:-$NET_TIMEOUT}" openssl s_client -quiet \
+		-CAfile "$CERTS/ca.crt" -verify_return_error \
+		-connect "$host:$port" -servername localhost "$@" 2>"$TMP/sclient.err"
+}
+
+# raw NAME REQUEST-FILE RESPONSE-FILE — send REQUEST-FILE over TLS, save the reply.
+raw() {
+	sclient "$1" <"$2" >"$3"
+}
+
+# send NAME REQUEST — send the bytes of the string REQUEST over TLS to listener
+# NAME. Sets RESP (the file holding the response) and RESP_RC (s_client's status;
+# 124 means the server had not closed the connection when the timeout came).
+RAW_N=0
+send() {
+	RAW_N=$((RAW_N + 1))
+	RESP=$TMP/resp.$RAW_N
+	printf '%s' "$2" >"$TMP/req.$RAW_N"
+	raw "$1" "$TMP/req.$RAW_N" "$RESP"
+	RESP_RC=$?
+}
+
+# echo_stream NAME INFILE OUTFILE [SECONDS] — send INFILE through the echo
+# listener NAME with s_client and collect what comes back in OUTFILE. s_client's
+# input stays open until as many bytes came back as were sent (or time is up);
+# then its end makes s_client send close_notify and close. Returns s_client's status.
+echo_stream() {
+	local name=$1 in=$2 out=$3 t=${4:-$NET_TIMEOUT} port host fifo pid catpid fd i size rc
+	port=$(port_of "$name")
+	host=$(_host_of "$name")
+	size=$(file_size "$in")
+	fifo=$TMP/echo.fifo.$BASHPID.$RANDOM
+	mkfifo "$fifo" || return 1
+	: >"$out"
+	timeout -k 2 "$t" openssl s_client -quiet -no_ign_eof -nocommands \
+		-CAfile "$CERTS/ca.crt" -verify_return_error \
+		-connect "$host:$port" -servername localhost <"$fifo" >"$out" 2>"$fifo.err" &
+	pid=$!
+	exec {fd}>"$fifo"
+	cat "$in" 2>/dev/null >"$fifo" &
+	catpid=$!
+	for ((i = 0; i < t * 10; i++)); do
+		[ "$(file_size "$out")" -ge "$size" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$catpid" 2>/dev/null
+	wait "$catpid" 2>/dev/null
+	exec {fd}>&-
+	wait "$pid"
+	rc=$?
+	rm -f "$fifo"
+	return $rc
+}
+
+# pipe_stream NAME INFILE OUTFILE [TLS_PIPE ARGS...] — INFILE through listener
+# NAME with tls_pipe: full duplex, then close_notify (or with -f a bare TCP FIN),
+# then read until the server closes. Returns tls_pipe's status: 0 when the
+# server ended with close_notify after our close, 3 when it closed first.
+pipe_stream() {
+	local name=$1 in=$2 out=$3 port host
+	shift 3
+	port=$(port_of "$name")
+	host=$(addr_of "$name")
+	timeout -k 2 $((60 * SLOW)) "$TLS_PIPE" "$@" "${host:-127.0.0.1}" "$port" "$CERTS/ca.crt" \
+		<"$in" >"$out" 2>"$out.err"
+}
+
+have_tls_pipe() { [ -x "$TLS_PIPE" ]; }
+
+# Response file helpers: the status code, a header value, the body.
+resp_status() {
+	head -n 1 "$1" 2>/dev/null | LC_ALL=C sed -nE 's/^HTTP\/1\.[01] ([0-9]{3}).*/\1/p'
+}
+
+resp_head() {   # the first response head, CRs removed
+	LC_ALL=C sed -n '1,/^\r\{0,1\}$/p' "$1" 2>/dev/null | tr -d '\r'
+}
+
+resp_header() {   # FILE NAME — value of the first NAME header of the first response
+	resp_head "$1" | awk -v n="$2" 'BEGIN { n = tolower(n) }
+		{ i = index($0, ":"); if (i > 0 && tolower(substr($0, 1, i - 1)) == n) {
+			v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); print v; exit } }'
+}
+
+resp_body() {   # FILE — everything after the first head (binary-safe)
+	local n
+	n=$(LC_ALL=C sed -n '1,/^\r\{0,1\}$/p' "$1" | wc -c)
+	tail -c +$((n + 1)) "$1"
+}
+
+# Certificates are made by `make test`; make them when a script runs alone.
+if [ ! -s "$CERTS/server.crt" ] || [ ! -s "$CERTS/rsa.key" ]; then
+	"$REPO/scripts/make-certs.sh" "$CERTS" >/dev/null || {
+		echo "not ok - certificates in $CERTS"
+		echo "# $SCRIPT: 0 passed, 1 failed"
+		exit 1
+	}
+fi
