@@ -1,0 +1,76 @@
+/* fuzz_config: config_load_string over arbitrary bytes.
+ * Properties beyond "no crash, no leak": success means a usable configuration
+ * (listeners, each with a name, a port and resolved paths) and no error
+ * reported; failure leaves *out untouched and reports at least one error with
+ * a sane position and a non-empty, terminated message. */
+#include "tlserve/config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+/* Every path the loader resolved must sit under the base directory or be absolute. */
+static void
+fuzz_check_path(const char *p, int nullable)
+{
+	if (p == NULL) {
+		CHECK(nullable);
+		return;
+	}
+	CHECK(p[0] == '/');
+}
+
+static void
+fuzz_check_listener(const struct config_listener *l)
+{
+	CHECK(l->name != NULL && l->name[0] != '\0');
+	CHECK(l->port != NULL && l->port[0] != '\0');
+	CHECK(l->mode == CONFIG_MODE_FILES || l->mode == CONFIG_MODE_ECHO);
+	CHECK((l->mode == CONFIG_MODE_FILES) == (l->root != NULL));
+	fuzz_check_path(l->root, 1);
+	fuzz_check_path(l->tls.certificate, 0);
+	fuzz_check_path(l->tls.key, 0);
+	fuzz_check_path(l->tls.client_ca, l->tls.verify_client == CONFIG_VERIFY_OFF);
+	CHECK(l->tls.min_version == 12 || l->tls.min_version == 13);
+	for (size_t i = 0; i < l->nindex; i++)
+		CHECK(l->index[i] != NULL && strchr(l->index[i], '/') == NULL);
+	for (size_t i = 0; i < l->nsni; i++) {
+		CHECK(l->sni[i].nnames > 0);
+		fuzz_check_path(l->sni[i].certificate, 0);
+		fuzz_check_path(l->sni[i].key, 0);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct config sentinel_obj;  /* never written: only its address is used */
+	struct config *sentinel = &sentinel_obj, *cfg = sentinel;
+	struct config_errors errs = { 0 };
+	int rc;
+
+	rc = config_load_string((const char *)data, size, "fuzz.yaml", "/base", &cfg, &errs);
+	if (rc == 0) {
+		CHECK(cfg != sentinel && cfg != NULL && errs.n == 0);
+		CHECK(cfg->nlisteners > 0 && cfg->workers <= 1024);
+		for (size_t i = 0; i < cfg->nlisteners; i++)
+			fuzz_check_listener(&cfg->listeners[i]);
+		for (size_t i = 0; i < cfg->nmime; i++)
+			CHECK(cfg->mime[i].ext[0] != '\0' &&
+			      strchr(cfg->mime[i].type, '/') != NULL);
+		config_free(cfg);
+	} else {
+		CHECK(rc == -1 && cfg == sentinel && errs.n > 0);
+		for (size_t i = 0; i < errs.n; i++) {
+			CHECK(errs.v[i].line >= 0 && errs.v[i].col >= 0);
+			CHECK(memchr(errs.v[i].msg, '\0', sizeof(errs.v[i].msg)) != NULL);
+			CHECK(errs.v[i].msg[0] != '\0');
+		}
+	}
+	config_errors_free(&errs);
+	return 0;
+}

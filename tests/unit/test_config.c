@@ -1,0 +1,1267 @@
+/* Unit tests for config: defaults, every key, every kind of error with its
+ * position, path resolution, file loading and file checks.
+ * Error cases are a table; each row is its own named cmocka test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tlserve/config.h"
+
+#define TC_BASE "/etc/tlserve"
+#define TC_MIN  "listeners:\n  - port: 8443\n"
+
+/* Load yaml (len 0: strlen) against TC_BASE. */
+static int
+tc_load_n(const char *yaml, size_t len, struct config **cfg, struct config_errors *errs)
+{
+	return config_load_string(yaml, len ? len : strlen(yaml), "t.yaml", TC_BASE, cfg, errs);
+}
+
+static int
+tc_load(const char *yaml, struct config **cfg, struct config_errors *errs)
+{
+	return tc_load_n(yaml, 0, cfg, errs);
+}
+
+/* Load yaml that must be valid; fails the test with the first error otherwise. */
+static struct config *
+tc_ok(const char *yaml)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	int rc = tc_load(yaml, &cfg, &errs);
+
+	if (rc != 0)
+		fail_msg("unexpected error %d:%d: %s", errs.v[0].line, errs.v[0].col,
+			 errs.v[0].msg);
+	assert_int_equal(errs.n, 0);
+	assert_non_null(cfg);
+	config_errors_free(&errs);
+	return cfg;
+}
+
+/* Print the errors, to make a failing assertion readable. */
+static void
+tc_dump(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		print_message("  %d:%d: %s\n", errs->v[i].line, errs->v[i].col, errs->v[i].msg);
+}
+
+/* Whether errs holds an error at line:col containing text. */
+static bool
+tc_has(const struct config_errors *errs, int line, int col, const char *text)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		if (errs->v[i].line == line && errs->v[i].col == col &&
+		    strstr(errs->v[i].msg, text))
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ error table */
+
+struct tc_err {
+	const char *name;
+	const char *yaml;
+	size_t len;            /* 0: strlen(yaml) */
+	int line, col;         /* where the error must be reported */
+	const char *text;      /* a substring of its message */
+	const char *absent;    /* a substring no error may contain (or NULL) */
+};
+
+static const struct tc_err tc_errs[] = {
+	{ "unknown_key_hint", "listners: []\n", 0, 1, 1,
+	  "unknown key \"listners\", did you mean \"listeners\"?", NULL },
+	{ "unknown_nested_key_hint", "log:\n  levle: info\n" TC_MIN, 0, 2, 3,
+	  "unknown key \"log.levle\", did you mean \"log.level\"?", NULL },
+	{ "unknown_key_prefix_hint", "listen: []\n", 0, 1, 1, "did you mean \"listeners\"?", NULL },
+	{ "unknown_key_case_hint", "Workers: 2\n" TC_MIN, 0, 1, 1, "did you mean \"workers\"?",
+	  NULL },
+	{ "unknown_key_no_hint", "zzzzzzzz: 1\n" TC_MIN, 0, 1, 1, "unknown key \"zzzzzzzz\"",
+	  "did you mean" },
+	{ "unknown_listener_key_hint", "listeners:\n  - port: 1\n    lisitng: true\n", 0, 3, 5,
+	  "unknown key \"listeners[0].lisitng\", did you mean \"listeners[0].listing\"?", NULL },
+	{ "unknown_key_escaped", "\"a\\x01b\": 1\n" TC_MIN, 0, 1, 1, "unknown key \"a\\x01b\"",
+	  NULL },
+	{ "duplicate_key", "workers: 1\nworkers: 2\n" TC_MIN, 0, 2, 1,
+	  "duplicate key \"workers\" (first at line 1)", NULL },
+	{ "duplicate_nested_key", "limits:\n  max_headers: 1\n  max_headers: 2\n" TC_MIN, 0, 3, 3,
+	  "duplicate key \"limits.max_headers\"", NULL },
+	{ "non_scalar_key", "? [a]\n: b\n" TC_MIN, 0, 1, 3, "a key must be a plain string", NULL },
+	{ "top_level_sequence", "- a\n- b\n", 0, 1, 1, "the configuration must be a mapping",
+	  NULL },
+	{ "top_level_scalar", "hello\n", 0, 1, 1, "must be a mapping of keys, not a scalar", NULL },
+	{ "workers_zero", "workers: 0\n" TC_MIN, 0, 1, 10, "\"workers\" is out of range", NULL },
+	{ "workers_too_many", "workers: 1025\n" TC_MIN, 0, 1, 10, "allowed: 1..1024 or auto",
+	  NULL },
+	{ "workers_huge", "workers: 99999999999999999999999\n" TC_MIN, 0, 1, 10, "out of range",
+	  NULL },
+	{ "workers_word", "workers: many\n" TC_MIN, 0, 1, 10,
+	  "must be an integer or \"auto\", not \"many\"", NULL },
+	{ "workers_negative", "workers: -1\n" TC_MIN, 0, 1, 10, "must be an integer", NULL },
+	{ "workers_mapping", "workers: {a: 1}\n" TC_MIN, 0, 1, 10,
+	  "\"workers\" must be an integer, not a mapping", NULL },
+	{ "workers_sequence", "workers: [1]\n" TC_MIN, 0, 1, 10, "not a sequence", NULL },
+	{ "workers_null", "workers:\n" TC_MIN, 0, 1, 9, "\"workers\" needs a value", NULL },
+	{ "user_empty", "user: \"\"\n" TC_MIN, 0, 1, 7, "\"user\" must not be empty", NULL },
+	{ "user_mapping", "user: {a: b}\n" TC_MIN, 0, 1, 7, "must be a string, not a mapping",
+	  NULL },
+	{ "user_nul_byte", "user: \"a\\0b\"\n" TC_MIN, 0, 1, 7, "contains a control character",
+	  NULL },
+	{ "log_not_mapping", "log: debug\n" TC_MIN, 0, 1, 6,
+	  "\"log\" must be a mapping, not a scalar", NULL },
+	{ "log_level_bad", "log:\n  level: verbose\n" TC_MIN, 0, 2, 10,
+	  "\"log.level\" must be one of error, warn, info, debug, not \"verbose\"", NULL },
+	{ "log_error_empty", "log:\n  error: ''\n" TC_MIN, 0, 2, 10, "must not be empty", NULL },
+	{ "log_access_true", "log:\n  access: true\n" TC_MIN, 0, 2, 11,
+	  "\"log.access\" must be stdout, off or a file name, not \"true\"", NULL },
+	{ "log_access_sequence", "log:\n  access: [a]\n" TC_MIN, 0, 2, 11, "not a sequence", NULL },
+	{ "log_format_bad", "log:\n  access_format: apache\n" TC_MIN, 0, 2, 18,
+	  "one of common, combined, json", NULL },
+	{ "max_connections_zero", "limits:\n  max_connections: 0\n" TC_MIN, 0, 2, 20,
+	  "allowed: 1..10000000", NULL },
+	{ "max_connections_over", "limits:\n  max_connections: 10000001\n" TC_MIN, 0, 2, 20,
+	  "out of range", NULL },
+	{ "max_connections_suffix", "limits:\n  max_connections: 10k\n" TC_MIN, 0, 2, 20,
+	  "must be an integer, not \"10k\"", NULL },
+	{ "timeout_zero", "limits:\n  idle_timeout: 0\n" TC_MIN, 0, 2, 17,
+	  "\"limits.idle_timeout\" is out of range: \"0\" (allowed: more than 0, at most 24h)",
+	  NULL },
+	{ "timeout_zero_ms", "limits:\n  handshake_timeout: 0ms\n" TC_MIN, 0, 2, 22, "out of range",
+	  NULL },
+	{ "timeout_over_a_day", "limits:\n  shutdown_timeout: 25h\n" TC_MIN, 0, 2, 21,
+	  "out of range", NULL },
+	{ "timeout_a_day_and_a_ms", "limits:\n  header_timeout: 86400001ms\n" TC_MIN, 0, 2, 19,
+	  "out of range", NULL },
+	{ "timeout_overflow", "limits:\n  idle_timeout: 99999999999999999999s\n" TC_MIN, 0, 2, 17,
+	  "must be a duration", NULL },
+	{ "timeout_bad_suffix", "limits:\n  idle_timeout: 10x\n" TC_MIN, 0, 2, 17,
+	  "must be a duration such as 250ms, 10s or 5m, not \"10x\"", NULL },
+	{ "timeout_fraction", "limits:\n  idle_timeout: 1.5s\n" TC_MIN, 0, 2, 17,
+	  "must be a duration", NULL },
+	{ "timeout_quoted_empty", "limits:\n  idle_timeout: ''\n" TC_MIN, 0, 2, 17,
+	  "must be a duration such as 250ms, 10s or 5m, not \"\"", NULL },
+	{ "timeout_null", "limits:\n  idle_timeout: ~\n" TC_MIN, 0, 2, 17, "needs a value", NULL },
+	{ "head_too_small", "limits:\n  max_request_head: 1023\n" TC_MIN, 0, 2, 21,
+	  "allowed: 1k..1m", NULL },
+	{ "head_too_big", "limits:\n  max_request_head: 1025k\n" TC_MIN, 0, 2, 21, "out of range",
+	  NULL },
+	{ "head_bad_suffix", "limits:\n  max_request_head: 16q\n" TC_MIN, 0, 2, 21,
+	  "must be a size such as 512, 16k or 1m", NULL },
+	{ "head_overflow", "limits:\n  max_request_head: 99999999999999999999g\n" TC_MIN, 0, 2, 21,
+	  "must be a size", NULL },
+	{ "max_headers_zero", "limits:\n  max_headers: 0\n" TC_MIN, 0, 2, 16, "allowed: 1..10000",
+	  NULL },
+	{ "max_headers_over", "limits:\n  max_headers: 10001\n" TC_MIN, 0, 2, 16, "out of range",
+	  NULL },
+	{ "min_send_rate_negative", "limits:\n  min_send_rate: -1\n" TC_MIN, 0, 2, 18,
+	  "must be a size", NULL },
+	{ "tls_not_mapping", "tls: [a]\n" TC_MIN, 0, 1, 6,
+	  "\"tls\" must be a mapping, not a sequence", NULL },
+	{ "tls_certificate_null", "tls:\n  certificate: null\n" TC_MIN, 0, 2, 16,
+	  "\"tls.certificate\" needs a value", NULL },
+	{ "tls_1_1", "tls:\n  min_version: 1.1\n" TC_MIN, 0, 2, 16,
+	  "TLS 1.0 and 1.1 are never offered", NULL },
+	{ "tls_1_0_string", "tls:\n  min_version: \"1.0\"\n" TC_MIN, 0, 2, 16, "never offered",
+	  NULL },
+	{ "tls_1_4", "tls:\n  min_version: 1.4\n" TC_MIN, 0, 2, 16,
+	  "must be \"1.2\" or \"1.3\", not \"1.4\"", NULL },
+	{ "tls_tickets_bad", "tls:\n  session_tickets: sometimes\n" TC_MIN, 0, 2, 20,
+	  "\"tls.session_tickets\" must be true or false, not \"sometimes\"", NULL },
+	{ "tls_verify_bad", "tls:\n  verify_client: maybe\n" TC_MIN, 0, 2, 18,
+	  "must be one of off, optional, require", NULL },
+	{ "tls_verify_require_no_ca", "tls:\n  verify_client: require\n" TC_MIN, 0, 2, 18,
+	  "\"verify_client: require\" needs a \"client_ca\"", NULL },
+	{ "tls_verify_optional_no_ca", "tls:\n  verify_client: optional\n" TC_MIN, 0, 2, 18,
+	  "\"verify_client: optional\" needs a \"client_ca\"", NULL },
+	{ "listener_tls_verify_no_ca",
+	  "listeners:\n  - port: 1\n    tls:\n      verify_client: require\n", 0, 4, 22,
+	  "needs a \"client_ca\"", NULL },
+	{ "listener_tls_unknown_key", "listeners:\n  - port: 1\n    tls:\n      cert: a\n", 0, 4, 7,
+	  "unknown key \"listeners[0].tls.cert\"", NULL },
+	{ "no_listeners_key", "workers: 2\n", 0, 0, 0, "no listeners", NULL },
+	{ "no_listeners_empty", "listeners: []\n", 0, 1, 12, "no listeners", NULL },
+	{ "no_listeners_null", "listeners:\n", 0, 1, 11, "no listeners", NULL },
+	{ "listeners_mapping", "listeners: {port: 1}\n", 0, 1, 12, "must be a sequence", NULL },
+	{ "listener_scalar", "listeners: [8443]\n", 0, 1, 13,
+	  "\"listeners[0]\" must be a mapping, not a scalar", NULL },
+	{ "port_missing", "listeners:\n  - name: x\n", 0, 2, 5, "\"listeners[0].port\" is required",
+	  NULL },
+	{ "port_out_of_range", "listeners:\n  - port: 65536\n", 0, 2, 11, "allowed: 0..65535",
+	  NULL },
+	{ "port_negative", "listeners:\n  - port: -1\n", 0, 2, 11,
+	  "must be a port number 0..65535 or a service name, not \"-1\"", NULL },
+	{ "port_bad_service", "listeners:\n  - port: \"ht tp\"\n", 0, 2, 11, "or a service name",
+	  NULL },
+	{ "port_null", "listeners:\n  - port:\n", 0, 2, 10, "needs a value", NULL },
+	{ "port_sequence", "listeners:\n  - port: [1]\n", 0, 2, 11, "not a sequence", NULL },
+	{ "name_empty", "listeners:\n  - port: 1\n    name: ''\n", 0, 3, 11, "must not be empty",
+	  NULL },
+	{ "host_empty", "listeners:\n  - port: 1\n    host: \"\"\n", 0, 3, 11, "must not be empty",
+	  NULL },
+	{ "mode_bad", "listeners:\n  - port: 1\n    mode: http\n", 0, 3, 11,
+	  "\"listeners[0].mode\" must be one of files, echo, not \"http\"", NULL },
+	{ "dotfiles_bad", "listeners:\n  - port: 1\n    dotfiles: hide\n", 0, 3, 15,
+	  "one of deny, allow", NULL },
+	{ "proxy_bad", "listeners:\n  - port: 1\n    proxy_protocol: v3\n", 0, 3, 21,
+	  "one of off, v1, v2, any", NULL },
+	{ "proxy_true_is_not_a_version", "listeners:\n  - port: 1\n    proxy_protocol: true\n", 0,
+	  3, 21, "not \"true\"", NULL },
+	{ "listing_bad", "listeners:\n  - port: 1\n    listing: perhaps\n", 0, 3, 14,
+	  "must be true or false", NULL },
+	{ "root_empty", "listeners:\n  - port: 1\n    root: ''\n", 0, 3, 11, "must not be empty",
+	  NULL },
+	{ "root_control_char", "listeners:\n  - port: 1\n    root: \"a\\tb\"\n", 0, 3, 11,
+	  "contains a control character", NULL },
+	{ "index_slash", "listeners:\n  - port: 1\n    index: [a.html, b/c.html]\n", 0, 3, 21,
+	  "\"b/c.html\" must not contain '/'", NULL },
+	{ "index_dotdot", "listeners:\n  - port: 1\n    index: ..\n", 0, 3, 12,
+	  "is not a file name", NULL },
+	{ "index_mapping", "listeners:\n  - port: 1\n    index: {a: b}\n", 0, 3, 12,
+	  "must be a name or a list of names, not a mapping", NULL },
+	{ "index_nested_list", "listeners:\n  - port: 1\n    index: [[a]]\n", 0, 3, 13,
+	  "entries must be names, not a sequence", NULL },
+	{ "index_null_entry", "listeners:\n  - port: 1\n    index: [a, ~]\n", 0, 3, 16,
+	  "entries must be names, not a null", NULL },
+	{ "sni_not_sequence", "listeners:\n  - port: 1\n    sni: {names: a}\n", 0, 3, 10,
+	  "must be a sequence of {names, certificate, key}", NULL },
+	{ "sni_entry_scalar", "listeners:\n  - port: 1\n    sni: [a.test]\n", 0, 3, 11,
+	  "\"listeners[0].sni[0]\" must be a mapping", NULL },
+	{ "sni_missing_certificate",
+	  "listeners:\n  - port: 1\n    sni:\n      - names: [a.test]\n        key: a.key\n", 0, 4,
+	  9, "\"listeners[0].sni[0].certificate\" is required", NULL },
+	{ "sni_missing_names",
+	  "listeners:\n  - port: 1\n    sni:\n      - {certificate: a, key: b}\n", 0, 4, 9,
+	  "\"listeners[0].sni[0].names\" is required", NULL },
+	{ "sni_empty_names",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: [], certificate: a, key: b}\n", 0, 4,
+	  17, "needs at least one name", NULL },
+	{ "sni_wildcard_middle",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: [a.*.test], certificate: a, key: "
+	  "b}\n",
+	  0, 4, 18, "wildcard must be the whole leftmost label", NULL },
+	{ "sni_wildcard_partial",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: \"w*.test\", certificate: a, key: "
+	  "b}\n",
+	  0, 4, 17, "\"w*.test\" is not a host name", NULL },
+	{ "sni_wildcard_alone",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: \"*\", certificate: a, key: b}\n", 0,
+	  4, 17, "is not a host name", NULL },
+	{ "sni_wildcard_twice",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: \"*.*.test\", certificate: a, key: "
+	  "b}\n",
+	  0, 4, 17, "is not a host name", NULL },
+	{ "sni_empty_label",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: a..test, certificate: a, key: b}\n",
+	  0, 4, 17, "empty or over-long label", NULL },
+	{ "sni_bad_char",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: \"a b.test\", certificate: a, key: "
+	  "b}\n",
+	  0, 4, 17, "is not a host name", NULL },
+	{ "duplicate_listener_name", "listeners:\n  - {name: a, port: 1}\n  - {name: a, port: 2}\n",
+	  0, 3, 5, "duplicate listener name \"a\" (first at line 2)", NULL },
+	{ "duplicate_default_listener_name",
+	  "listeners:\n  - {port: 1}\n  - {name: listener-0, port: 2}\n", 0, 3, 5,
+	  "duplicate listener name \"listener-0\"", NULL },
+	{ "mime_not_mapping", "mime: [a]\n" TC_MIN, 0, 1, 7, "must be a mapping of extension: type",
+	  NULL },
+	{ "mime_bad_type", "mime:\n  html: texthtml\n" TC_MIN, 0, 2, 9,
+	  "\"mime.html\": \"texthtml\" is not a media type", NULL },
+	{ "mime_header_injection", "mime:\n  html: \"text/html\\r\\nX-Evil: 1\"\n" TC_MIN, 0, 2, 9,
+	  "contains a control character", NULL },
+	{ "mime_bad_extension", "mime:\n  a/b: text/plain\n" TC_MIN, 0, 2, 3,
+	  "\"a/b\" is not a file extension", NULL },
+	{ "mime_dotted_extension", "mime:\n  tar.gz: application/gzip\n" TC_MIN, 0, 2, 3,
+	  "\"tar.gz\" is not a file extension (the text after the last dot)", NULL },
+	{ "mime_empty_extension", "mime:\n  \".\": text/plain\n" TC_MIN, 0, 2, 3,
+	  "is not a file extension", NULL },
+	{ "mime_duplicate_after_normalising", "mime:\n  .html: a/b\n  HTML: c/d\n" TC_MIN, 0, 3, 3,
+	  "duplicate MIME extension \"html\" (first at line 2)", NULL },
+	{ "mime_null_type", "mime:\n  html:\n" TC_MIN, 0, 2, 8, "\"mime.html\" needs a value",
+	  NULL },
+	{ "alias_rejected", "a: &x 1\nworkers: *x\n" TC_MIN, 0, 2, 10, "aliases", NULL },
+	{ "alias_only_document", "- *j", 0, 1, 3, "aliases", NULL }, /* fuzz: ac3c1659 */
+	{ "alias_as_key", "*x : 1\n", 0, 1, 1, "aliases", NULL },
+	{ "merge_key_rejected", "base: &b {port: 1}\nlisteners:\n  - <<: *b\n", 0, 3, 9, "aliases",
+	  NULL },
+	{ "syntax_unclosed_flow", "listeners: [\n", 0, 2, 1, "YAML syntax error", NULL },
+	{ "syntax_bad_indent", "listeners:\n  - port: 1\n   mode: echo\n", 0, 3, 4,
+	  "YAML syntax error", NULL },
+	{ "syntax_unclosed_quote", "listeners:\n  - port: \"8443\n", 0, 3, 1, "YAML syntax error",
+	  NULL },
+	{ "tab_indentation", "listeners:\n\t- port: 1\n", 0, 2, 1,
+	  "found character that cannot start any token", NULL },
+	{ "tab_in_flow_ok_but_bad_key", "{listeners: [{port: 1}],\tbogus: 1}", 0, 1, 26,
+	  "unknown key \"bogus\"", NULL },
+	{ "two_documents", "---\n" TC_MIN "---\n" TC_MIN, 0, 4, 1, "only one YAML document", NULL },
+	{ "nul_byte", "workers: 1\n\0" TC_MIN, 12 + sizeof(TC_MIN) - 1, 2, 1, "invalid input",
+	  NULL },
+	{ "invalid_utf8", "workers: \xff\n" TC_MIN, 0, 1, 10, "invalid input", NULL },
+	{ "too_deep",
+	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	  0, 1, 35, "nesting deeper than 32 levels", NULL }, /* the top mapping is level 1 */
+};
+
+/* One row of tc_errs: the load fails, *out is untouched, and the error is
+ * reported at its position with its text. */
+static void
+tc_test_err(void **state)
+{
+	const struct tc_err *tc = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = (struct config *)state;  /* a sentinel the loader must not touch */
+	int rc = tc_load_n(tc->yaml, tc->len, &cfg, &errs);
+
+	assert_int_equal(rc, -1);
+	assert_ptr_equal(cfg, (struct config *)state);
+	if (!tc_has(&errs, tc->line, tc->col, tc->text)) {
+		tc_dump(&errs);
+		fail_msg("no error at %d:%d containing \"%s\"", tc->line, tc->col, tc->text);
+	}
+	for (size_t i = 0; tc->absent && i < errs.n; i++)
+		assert_null(strstr(errs.v[i].msg, tc->absent));
+	for (size_t i = 0; i < errs.n; i++)
+		assert_null(strstr(errs.v[i].msg, "t.yaml"));  /* main adds the file name */
+	config_errors_free(&errs);
+}
+
+/* ------------------------------------------------------------ valid input */
+
+static const char tc_spec_yaml[] =
+	"workers: auto              # worker threads; auto = online CPUs\n"
+	"user: null\n"
+	"log:\n"
+	"  level: info              # error | warn | info | debug\n"
+	"  error: stderr            # stderr | FILE\n"
+	"  access: stdout           # stdout | off | FILE\n"
+	"  access_format: combined  # common | combined | json\n"
+	"limits:\n"
+	"  max_connections: 10000\n"
+	"  handshake_timeout: 10s\n"
+	"  header_timeout: 10s\n"
+	"  idle_timeout: 60s\n"
+	"  shutdown_timeout: 30s\n"
+	"  min_send_rate: 0\n"
+	"  max_request_head: 16k\n"
+	"  max_headers: 100\n"
+	"tls:\n"
+	"  certificate: certs/server.crt\n"
+	"  key: certs/server.key\n"
+	"  min_version: \"1.2\"\n"
+	"  ciphers: null\n"
+	"  ciphersuites: null\n"
+	"  session_tickets: true\n"
+	"  ticket_key_file: null\n"
+	"  client_ca: null\n"
+	"  verify_client: off\n"
+	"listeners:\n"
+	"  - name: https\n"
+	"    host: null\n"
+	"    port: 8443\n"
+	"    mode: files\n"
+	"    root: www\n"
+	"    index: [index.html]\n"
+	"    listing: false\n"
+	"    dotfiles: deny\n"
+	"    proxy_protocol: off\n"
+	"    sni:\n"
+	"      - names: [example.test, \"*.example.test\"]\n"
+	"        certificate: certs/example.crt\n"
+	"        key: certs/example.key\n"
+	"  - name: echo\n"
+	"    port: 8444\n"
+	"    mode: echo\n";
+
+/* The values SPEC.md lists as defaults, for a listener that sets nothing. */
+static void
+tc_assert_default_listener(const struct config_listener *l)
+{
+	assert_null(l->host);
+	assert_int_equal(l->mode, CONFIG_MODE_FILES);
+	assert_string_equal(l->root, TC_BASE "/www");
+	assert_int_equal(l->nindex, 1);
+	assert_string_equal(l->index[0], "index.html");
+	assert_false(l->listing);
+	assert_int_equal(l->dotfiles, CONFIG_DOTFILES_DENY);
+	assert_int_equal(l->proxy_protocol, CONFIG_PROXY_OFF);
+	assert_string_equal(l->tls.certificate, TC_BASE "/certs/server.crt");
+	assert_string_equal(l->tls.key, TC_BASE "/certs/server.key");
+	assert_int_equal(l->tls.min_version, 12);
+	assert_null(l->tls.ciphers);
+	assert_null(l->tls.ciphersuites);
+	assert_true(l->tls.session_tickets);
+	assert_null(l->tls.ticket_key_file);
+	assert_null(l->tls.client_ca);
+	assert_null(l->tls.client_crl);
+	assert_int_equal(l->tls.verify_client, CONFIG_VERIFY_OFF);
+	assert_int_equal(l->tls.certificate_pos.line, 0);
+	assert_int_equal(l->nsni, 0);
+}
+
+static void
+tc_assert_default_globals(const struct config *cfg)
+{
+	assert_int_equal(cfg->workers, 0);
+	assert_null(cfg->user);
+	assert_int_equal(cfg->log.level, CONFIG_LOG_INFO);
+	assert_null(cfg->log.error);
+	assert_string_equal(cfg->log.access, "-");
+	assert_int_equal(cfg->log.access_format, CONFIG_ACCESS_COMBINED);
+	assert_int_equal(cfg->limits.max_connections, 10000);
+	assert_int_equal(cfg->limits.handshake_timeout_ms, 10000);
+	assert_int_equal(cfg->limits.header_timeout_ms, 10000);
+	assert_int_equal(cfg->limits.idle_timeout_ms, 60000);
+	assert_int_equal(cfg->limits.shutdown_timeout_ms, 30000);
+	assert_int_equal(cfg->limits.min_send_rate, 0);
+	assert_int_equal(cfg->limits.max_request_head, 16384);
+	assert_int_equal(cfg->limits.max_headers, 100);
+	assert_int_equal(cfg->nmime, 0);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config *cfg = tc_ok(TC_MIN);
+
+	(void)state;
+	assert_string_equal(cfg->path, "t.yaml");
+	tc_assert_default_globals(cfg);
+	assert_int_equal(cfg->nlisteners, 1);
+	assert_string_equal(cfg->listeners[0].name, "listener-0");
+	assert_string_equal(cfg->listeners[0].port, "8443");
+	assert_int_equal(cfg->listeners[0].pos.line, 2);
+	assert_int_equal(cfg->listeners[0].pos.col, 5);
+	tc_assert_default_listener(&cfg->listeners[0]);
+	config_free(cfg);
+}
+
+/* SPEC.md's example spells out every default: it must load to the same values. */
+static void
+test_spec_example(void **state)
+{
+	struct config *cfg = tc_ok(tc_spec_yaml);
+	const struct config_listener *l = &cfg->listeners[0];
+
+	(void)state;
+	tc_assert_default_globals(cfg);
+	assert_int_equal(cfg->nlisteners, 2);
+	assert_string_equal(l->name, "https");
+	assert_string_equal(l->port, "8443");
+	assert_int_equal(l->nsni, 1);
+	assert_int_equal(l->sni[0].nnames, 2);
+	assert_string_equal(l->sni[0].names[0], "example.test");
+	assert_string_equal(l->sni[0].names[1], "*.example.test");
+	assert_string_equal(l->sni[0].certificate, TC_BASE "/certs/example.crt");
+	assert_string_equal(l->sni[0].key, TC_BASE "/certs/example.key");
+	assert_int_equal(l->sni[0].pos.line, 38);
+	assert_int_equal(l->sni[0].certificate_pos.line, 39);
+	assert_int_equal(l->sni[0].certificate_pos.col, 22);
+	assert_int_equal(l->root_pos.line, 32);
+	assert_int_equal(l->tls.certificate_pos.line, 18);
+	assert_int_equal(l->tls.certificate_pos.col, 16);
+	assert_int_equal(l->tls.verify_client_pos.line, 26);
+	l = &cfg->listeners[1];
+	assert_string_equal(l->name, "echo");
+	assert_string_equal(l->port, "8444");
+	assert_int_equal(l->mode, CONFIG_MODE_ECHO);
+	assert_null(l->root);  /* echo listeners have no document root */
+	assert_string_equal(l->tls.certificate, TC_BASE "/certs/server.crt");
+	config_free(cfg);
+}
+
+static void
+test_top_keys(void **state)
+{
+	struct config *cfg = tc_ok("workers: 8\nuser: www-data\n" TC_MIN);
+
+	(void)state;
+	assert_int_equal(cfg->workers, 8);
+	assert_string_equal(cfg->user, "www-data");
+	config_free(cfg);
+	cfg = tc_ok("workers: AUTO\nuser: ~\n" TC_MIN);
+	assert_int_equal(cfg->workers, 0);
+	assert_null(cfg->user);
+	config_free(cfg);
+	cfg = tc_ok("workers: 1024\nuser: \"null\"\n" TC_MIN);  /* quoted: a user named null */
+	assert_int_equal(cfg->workers, 1024);
+	assert_string_equal(cfg->user, "null");
+	config_free(cfg);
+	cfg = tc_ok("workers: \"1\"\n" TC_MIN);
+	assert_int_equal(cfg->workers, 1);
+	config_free(cfg);
+}
+
+static void
+test_log_keys(void **state)
+{
+	static const struct {
+		const char *yaml;
+		enum config_log_level level;
+		const char *error, *access;
+		enum config_access_format format;
+	} rows[] = {
+		{ "log: {level: error, error: err.log, access: off, access_format: common}\n",
+		  CONFIG_LOG_ERROR, TC_BASE "/err.log", NULL, CONFIG_ACCESS_COMMON },
+		{ "log: {level: warn, error: /var/log/e, access: stdout, access_format: json}\n",
+		  CONFIG_LOG_WARN, "/var/log/e", "-", CONFIG_ACCESS_JSON },
+		{ "log: {level: DEBUG, error: null, access: logs/access.log}\n", CONFIG_LOG_DEBUG,
+		  NULL, TC_BASE "/logs/access.log", CONFIG_ACCESS_COMBINED },
+		{ "log: {access: ~}\n", CONFIG_LOG_INFO, NULL, NULL, CONFIG_ACCESS_COMBINED },
+		{ "log: {access: false, error: stderr}\n", CONFIG_LOG_INFO, NULL, NULL,
+		  CONFIG_ACCESS_COMBINED },
+		{ "log: {access: \"-\"}\n", CONFIG_LOG_INFO, NULL, "-", CONFIG_ACCESS_COMBINED },
+		{ "log:\n", CONFIG_LOG_INFO, NULL, "-", CONFIG_ACCESS_COMBINED },
+	};
+	char yaml[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config *cfg;
+
+		snprintf(yaml, sizeof(yaml), "%s%s", rows[i].yaml, TC_MIN);
+		cfg = tc_ok(yaml);
+		assert_int_equal(cfg->log.level, rows[i].level);
+		assert_int_equal(cfg->log.access_format, rows[i].format);
+		if (rows[i].error)
+			assert_string_equal(cfg->log.error, rows[i].error);
+		else
+			assert_null(cfg->log.error);
+		if (rows[i].access)
+			assert_string_equal(cfg->log.access, rows[i].access);
+		else
+			assert_null(cfg->log.access);
+		config_free(cfg);
+	}
+}
+
+static void
+test_limits_keys(void **state)
+{
+	struct config *cfg = tc_ok("limits:\n"
+				   "  max_connections: 10000000\n"
+				   "  handshake_timeout: 250ms\n"
+				   "  header_timeout: 5m\n"
+				   "  idle_timeout: 24h\n"
+				   "  shutdown_timeout: 1ms\n"
+				   "  min_send_rate: 16k\n"
+				   "  max_request_head: 1m\n"
+				   "  max_headers: 10000\n" TC_MIN);
+
+	(void)state;
+	assert_int_equal(cfg->limits.max_connections, 10000000);
+	assert_int_equal(cfg->limits.handshake_timeout_ms, 250);
+	assert_int_equal(cfg->limits.header_timeout_ms, 300000);
+	assert_int_equal(cfg->limits.idle_timeout_ms, 86400000);
+	assert_int_equal(cfg->limits.shutdown_timeout_ms, 1);
+	assert_int_equal(cfg->limits.min_send_rate, 16384);
+	assert_int_equal(cfg->limits.max_request_head, 1048576);
+	assert_int_equal(cfg->limits.max_headers, 10000);
+	config_free(cfg);
+	cfg = tc_ok("limits:\n  max_connections: 1\n  idle_timeout: 60\n  max_request_head: 1k\n"
+		    "  max_headers: 1\n  min_send_rate: 1g\n" TC_MIN);
+	assert_int_equal(cfg->limits.max_connections, 1);
+	assert_int_equal(cfg->limits.idle_timeout_ms, 60000);  /* a bare number is seconds */
+	assert_int_equal(cfg->limits.max_request_head, 1024);
+	assert_int_equal(cfg->limits.max_headers, 1);
+	assert_int_equal(cfg->limits.min_send_rate, 1u << 30);
+	config_free(cfg);
+}
+
+static void
+test_tls_keys(void **state)
+{
+	struct config *cfg = tc_ok("tls:\n"
+				   "  certificate: /pki/a.crt\n"
+				   "  key: a.key\n"
+				   "  min_version: 1.3\n"
+				   "  ciphers: \"ECDHE+AESGCM:ECDHE+CHACHA20\"\n"
+				   "  ciphersuites: TLS_AES_256_GCM_SHA384\n"
+				   "  session_tickets: no\n"
+				   "  ticket_key_file: tickets.key\n"
+				   "  client_ca: ca.pem\n"
+				   "  client_crl: ca.crl\n"
+				   "  verify_client: require\n" TC_MIN);
+	const struct config_tls *t = &cfg->listeners[0].tls;
+
+	(void)state;
+	assert_string_equal(t->certificate, "/pki/a.crt");
+	assert_string_equal(t->key, TC_BASE "/a.key");
+	assert_int_equal(t->min_version, 13);
+	assert_string_equal(t->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	assert_string_equal(t->ciphersuites, "TLS_AES_256_GCM_SHA384");
+	assert_false(t->session_tickets);
+	assert_string_equal(t->ticket_key_file, TC_BASE "/tickets.key");
+	assert_string_equal(t->client_ca, TC_BASE "/ca.pem");
+	assert_string_equal(t->client_crl, TC_BASE "/ca.crl");
+	assert_int_equal(t->verify_client, CONFIG_VERIFY_REQUIRE);
+	assert_int_equal(t->certificate_pos.line, 2);
+	assert_int_equal(t->key_pos.line, 3);
+	assert_int_equal(t->ticket_key_file_pos.line, 8);
+	assert_int_equal(t->client_ca_pos.line, 9);
+	assert_int_equal(t->client_crl_pos.line, 10);
+	assert_int_equal(t->verify_client_pos.line, 11);
+	assert_int_equal(t->verify_client_pos.col, 18);
+	config_free(cfg);
+	cfg = tc_ok(
+		"tls: {min_version: \"1.2\", verify_client: false, session_tickets: On}\n" TC_MIN);
+	assert_int_equal(cfg->listeners[0].tls.min_version, 12);
+	assert_int_equal(cfg->listeners[0].tls.verify_client, CONFIG_VERIFY_OFF);
+	assert_true(cfg->listeners[0].tls.session_tickets);
+	config_free(cfg);
+}
+
+/* A listener's tls: replaces only the keys it names; the rest is inherited,
+ * as deep copies (each listener owns its strings). */
+static void
+test_listener_tls_override(void **state)
+{
+	struct config *cfg = tc_ok("listeners:\n"
+				   "  - name: a\n"
+				   "    port: 1\n"
+				   "    tls:\n"
+				   "      key: own.key\n"
+				   "      verify_client: off\n"
+				   "      ciphers: null\n"
+				   "  - name: b\n"
+				   "    port: 2\n"
+				   "tls:\n"
+				   "  certificate: global.crt\n"
+				   "  key: global.key\n"
+				   "  ciphers: HIGH\n"
+				   "  client_ca: ca.pem\n"
+				   "  verify_client: optional\n"
+				   "  min_version: 1.3\n");
+	const struct config_tls *a = &cfg->listeners[0].tls, *b = &cfg->listeners[1].tls;
+
+	(void)state;
+	assert_string_equal(a->certificate, TC_BASE "/global.crt");
+	assert_string_equal(a->key, TC_BASE "/own.key");
+	assert_int_equal(a->key_pos.line, 5);
+	assert_int_equal(a->certificate_pos.line, 11);
+	assert_null(a->ciphers);
+	assert_string_equal(a->client_ca, TC_BASE "/ca.pem");
+	assert_int_equal(a->verify_client, CONFIG_VERIFY_OFF);
+	assert_int_equal(a->min_version, 13);
+	assert_string_equal(b->certificate, TC_BASE "/global.crt");
+	assert_string_equal(b->key, TC_BASE "/global.key");
+	assert_string_equal(b->ciphers, "HIGH");
+	assert_int_equal(b->verify_client, CONFIG_VERIFY_OPTIONAL);
+	assert_ptr_not_equal(a->certificate, b->certificate);
+	config_free(cfg);
+}
+
+/* A listener that supplies the CA makes the global verify_client valid for it,
+ * and the error is still reported (once) for a listener that does not. */
+static void
+test_verify_client_per_listener(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	const char *yaml = "tls: {verify_client: require}\n"
+			   "listeners:\n"
+			   "  - {port: 1, tls: {client_ca: ca.pem}}\n"
+			   "  - {port: 2}\n"
+			   "  - {port: 3}\n";
+
+	(void)state;
+	assert_int_equal(tc_load(yaml, &cfg, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_true(tc_has(&errs, 1, 22, "needs a \"client_ca\""));
+	config_errors_free(&errs);
+	cfg = tc_ok(
+		"tls: {verify_client: require}\nlisteners:\n  - {port: 1, tls: {client_ca: c}}\n");
+	assert_int_equal(cfg->listeners[0].tls.verify_client, CONFIG_VERIFY_REQUIRE);
+	config_free(cfg);
+}
+
+static void
+test_listener_keys(void **state)
+{
+	struct config *cfg =
+		tc_ok("listeners:\n"
+		      "  - name: main\n"
+		      "    host: \"::1\"\n"
+		      "    port: https\n"
+		      "    mode: files\n"
+		      "    root: /srv/www\n"
+		      "    index: [index.htm, default.html]\n"
+		      "    listing: yes\n"
+		      "    dotfiles: allow\n"
+		      "    proxy_protocol: v1\n"
+		      "  - {port: \"08443\", mode: ECHO, root: ignored, proxy_protocol: any}\n"
+		      "  - {port: 0, host: ~, index: default.htm, proxy_protocol: v2}\n"
+		      "  - {port: 65535, index: [], proxy_protocol: false, listing: Off}\n"
+		      "  - {port: 7, index: ~, root: ../site/}\n");
+	const struct config_listener *l = cfg->listeners;
+
+	(void)state;
+	assert_int_equal(cfg->nlisteners, 5);
+	assert_string_equal(l[0].name, "main");
+	assert_string_equal(l[0].host, "::1");
+	assert_string_equal(l[0].port, "https");
+	assert_string_equal(l[0].root, "/srv/www");
+	assert_int_equal(l[0].root_pos.line, 6);
+	assert_int_equal(l[0].nindex, 2);
+	assert_string_equal(l[0].index[1], "default.html");
+	assert_true(l[0].listing);
+	assert_int_equal(l[0].dotfiles, CONFIG_DOTFILES_ALLOW);
+	assert_int_equal(l[0].proxy_protocol, CONFIG_PROXY_V1);
+	assert_string_equal(l[1].name, "listener-1");
+	assert_string_equal(l[1].port, "8443");  /* numbers are stored canonically */
+	assert_int_equal(l[1].mode, CONFIG_MODE_ECHO);
+	assert_null(l[1].root);
+	assert_int_equal(l[1].proxy_protocol, CONFIG_PROXY_ANY);
+	assert_string_equal(l[2].port, "0");
+	assert_null(l[2].host);
+	assert_int_equal(l[2].nindex, 1);
+	assert_string_equal(l[2].index[0], "default.htm");
+	assert_int_equal(l[2].proxy_protocol, CONFIG_PROXY_V2);
+	assert_string_equal(l[3].port, "65535");
+	assert_int_equal(l[3].nindex, 0);
+	assert_int_equal(l[3].proxy_protocol, CONFIG_PROXY_OFF);
+	assert_false(l[3].listing);
+	assert_int_equal(l[4].nindex, 0);
+	assert_string_equal(l[4].root, TC_BASE "/../site/");
+	config_free(cfg);
+}
+
+static void
+test_sni(void **state)
+{
+	struct config *cfg = tc_ok("listeners:\n"
+				   "  - port: 1\n"
+				   "    sni:\n"
+				   "      - names: Example.TEST\n"
+				   "        certificate: a.crt\n"
+				   "        key: /k/a.key\n"
+				   "      - names: [\"*.B.test\", c-1.test, x_y.test, \"*.t\"]\n"
+				   "        certificate: b.crt\n"
+				   "        key: b.key\n");
+	const struct config_listener *l = &cfg->listeners[0];
+
+	(void)state;
+	assert_int_equal(l->nsni, 2);
+	assert_int_equal(l->sni[0].nnames, 1);
+	assert_string_equal(l->sni[0].names[0], "example.test");
+	assert_string_equal(l->sni[0].certificate, TC_BASE "/a.crt");
+	assert_string_equal(l->sni[0].key, "/k/a.key");
+	assert_int_equal(l->sni[0].pos.line, 4);
+	assert_int_equal(l->sni[0].key_pos.line, 6);
+	assert_int_equal(l->sni[1].nnames, 4);
+	assert_string_equal(l->sni[1].names[0], "*.b.test");
+	assert_string_equal(l->sni[1].names[1], "c-1.test");
+	assert_string_equal(l->sni[1].names[2], "x_y.test");
+	assert_string_equal(l->sni[1].names[3], "*.t");
+	config_free(cfg);
+}
+
+static void
+test_mime(void **state)
+{
+	struct config *cfg = tc_ok("mime:\n"
+				   "  .wasm: application/wasm\n"
+				   "  MD: text/markdown; charset=utf-8\n"
+				   "  gz: application/gzip\n" TC_MIN);
+
+	(void)state;
+	assert_int_equal(cfg->nmime, 3);
+	assert_string_equal(cfg->mime[0].ext, "wasm");
+	assert_string_equal(cfg->mime[0].type, "application/wasm");
+	assert_string_equal(cfg->mime[1].ext, "md");
+	assert_string_equal(cfg->mime[1].type, "text/markdown; charset=utf-8");
+	assert_string_equal(cfg->mime[2].ext, "gz");
+	config_free(cfg);
+	cfg = tc_ok("mime: {}\n" TC_MIN);
+	assert_int_equal(cfg->nmime, 0);
+	config_free(cfg);
+}
+
+/* Relative paths join the base directory (with or without its trailing
+ * slash); absolute ones and a missing base directory leave them as written. */
+static void
+test_relative_paths(void **state)
+{
+	static const struct {
+		const char *base, *root, *want;
+	} rows[] = {
+		{ "/etc/tlserve", "www", "/etc/tlserve/www" },
+		{ "/etc/tlserve/", "www", "/etc/tlserve/www" },
+		{ "/", "www", "/www" },
+		{ "/etc/tlserve", "/srv/www", "/srv/www" },
+		{ "/etc/tlserve", "../www", "/etc/tlserve/../www" },
+		{ "rel/dir", "www", "rel/dir/www" },
+		{ "", "www", "www" },
+		{ NULL, "www", "www" },
+	};
+	char yaml[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config_errors errs = { 0 };
+		struct config *cfg = NULL;
+
+		snprintf(yaml, sizeof(yaml), "listeners: [{port: 1, root: \"%s\"}]\n",
+			 rows[i].root);
+		assert_int_equal(
+			config_load_string(yaml, strlen(yaml), NULL, rows[i].base, &cfg, &errs), 0);
+		assert_string_equal(cfg->listeners[0].root, rows[i].want);
+		assert_null(cfg->path);
+		config_free(cfg);
+	}
+}
+
+/* Several errors in one file are all reported, in file order, each where it is. */
+static void
+test_multiple_errors(void **state)
+{
+	static const struct {
+		int line, col;
+		const char *text;
+	} want[] = {
+		{ 1, 10, "\"workers\" is out of range" },
+		{ 3, 10, "\"log.level\" must be one of" },
+		{ 4, 3, "unknown key \"log.acess\", did you mean \"log.access\"?" },
+		{ 6, 17, "\"limits.idle_timeout\" must be a duration" },
+		{ 9, 11, "\"listeners[0].port\" is out of range" },
+		{ 10, 11, "\"listeners[0].mode\" must be one of files, echo" },
+		{ 11, 5, "\"listeners[1].port\" is required" },
+		{ 11, 5, "duplicate listener name \"a\" (first at line 8)" },
+		{ 12, 5, "unknown key \"listeners[1].prot\", did you mean \"listeners[1].port\"?" },
+		{ 13, 1, "duplicate key \"workers\" (first at line 1)" },
+	};
+	const char *yaml = "workers: 0\n"
+			   "log:\n"
+			   "  level: verbose\n"
+			   "  acess: x\n"
+			   "limits:\n"
+			   "  idle_timeout: 10x\n"
+			   "listeners:\n"
+			   "  - name: a\n"
+			   "    port: 99999\n"
+			   "    mode: http\n"
+			   "  - name: a\n"
+			   "    prot: 1\n"
+			   "workers: 3\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(tc_load(yaml, &cfg, &errs), -1);
+	if (errs.n != sizeof(want) / sizeof(want[0]))
+		tc_dump(&errs);
+	assert_int_equal(errs.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < errs.n; i++) {
+		assert_int_equal(errs.v[i].line, want[i].line);
+		assert_int_equal(errs.v[i].col, want[i].col);
+		assert_non_null(strstr(errs.v[i].msg, want[i].text));
+	}
+	config_errors_free(&errs);
+	assert_null(errs.v);
+	assert_int_equal(errs.n, 0);
+}
+
+/* An empty document, or one of only comments, has no listeners. */
+static void
+test_empty_document(void **state)
+{
+	static const char *const docs[] = { "", "\n\n", "# only a comment\n", "---\n", "---\n...\n",
+					    "~\n" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct config_errors errs = { 0 };
+		struct config *cfg = NULL;
+
+		assert_int_equal(
+			config_load_string(docs[i], strlen(docs[i]), "t", "/", &cfg, &errs), -1);
+		assert_null(cfg);
+		assert_int_equal(errs.n, 1);
+		assert_non_null(strstr(errs.v[0].msg, "no listeners"));
+		config_errors_free(&errs);
+	}
+	{
+		struct config_errors errs = { 0 };
+		struct config *cfg = NULL;
+
+		assert_int_equal(config_load_string(NULL, 0, NULL, NULL, &cfg, &errs), -1);
+		assert_null(cfg);
+		assert_int_equal(errs.n, 1);
+		config_errors_free(&errs);
+	}
+}
+
+/* Build a document of n listeners, each with an sni entry and a mime line. */
+static char *
+tc_big_doc(size_t n, size_t *len)
+{
+	size_t cap = 64 + n * 160, o = 0;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	o += (size_t)snprintf(s + o, cap - o, "mime:\n");
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(s + o, cap - o, "  ext%zu: type/x%zu\n", i, i);
+	o += (size_t)snprintf(s + o, cap - o, "listeners:\n");
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(s + o, cap - o,
+				      "  - {name: l%zu, port: %zu, sni: [{names: [h%zu.test], "
+				      "certificate: c, key: k}]}\n", i, i % 65536, i);
+	*len = o;
+	return s;
+}
+
+/* A large valid document loads whole; one over 1 MiB is refused outright. */
+static void
+test_huge_document(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	size_t len;
+	char *doc = tc_big_doc(8000, &len);
+
+	(void)state;
+	assert_true(len > 512 * 1024 && len <= 1024 * 1024);
+	assert_int_equal(tc_load_n(doc, len, &cfg, &errs), 0);
+	assert_int_equal(cfg->nlisteners, 8000);
+	assert_int_equal(cfg->nmime, 8000);
+	assert_string_equal(cfg->listeners[7999].name, "l7999");
+	assert_string_equal(cfg->listeners[7999].sni[0].names[0], "h7999.test");
+	config_free(cfg);
+	free(doc);
+	doc = tc_big_doc(12000, &len);
+	assert_true(len > 1024 * 1024);
+	cfg = NULL;
+	assert_int_equal(tc_load_n(doc, len, &cfg, &errs), -1);
+	assert_null(cfg);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].msg, "larger than"));
+	config_errors_free(&errs);
+	free(doc);
+}
+
+/* Every prefix of a valid document either loads or reports at least one
+ * error, and never crashes or leaks; the whole document loads. */
+static void
+test_truncated_yaml(void **state)
+{
+	size_t len = strlen(tc_spec_yaml), nok = 0;
+
+	(void)state;
+	for (size_t n = 0; n <= len; n++) {
+		struct config_errors errs = { 0 };
+		struct config *cfg = NULL;
+		int rc = config_load_string(tc_spec_yaml, n, "t", "/", &cfg, &errs);
+
+		if (rc == 0) {
+			assert_int_equal(errs.n, 0);
+			assert_true(cfg->nlisteners >= 1);
+			nok++;
+			config_free(cfg);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_null(cfg);
+			assert_true(errs.n > 0);
+		}
+		config_errors_free(&errs);
+	}
+	assert_true(nok > 0);
+}
+
+/* "Billion laughs": aliases are refused, so nothing is expanded and the
+ * error list stays bounded. */
+static void
+test_alias_bomb(void **state)
+{
+	const char *yaml =
+		"a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+		"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+		"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+		"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+		"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
+		"listeners: *i\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(tc_load(yaml, &cfg, &errs), -1);
+	assert_true(errs.n > 10 && errs.n <= 100);
+	assert_true(tc_has(&errs, 2, 8, "aliases"));
+	assert_true(tc_has(&errs, 10, 12, "aliases"));
+	config_errors_free(&errs);
+}
+
+/* A flood of errors is cut at 100, the last entry saying so. */
+static void
+test_error_cap(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char *doc = malloc(500 * 16 + sizeof(TC_MIN));
+	size_t o = 0;
+
+	(void)state;
+	assert_non_null(doc);
+	for (int i = 0; i < 500; i++)
+		o += (size_t)sprintf(doc + o, "bogus%d: 1\n", i);
+	strcpy(doc + o, TC_MIN);
+	assert_int_equal(tc_load(doc, &cfg, &errs), -1);
+	assert_int_equal(errs.n, 100);
+	assert_true(tc_has(&errs, 1, 1, "unknown key \"bogus0\""));
+	assert_true(tc_has(&errs, 0, 0, "too many errors"));
+	assert_int_equal(errs.v[99].line, 0);  /* position-less errors sort last */
+	config_errors_free(&errs);
+	free(doc);
+}
+
+/* config_error_add formats, truncates long messages and clamps positions. */
+static void
+test_error_add(void **state)
+{
+	struct config_errors errs = { 0 };
+	char longs[400];
+
+	(void)state;
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	config_error_add(&errs, 3, 4, "key %s does not match: %d", "a.key", 42);
+	config_error_add(&errs, -1, -5, "%s", longs);
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.v[0].msg, "key a.key does not match: 42");
+	assert_int_equal(errs.v[0].line, 3);
+	assert_int_equal(errs.v[0].col, 4);
+	assert_int_equal(strlen(errs.v[1].msg), sizeof(errs.v[1].msg) - 1);
+	assert_int_equal(errs.v[1].line, 0);
+	assert_int_equal(errs.v[1].col, 0);
+	config_errors_free(&errs);
+	config_errors_free(&errs);  /* idempotent */
+	config_errors_free(NULL);
+	config_free(NULL);
+}
+
+/* Errors already in the list are kept and not re-sorted. */
+static void
+test_errors_appended(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	config_error_add(&errs, 99, 1, "earlier");
+	assert_int_equal(tc_load("workers: 0\n" TC_MIN, &cfg, &errs), -1);
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.v[0].msg, "earlier");
+	assert_int_equal(errs.v[1].line, 1);
+	config_errors_free(&errs);
+}
+
+/* ------------------------------------------------------ file-system tests */
+
+struct tc_dir {
+	char path[64];
+};
+
+/* dir/name in buf (at least 256 bytes). Returns buf. */
+static char *
+tc_path(const struct tc_dir *d, const char *name, char *buf)
+{
+	snprintf(buf, 256, "%s/%s", d->path, name);
+	return buf;
+}
+
+/* Write len bytes of data to dir/name (len 0: strlen). */
+static void
+tc_write(const struct tc_dir *d, const char *name, const char *data, size_t len)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", d->path, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len ? len : strlen(data), f), len ? len : strlen(data));
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+tc_dir_setup(void **state)
+{
+	struct tc_dir *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return -1;
+	strcpy(d->path, "/tmp/tlserve-test-config-XXXXXX");
+	if (mkdtemp(d->path) == NULL) {
+		free(d);
+		return -1;
+	}
+	*state = d;
+	return 0;
+}
+
+static int
+tc_dir_teardown(void **state)
+{
+	struct tc_dir *d = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->path);
+	if (system(cmd) != 0)
+		return -1;
+	free(d);
+	return 0;
+}
+
+/* config_load_file resolves against the file's (absolute) directory and
+ * reports unreadable, non-regular and oversized files without a position. */
+static void
+test_load_file(void **state)
+{
+	struct tc_dir *d = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char p[256], want[256];
+	char *big;
+
+	tc_write(d, "a.yaml", "listeners: [{port: 1}]\n", 0);
+	snprintf(p, sizeof(p), "%s/a.yaml", d->path);
+	assert_int_equal(config_load_file(p, &cfg, &errs), 0);
+	snprintf(want, sizeof(want), "%s/www", d->path);
+	assert_string_equal(cfg->listeners[0].root, want);
+	assert_string_equal(cfg->path, p);
+	config_free(cfg);
+	cfg = NULL;
+	snprintf(p, sizeof(p), "%s/missing.yaml", d->path);
+	assert_int_equal(config_load_file(p, &cfg, &errs), -1);
+	assert_true(tc_has(&errs, 0, 0, "cannot open: No such file"));
+	assert_int_equal(config_load_file(d->path, &cfg, &errs), -1);
+	assert_true(tc_has(&errs, 0, 0, "not a regular file"));
+	big = malloc(1024 * 1024 + 2);
+	assert_non_null(big);
+	memset(big, '#', 1024 * 1024 + 1);
+	tc_write(d, "big.yaml", big, 1024 * 1024 + 1);
+	free(big);
+	snprintf(p, sizeof(p), "%s/big.yaml", d->path);
+	assert_int_equal(config_load_file(p, &cfg, &errs), -1);
+	assert_true(tc_has(&errs, 0, 0, "larger than"));
+	assert_null(cfg);
+	config_errors_free(&errs);
+}
+
+/* A relative config path gets an absolute base directory. */
+static void
+test_load_file_relative(void **state)
+{
+	struct tc_dir *d = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char cwd[512], want[256];
+
+	tc_write(d, "r.yaml", "listeners: [{port: 1}]\n", 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(d->path), 0);
+	assert_int_equal(config_load_file("r.yaml", &cfg, &errs), 0);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "%s/www", d->path);
+	assert_string_equal(cfg->listeners[0].root, want);
+	config_free(cfg);
+}
+
+/* config_check_files reports each missing or unsuitable file once, at the
+ * value's position (without one for a default). */
+static void
+test_check_files(void **state)
+{
+	struct tc_dir *d = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char key80[161], p[256];
+
+	memset(key80, 'k', sizeof(key80));
+	tc_write(d, "s.crt", "x", 0);
+	tc_write(d, "s.key", "x", 0);
+	tc_write(d, "ca.pem", "x", 0);
+	tc_write(d, "t80.key", key80, 160);
+	tc_write(d, "t81.key", key80, 81);
+	tc_write(d, "notadir", "x", 0);
+	assert_int_equal(mkdir(tc_path(d, "www", p), 0755), 0);
+	tc_write(d, "ok.yaml", "tls: {certificate: s.crt, key: s.key, ticket_key_file: t80.key,\n"
+			       "      client_ca: ca.pem, verify_client: optional}\n"
+			       "listeners: [{port: 1}, {port: 2, mode: echo}]\n", 0);
+	tc_write(d, "bad.yaml", "tls:\n  key: nokey.key\n  ticket_key_file: t81.key\n"
+				"listeners:\n  - port: 1\n    root: notadir\n  - port: 2\n"
+				"    sni: [{names: a.test, certificate: s.key, key: www}]\n", 0);
+	assert_int_equal(config_load_file(tc_path(d, "ok.yaml", p), &cfg, &errs), 0);
+	assert_int_equal(config_check_files(cfg, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(config_load_file(tc_path(d, "bad.yaml", p), &cfg, &errs), 0);
+	assert_int_equal(config_check_files(cfg, &errs), -1);
+	assert_true(tc_has(&errs, 0, 0, "default certificate \""));  /* a default has no position */
+	assert_true(tc_has(&errs, 0, 0, "/certs/server.crt\": No such file"));
+	assert_true(tc_has(&errs, 2, 8, "key \""));
+	assert_true(tc_has(&errs, 3, 20, "must hold whole 80-byte keys, not 81 bytes"));
+	assert_true(tc_has(&errs, 6, 11, "is not a directory"));
+	assert_true(tc_has(&errs, 8, 52, "is not a regular file"));
+	assert_int_equal(errs.n, 5);  /* inherited errors are not repeated per listener */
+	config_free(cfg);
+	config_errors_free(&errs);
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_top_keys),
+		cmocka_unit_test(test_log_keys),
+		cmocka_unit_test(test_limits_keys),
+		cmocka_unit_test(test_tls_keys),
+		cmocka_unit_test(test_listener_tls_override),
+		cmocka_unit_test(test_verify_client_per_listener),
+		cmocka_unit_test(test_listener_keys),
+		cmocka_unit_test(test_sni),
+		cmocka_unit_test(test_mime),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_multiple_errors),
+		cmocka_unit_test(test_empty_document),
+		cmocka_unit_test(test_huge_document),
+		cmocka_unit_test(test_truncated_yaml),
+		cmocka_unit_test(test_alias_bomb),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_error_add),
+		cmocka_unit_test(test_errors_appended),
+		cmocka_unit_test_setup_teardown(test_load_file, tc_dir_setup, tc_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_load_file_relative, tc_dir_setup,
+						tc_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_check_files, tc_dir_setup, tc_dir_teardown),
+	};
+	size_t n = sizeof(tc_errs) / sizeof(tc_errs[0]);
+	struct CMUnitTest *errt = calloc(n, sizeof(*errt));
+	int fails;
+
+	if (errt == NULL)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		errt[i] = (struct CMUnitTest){ tc_errs[i].name, tc_test_err, NULL, NULL,
+					       (void *)&tc_errs[i] };
+	fails = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	fails += _cmocka_run_group_tests("config_errors", errt, n, NULL, NULL);
+	free(errt);
+	return fails;
+}
