@@ -97,14 +97,17 @@ valgrind:
 
 fuzz:
 	@scripts/deps.sh build fuzz
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang fuzz-bins
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
 
 fuzz-bins: $(FUZZ_BINS)
 
-FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
-$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard include/tlserve/*.h) | $(BUILD)/fuzz
-	clang -std=c17 -D_GNU_SOURCE -DTLSERVE_VERSION='"$(VERSION)"' -Iinclude -Wall -Wextra -Werror \
-		$(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRCS) $(LDLIBS_ALL)
+# The library is compiled once with coverage and sanitizers; each harness
+# links it with libFuzzer's main.
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libtlserve.a | $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(BUILD)/libtlserve.a $(LDLIBS_ALL)
 
 fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh build-fuzz/fuzz $(FUZZ_SECONDS)

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -25,7 +26,7 @@
 static const struct config_limits *
 conn_limits(const struct conn *c)
 {
-	return &c->w->srv->cfg->limits;
+	return &conn_config(c)->limits;
 }
 
 void
@@ -89,7 +90,7 @@ conn_admit(struct worker *w, struct site *site, int fd)
 	struct server *srv = w->srv;
 	unsigned prev = atomic_fetch_add_explicit(&srv->conns, 1, memory_order_relaxed);
 
-	if (prev < srv->cfg->limits.max_connections)
+	if (prev < site->gen->cfg->limits.max_connections)
 		return 0;
 	atomic_fetch_sub_explicit(&srv->conns, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&srv->rejected, 1, memory_order_relaxed);
@@ -97,7 +98,7 @@ conn_admit(struct worker *w, struct site *site, int fd)
 		w->last_reject_log = w->loop.now_ms;
 		log_msg(&srv->elog, CONFIG_LOG_WARN,
 		        "max_connections (%u) reached on %s: new connections closed (%lu so far)",
-		        srv->cfg->limits.max_connections, site->cfg->name,
+		        site->gen->cfg->limits.max_connections, site->cfg->name,
 		        (unsigned long)atomic_load(&srv->rejected));
 	}
 	close(fd);
@@ -139,6 +140,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 		worker_slot_put(w, c);
 		goto fail;
 	}
+	gen_ref(site->gen);
 	c->next = w->active;
 	if (w->active)
 		w->active->prev = c;
@@ -162,7 +164,7 @@ conn_close(struct conn *c)
 
 	if (c->state == CONN_CLOSED)
 		return;
-	httpd_abandon(c);
+	conn_end_request(c);
 	if (c->in_ready)
 		worker_unready(w, c);
 	loop_timer_cancel(&w->loop, &c->timer);
@@ -182,6 +184,7 @@ conn_close(struct conn *c)
 	w->nactive--;
 	if (c->counted)
 		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
+	gen_unref(c->site->gen);
 	c->state = CONN_CLOSED;
 	c->fd = -1;
 	c->tls = NULL;
@@ -243,6 +246,12 @@ conn_do_handshake(struct conn *c)
 	int r = tls_handshake(c->tls);
 
 	if (r == 0) {
+		if (c->site->cfg->mode == CONFIG_MODE_ECHO) {
+			/* an echo session is one access-log entry, written when it ends */
+			c->status = 200;
+			c->req_line = (struct http_span){"ECHO", 4};
+			c->start_ms = c->w->loop.now_ms;
+		}
 		c->state = CONN_READING;
 		conn_set_timer(c, conn_limits(c)->idle_timeout_ms);
 		return CONN_CONTINUE;
@@ -388,4 +397,40 @@ void
 conn_abort(struct conn *c)
 {
 	conn_close(c);
+}
+
+void
+conn_end_request(struct conn *c)
+{
+	struct worker *w = c->w;
+	char subject[256];
+	struct log_access_entry e;
+
+	if (c->file_fd >= 0) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	free(c->mem);
+	c->mem = NULL;
+	if (c->status == 0)
+		return;
+	if (w->alog->fd >= 0) {
+		e = (struct log_access_entry){
+			.client = c->client,
+			.request_line = c->req_line,
+			.status = c->status,
+			.bytes = c->sent > c->hdr_len ? c->sent - c->hdr_len : 0,
+			.referer = c->referer,
+			.user_agent = c->user_agent,
+			.tls_version = tls_conn_version(c->tls),
+			.peer_subject = tls_conn_peer_subject(c->tls, subject, sizeof(subject)) == 0
+			                        ? subject
+			                        : NULL,
+			.duration_us = (w->loop.now_ms - c->start_ms) * 1000,
+		};
+		log_access(w->alog, &w->clock, &e, w->loop.now_ms);
+	}
+	c->status = 0;
+	c->sent = 0;
+	c->hdr_len = 0;
 }

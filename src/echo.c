@@ -18,7 +18,7 @@ echo_read(struct conn *c)
 		c->rlen = (size_t)n;
 		c->woff = 0;
 		c->state = CONN_WRITING;
-		conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+		conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 		return CONN_CONTINUE;
 	}
 	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
@@ -34,7 +34,8 @@ echo_write(struct conn *c)
 	if (n <= 0)
 		return conn_io_next(c, n == 0 ? -1 : n, "write");
 	c->woff += (size_t)n;
-	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+	c->sent += (uint64_t)n;
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 	if (c->woff < c->rlen)
 		return CONN_CONTINUE;
 	c->rlen = 0;

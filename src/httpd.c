@@ -3,13 +3,16 @@
  * bytes leave in one TLS record, the rest in full records from pread. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tlserve/conn.h"
+#include "tlserve/encoding.h"
 #include "tlserve/file.h"
 #include "tlserve/mime.h"
 #include "tlserve/path.h"
+#include "tlserve/range.h"
 #include "tlserve/tls.h"
 #include "tlserve/util.h"
 
@@ -54,6 +57,7 @@ httpd_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 206: return "Partial Content";
 	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
@@ -63,6 +67,7 @@ httpd_reason(int status)
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -125,7 +130,8 @@ httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *
 
 	if (httpd_begin(c, &o, status) != 0)
 		return CONN_CLOSE;
-	if (status >= 400 && status != 403 && status != 404)
+	/* resource errors keep the connection; protocol errors end it */
+	if (status >= 400 && status != 403 && status != 404 && status != 416)
 		c->close_after = true;
 	if (status != 204 && status != 304)
 		blen = snprintf(body, sizeof(body),
@@ -153,7 +159,7 @@ httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *
 		out_mem(&o, body, (size_t)blen);
 	c->wlen = o.n;
 	c->state = CONN_WRITING;
-	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 	return CONN_CONTINUE;
 }
 
@@ -188,44 +194,222 @@ httpd_redirect_dir(struct conn *c, const struct http_request *req, const char *n
 	                    loc, n);
 }
 
-/* 200 with a file body: headers, then as much of the body as fits in the
- * first record (unless HEAD). */
+/* The representation headers of a file response (RFC 9110 8). */
+static void
+httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *rep,
+                  const char *etag, size_t etaglen, const char *encoding, bool vary)
+{
+	const struct config *cfg = conn_config(c);
+	char date[40];
+
+	out_str(o, "Content-Type: ");
+	out_str(o, mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
+	if (encoding) {
+		out_str(o, "\r\nContent-Encoding: ");
+		out_str(o, encoding);
+	}
+	if (vary)
+		out_str(o, "\r\nVary: Accept-Encoding");
+	out_str(o, "\r\nLast-Modified: ");
+	log_http_date(rep->st.st_mtim.tv_sec, date, sizeof(date));
+	out_str(o, date);
+	out_str(o, "\r\nETag: ");
+	out_mem(o, etag, etaglen);
+	out_str(o, "\r\nAccept-Ranges: bytes\r\n");
+}
+
+/* Choose a precompressed sidecar the client accepts (br before gzip unless
+ * the client ranks gzip higher). On success the sidecar replaces *hit.
+ * Sets *vary when the answer depends on Accept-Encoding. */
+static const char *
+httpd_pick_encoding(struct conn *c, const struct http_request *req, struct file_hit *hit,
+                    bool *vary)
+{
+	static const struct { unsigned bit; const char *suffix, *name; } codings[2] = {
+		{ENCODING_BR, ".br", "br"}, {ENCODING_GZIP, ".gz", "gzip"}};
+	const struct http_header *ae = http_find_header(req, "accept-encoding");
+	struct file_hit alt;
+	unsigned ok;
+	int prefer_br = 1;
+
+	*vary = false;
+	if (ae == NULL || (ok = encoding_accepted(ae->value.p, ae->value.n, &prefer_br)) == 0)
+		return NULL;
+	for (int k = 0; k < 2; k++) {
+		int i = prefer_br ? k : 1 - k;
+
+		if (!(ok & codings[i].bit) || file_open_sidecar(c->site, hit, codings[i].suffix, &alt) != 0)
+			continue;
+		close(hit->fd);
+		hit->fd = alt.fd;
+		hit->st = alt.st;
+		*vary = true;
+		return codings[i].name;
+	}
+	return NULL;
+}
+
+/* RFC 9110 13.1.2/13.1.3 and 13.2.2: If-None-Match (weak comparison) wins
+ * over If-Modified-Since. Returns true when the answer is 304. */
+static bool
+httpd_not_modified(const struct http_request *req, const struct file_hit *rep, const char *etag,
+                   size_t etaglen)
+{
+	const struct http_header *inm = http_find_header(req, "if-none-match");
+	const struct http_header *ims;
+	time_t since;
+
+	if (inm != NULL) {
+		int m = range_etag_match(inm->value.p, inm->value.n, etag, etaglen, 1);
+
+		if (m >= 0)
+			return m == 1;
+	}
+	ims = http_find_header(req, "if-modified-since");
+	if (inm != NULL || ims == NULL ||
+	    range_parse_http_date(ims->value.p, ims->value.n, &since) != 0)
+		return false;
+	return rep->st.st_mtim.tv_sec <= since;
+}
+
+/* If-Range (RFC 9110 13.1.5): the range applies only when the validator
+ * still matches: an entity tag compared strongly, or a date equal to
+ * Last-Modified. */
+static bool
+httpd_if_range_ok(const struct http_request *req, const struct file_hit *rep, const char *etag,
+                  size_t etaglen)
+{
+	const struct http_header *ir = http_find_header(req, "if-range");
+	time_t t;
+
+	if (ir == NULL)
+		return true;
+	if (ir->value.n > 0 && (ir->value.p[0] == '"' || ir->value.p[0] == 'W'))
+		return range_etag_match(ir->value.p, ir->value.n, etag, etaglen, 0) == 1;
+	return range_parse_http_date(ir->value.p, ir->value.n, &t) == 0 && t == rep->st.st_mtim.tv_sec;
+}
+
+/* 304: the validators and no body. */
+static enum conn_next
+httpd_304(struct conn *c, const struct http_request *req, struct file_hit *rep, const char *etag,
+          size_t etaglen, const char *encoding, bool vary)
+{
+	struct httpd_out o;
+
+	close(rep->fd);
+	if (httpd_begin(c, &o, 304) != 0)
+		return CONN_CLOSE;
+	httpd_head_start(c, &o, 304);
+	httpd_rep_headers(c, &o, rep, etag, etaglen, encoding, vary);
+	httpd_head_end(c, &o, req->minor);
+	c->hdr_len = c->wlen = o.n;
+	c->state = CONN_WRITING;
+	return CONN_CONTINUE;
+}
+
+/* A file response: 200, 206, 304 or 416. Headers first; the body (unless
+ * HEAD) streams from the descriptor in httpd_write. */
 static enum conn_next
 httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit, bool head_only)
 {
-	const struct config *cfg = c->w->srv->cfg;
+	const struct http_header *rh = NULL;
+	struct range_span span = {0, 0};
+	enum range_result rr = RANGE_IGNORE;
+	uint64_t size;
+	char etag[64];
+	size_t etaglen;
 	struct httpd_out o;
-	char tmp[64];
-	size_t n;
+	bool vary;
+	const char *encoding = httpd_pick_encoding(c, req, hit, &vary);
+	int status = 200;
 
-	if (httpd_begin(c, &o, 200) != 0) {
+	size = (uint64_t)hit->st.st_size;
+	etaglen = file_etag(&hit->st, etag, sizeof(etag));
+	if (httpd_not_modified(req, hit, etag, etaglen))
+		return httpd_304(c, req, hit, etag, etaglen, encoding, vary);
+	/* ranges are defined for GET only (RFC 9110 14.2) */
+	if (!head_only && (rh = http_find_header(req, "range")) != NULL &&
+	    httpd_if_range_ok(req, hit, etag, etaglen))
+		rr = range_parse(rh->value.p, rh->value.n, size, &span);
+	if (rr == RANGE_UNSATISFIABLE) {
+		char cr[48];
+		int n = snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+
+		close(hit->fd);
+		return httpd_simple(c, 416, req->minor, head_only, "Content-Range: ", cr, (size_t)n);
+	}
+	if (rr != RANGE_ONE) {
+		span.first = 0;
+		span.last = size ? size - 1 : 0;
+	} else {
+		status = 206;
+	}
+	if (httpd_begin(c, &o, status) != 0) {
 		close(hit->fd);
 		return CONN_CLOSE;
 	}
-	httpd_head_start(c, &o, 200);
-	out_str(&o, "Content-Type: ");
-	out_str(&o, mime_type(hit->name, hit->namelen, cfg->mime, cfg->nmime));
-	out_str(&o, "\r\nContent-Length: ");
-	out_u64(&o, (unsigned long long)hit->st.st_size);
-	out_str(&o, "\r\nLast-Modified: ");
-	log_http_date(hit->st.st_mtim.tv_sec, tmp, sizeof(tmp));
-	out_str(&o, tmp);
-	out_str(&o, "\r\nETag: ");
-	n = file_etag(&hit->st, tmp, sizeof(tmp));
-	out_mem(&o, tmp, n);
-	out_str(&o, "\r\nAccept-Ranges: bytes\r\n");
+	httpd_head_start(c, &o, status);
+	httpd_rep_headers(c, &o, hit, etag, etaglen, encoding, vary);
+	if (status == 206) {
+		out_str(&o, "Content-Range: bytes ");
+		out_u64(&o, span.first);
+		out_str(&o, "-");
+		out_u64(&o, span.last);
+		out_str(&o, "/");
+		out_u64(&o, size);
+		out_str(&o, "\r\n");
+	}
+	out_str(&o, "Content-Length: ");
+	out_u64(&o, size == 0 ? 0 : span.last - span.first + 1);
+	out_str(&o, "\r\n");
 	httpd_head_end(c, &o, req->minor);
-	c->hdr_len = o.n;
-	c->wlen = o.n;
-	if (head_only || hit->st.st_size == 0) {
+	c->hdr_len = c->wlen = o.n;
+	if (head_only || size == 0) {
 		close(hit->fd);
 	} else {
 		c->file_fd = hit->fd;
-		c->file_off = 0;
-		c->file_end = hit->st.st_size;
+		c->file_off = (off_t)span.first;
+		c->file_end = (off_t)span.last + 1;
 	}
 	c->state = CONN_WRITING;
-	conn_set_timer(c, cfg->limits.idle_timeout_ms);
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	return CONN_CONTINUE;
+}
+
+/* listing: true and no index file: an HTML listing from memory. */
+static enum conn_next
+httpd_listing(struct conn *c, const struct http_request *req, const struct file_hit *dir,
+              const char *norm, size_t len, bool head_only)
+{
+	const struct config_listener *lc = c->site->cfg;
+	struct httpd_out o;
+	char *body = NULL;
+	size_t blen = 0;
+	int status = file_list_dir(c->site, dir->rel, norm, len, lc->dotfiles == CONFIG_DOTFILES_ALLOW,
+	                           &body, &blen);
+
+	if (status != 200)
+		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+	if (httpd_begin(c, &o, 200) != 0) {
+		free(body);
+		return CONN_CLOSE;
+	}
+	httpd_head_start(c, &o, 200);
+	out_str(&o, "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-cache\r\n"
+	            "Content-Length: ");
+	out_u64(&o, blen);
+	out_str(&o, "\r\n");
+	httpd_head_end(c, &o, req->minor);
+	c->hdr_len = c->wlen = o.n;
+	if (head_only || blen == 0) {
+		free(body);
+	} else {
+		c->mem = body;
+		c->file_off = 0;
+		c->file_end = (off_t)blen;
+	}
+	c->state = CONN_WRITING;
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 	return CONN_CONTINUE;
 }
 
@@ -320,6 +504,8 @@ httpd_respond(struct conn *c, const struct http_request *req, size_t head_len)
 	status = file_resolve(c->site, norm, (size_t)plen, &hit);
 	if (status == 301)
 		return httpd_redirect_dir(c, req, norm, (size_t)plen, query);
+	if (status == FILE_LIST_DIR)
+		return httpd_listing(c, req, &hit, norm, (size_t)plen, head_only);
 	if (status != 200)
 		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
 	return httpd_file(c, req, &hit, head_only);
@@ -346,12 +532,16 @@ httpd_reject(struct conn *c, int status)
 enum conn_next
 httpd_read(struct conn *c)
 {
-	const struct config_limits *lim = &c->w->srv->cfg->limits;
+	const struct config_limits *lim = &conn_config(c)->limits;
 	ssize_t n;
 
 	if (c->rlen > 0 && c->rlen != c->rlast) {
-		struct http_limits hl = {lim->max_request_head, lim->max_headers};
-		struct http_request req = {.hdr = c->w->hdrs, .nhdr = lim->max_headers};
+		/* a reload may lower the limits; the buffers were sized at start-up */
+		struct http_limits hl = {
+			lim->max_request_head < c->w->rpool.size ? lim->max_request_head
+			                                         : c->w->rpool.size,
+			lim->max_headers < c->w->nhdrs ? lim->max_headers : c->w->nhdrs};
+		struct http_request req = {.hdr = c->w->hdrs, .nhdr = hl.max_headers};
 		int r = http_parse_request(c->rbuf, c->rlen, c->rlast, &hl, &req);
 
 		if (r > 0)
@@ -378,9 +568,9 @@ httpd_read(struct conn *c)
 static enum conn_next
 httpd_finish(struct conn *c)
 {
-	const struct config_limits *lim = &c->w->srv->cfg->limits;
+	const struct config_limits *lim = &conn_config(c)->limits;
 
-	httpd_abandon(c);
+	conn_end_request(c);
 	conn_release_wbuf(c);
 	if (c->close_after || !c->keepalive || c->w->draining) {
 		c->state = CONN_SHUTDOWN;
@@ -400,8 +590,15 @@ httpd_finish(struct conn *c)
 	return CONN_CONTINUE;
 }
 
-/* Refill the write buffer from the file: full buffers, so OpenSSL cuts full
- * 16 KiB records. */
+/* Bytes of the body still to be put in the write buffer. */
+static bool
+httpd_body_left(const struct conn *c)
+{
+	return (c->file_fd >= 0 || c->mem != NULL) && c->file_off < c->file_end;
+}
+
+/* Refill the write buffer from the file (or the in-memory body): full
+ * buffers, so OpenSSL cuts full 16 KiB records. */
 static int
 httpd_refill(struct conn *c)
 {
@@ -411,6 +608,12 @@ httpd_refill(struct conn *c)
 
 	if (want > room)
 		want = room;
+	if (c->mem != NULL) {
+		memcpy(c->wbuf + c->wlen, c->mem + c->file_off, want);
+		c->wlen += want;
+		c->file_off += (off_t)want;
+		return 0;
+	}
 	n = pread(c->file_fd, c->wbuf + c->wlen, want, c->file_off);
 	if (n <= 0) {
 		log_msg(&c->w->srv->elog, CONFIG_LOG_ERROR, "%s: read failed at offset %lld: %s",
@@ -440,7 +643,7 @@ httpd_sendfile(struct conn *c)
 		return conn_io_next(c, n == 0 ? -1 : n, "sendfile");
 	c->file_off += n;
 	c->sent += (uint64_t)n;
-	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 	return CONN_CONTINUE;
 }
 
@@ -450,18 +653,18 @@ httpd_write(struct conn *c)
 	ssize_t n;
 
 	if (c->woff == c->wlen && c->file_fd >= 0 && c->file_off < c->file_end && !c->no_ktls &&
-	    tls_server_ktls(c->site->tls)) {
+	    c->mem == NULL && tls_server_ktls(c->site->tls)) {
 		int r = httpd_sendfile(c);
 
 		if (r >= 0)
 			return (enum conn_next)r;
 	}
-	if (c->woff == c->wlen && c->file_fd >= 0 && c->file_off < c->file_end) {
+	if (c->woff == c->wlen && httpd_body_left(c)) {
 		c->woff = c->wlen = 0;
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;
-	} else if (c->woff == 0 && c->file_fd >= 0 && c->file_off == 0 && c->wlen < CONN_WBUF_SIZE &&
-	           (c->no_ktls || !tls_server_ktls(c->site->tls))) {
+	} else if (c->woff == 0 && c->sent == 0 && httpd_body_left(c) && c->wlen < CONN_WBUF_SIZE &&
+	           (c->mem != NULL || c->no_ktls || !tls_server_ktls(c->site->tls))) {
 		/* headers and the first body bytes go out together */
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;
@@ -473,8 +676,8 @@ httpd_write(struct conn *c)
 		return conn_io_next(c, n == 0 ? -1 : n, "write");
 	c->woff += (size_t)n;
 	c->sent += (uint64_t)n;
-	conn_set_timer(c, c->w->srv->cfg->limits.idle_timeout_ms);
-	if (c->woff == c->wlen && !(c->file_fd >= 0 && c->file_off < c->file_end))
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	if (c->woff == c->wlen && !httpd_body_left(c))
 		return httpd_finish(c);
 	return CONN_CONTINUE;
 }
@@ -486,39 +689,5 @@ httpd_timeout_408(struct conn *c)
 	httpd_reject(c, 408);
 	if (c->wbuf != NULL && tls_write(c->tls, c->wbuf, c->wlen) > 0)
 		c->sent = c->wlen;
-	httpd_abandon(c);
-}
-
-void
-httpd_abandon(struct conn *c)
-{
-	struct worker *w = c->w;
-	char subject[256];
-	struct log_access_entry e;
-
-	if (c->status == 0)
-		return;
-	if (c->file_fd >= 0) {
-		close(c->file_fd);
-		c->file_fd = -1;
-	}
-	if (w->alog->fd >= 0) {
-		e = (struct log_access_entry){
-			.client = c->client,
-			.request_line = c->req_line,
-			.status = c->status,
-			.bytes = c->sent > c->hdr_len ? c->sent - c->hdr_len : 0,
-			.referer = c->referer,
-			.user_agent = c->user_agent,
-			.tls_version = tls_conn_version(c->tls),
-			.peer_subject = tls_conn_peer_subject(c->tls, subject, sizeof(subject)) == 0
-			                        ? subject
-			                        : NULL,
-			.duration_us = (w->loop.now_ms - c->start_ms) * 1000,
-		};
-		log_access(w->alog, &w->clock, &e, w->loop.now_ms);
-	}
-	c->status = 0;
-	c->sent = 0;
-	c->hdr_len = 0;
+	conn_end_request(c);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tlserve/config.h"
@@ -92,51 +93,68 @@ print_errors(const char *file, const struct config_errors *errs)
 	}
 }
 
-/* Build the sites of a configuration: TLS contexts (and key checks). */
-static int
-sites_build(const struct config *cfg, struct site **out, struct config_errors *errs)
+/* Build a generation from the file at path: configuration, file checks,
+ * TLS contexts (keys checked against certificates) and, to serve, the root
+ * descriptors. prev (may be NULL) hands its in-memory ticket keys on, so a
+ * reload does not void the sessions clients hold. Returns the generation
+ * (one reference) or NULL with errs filled. */
+static struct gen *
+gen_build(const char *path, const struct gen *prev, bool open_roots, struct config_errors *errs)
 {
-	struct site *sites = calloc(cfg->nlisteners, sizeof(*sites));
+	struct gen *g = calloc(1, sizeof(*g));
+	char err[256];
 
-	if (sites == NULL)
-		return -1;
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const struct config_listener *l = &cfg->listeners[i];
+	if (g == NULL)
+		return NULL;
+	atomic_init(&g->refs, 1);
+	if (config_load_file(path, &g->cfg, errs) != 0 || config_check_files(g->cfg, errs) != 0)
+		goto fail;
+	g->sites = calloc(g->cfg->nlisteners, sizeof(*g->sites));
+	if (g->sites == NULL)
+		goto fail;
+	g->nsites = g->cfg->nlisteners;
+	for (size_t i = 0; i < g->nsites; i++) {
+		const struct config_listener *l = &g->cfg->listeners[i];
+		struct site *s = &g->sites[i];
 
-		sites[i].cfg = l;
-		sites[i].rootfd = -1;
-		if (tls_server_new(l, l->mode == CONFIG_MODE_FILES, &sites[i].tls, errs) != 0)
-			sites[i].tls = NULL;
+		s->gen = g;
+		s->cfg = l;
+		s->rootfd = -1;
+		if (tls_server_new(l, l->mode == CONFIG_MODE_FILES, &s->tls, errs) != 0)
+			continue;
+		if (prev && i < prev->nsites && strcmp(prev->sites[i].cfg->name, l->name) == 0)
+			tls_server_inherit_tickets(s->tls, prev->sites[i].tls);
+		if (open_roots && l->mode == CONFIG_MODE_FILES) {
+			s->rootfd = file_root_open(l->root, &s->use_openat2, err, sizeof(err));
+			if (s->rootfd < 0)
+				config_error_add(errs, l->root_pos.line, l->root_pos.col, "%s", err);
+		}
 	}
-	*out = sites;
-	return errs->n == 0 ? 0 : -1;
+	if (errs->n == 0)
+		return g;
+fail:
+	gen_unref(g);
+	return NULL;
 }
 
+/* Certificates that expire within 14 days are worth a warning at start and
+ * at every reload; -t prints them all. */
 static void
-sites_free(struct site *sites, size_t n)
+gen_describe(const struct gen *g, const char *file, FILE *out, const struct log_error *elog)
 {
-	for (size_t i = 0; sites && i < n; i++) {
-		tls_server_unref(sites[i].tls);
-		if (sites[i].rootfd >= 0)
-			close(sites[i].rootfd);
-		free(sites[i].addrs);
-	}
-	free(sites);
-}
+	char desc[4096], prefix[160];
 
-/* -t: the configuration, its files and its certificates, nothing bound. */
-static int
-check_config(const char *file, const struct config *cfg, struct site *sites)
-{
-	char desc[4096], prefix[128];
+	for (size_t i = 0; i < g->nsites; i++) {
+		long days;
 
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		snprintf(prefix, sizeof(prefix), "%s: listener %s: ", file, cfg->listeners[i].name);
-		tls_server_describe(sites[i].tls, prefix, desc, sizeof(desc));
-		fputs(desc, stdout);
+		snprintf(prefix, sizeof(prefix), "%s: listener %s: ", file, g->sites[i].cfg->name);
+		days = tls_server_describe(g->sites[i].tls, prefix, desc, sizeof(desc));
+		if (out)
+			fputs(desc, out);
+		if (days < 14 && elog)
+			log_msg(elog, CONFIG_LOG_WARN, "listener %s: a certificate expires in %ld days%s",
+			        g->sites[i].cfg->name, days, days < 0 ? " (already expired)" : "");
 	}
-	printf("%s: ok\n", file);
-	return 0;
 }
 
 static int
@@ -197,39 +215,46 @@ logs_reopen(const struct config *cfg, const struct server *srv, int access_fd)
 /* Resolve every listener's addresses and claim their ports (port 0 takes a
  * free one, shared by all of that listener's addresses). */
 static int
-sites_resolve(struct server *srv)
+addrs_resolve(struct server *srv, const struct config *cfg)
 {
 	char err[256];
 
-	for (size_t i = 0; i < srv->nsites; i++) {
-		struct site *s = &srv->sites[i];
-		const struct config_listener *l = s->cfg;
+	srv->nlisteners = cfg->nlisteners;
+	srv->addrs = calloc(cfg->nlisteners, sizeof(*srv->addrs));
+	srv->naddrs = calloc(cfg->nlisteners, sizeof(*srv->naddrs));
+	if (srv->addrs == NULL || srv->naddrs == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct config_listener *l = &cfg->listeners[i];
 		unsigned port = 0;
 
-		if (listener_resolve(l->host, l->port, &s->addrs, &s->naddrs, err, sizeof(err)) != 0 ||
-		    s->naddrs == 0) {
+		if (listener_resolve(l->host, l->port, &srv->addrs[i], &srv->naddrs[i], err,
+		                     sizeof(err)) != 0 ||
+		    srv->naddrs[i] == 0) {
 			log_msg(&srv->elog, CONFIG_LOG_ERROR, "listener %s: %s", l->name,
-			        s->naddrs == 0 ? "no address to bind" : err);
+			        srv->addrs[i] ? "no address to bind" : err);
 			return -1;
 		}
-		for (size_t j = 0; j < s->naddrs; j++) {
-			if (port != 0 && s->addrs[j].port == 0)
-				listener_set_port(&s->addrs[j], port);
-			if (listener_probe(&s->addrs[j], err, sizeof(err)) != 0) {
+		for (size_t j = 0; j < srv->naddrs[i]; j++) {
+			if (port != 0 && srv->addrs[i][j].port == 0)
+				listener_set_port(&srv->addrs[i][j], port);
+			if (listener_probe(&srv->addrs[i][j], err, sizeof(err)) != 0) {
 				log_msg(&srv->elog, CONFIG_LOG_ERROR, "listener %s: %s", l->name, err);
 				return -1;
 			}
-			port = s->addrs[j].port;
-		}
-		if (l->mode == CONFIG_MODE_FILES) {
-			s->rootfd = file_root_open(l->root, &s->use_openat2, err, sizeof(err));
-			if (s->rootfd < 0) {
-				log_msg(&srv->elog, CONFIG_LOG_ERROR, "listener %s: %s", l->name, err);
-				return -1;
-			}
+			port = srv->addrs[i][j].port;
 		}
 	}
 	return 0;
+}
+
+static void
+addrs_free(struct server *srv)
+{
+	for (size_t i = 0; srv->addrs && i < srv->nlisteners; i++)
+		free(srv->addrs[i]);
+	free(srv->addrs);
+	free(srv->naddrs);
 }
 
 /* user: switch to that user and its groups once the sockets are bound and
@@ -285,14 +310,14 @@ raise_nofile(const struct config *cfg, const struct server *srv)
 }
 
 static void
-log_listening(const struct server *srv, size_t nworkers)
+log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 {
-	for (size_t i = 0; i < srv->nsites; i++) {
-		const struct site *s = &srv->sites[i];
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		const struct site *s = &g->sites[i];
 
-		for (size_t j = 0; j < s->naddrs; j++)
+		for (size_t j = 0; j < srv->naddrs[i]; j++)
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "listening name=%s address=%s port=%u mode=%s",
-			        s->cfg->name, s->addrs[j].text, s->addrs[j].port,
+			        s->cfg->name, srv->addrs[i][j].text, srv->addrs[i][j].port,
 			        s->cfg->mode == CONFIG_MODE_ECHO ? "echo" : "files");
 		if (s->cfg->mode == CONFIG_MODE_FILES)
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: bodies sent with %s", s->cfg->name,
@@ -302,26 +327,113 @@ log_listening(const struct server *srv, size_t nworkers)
 	        nworkers, nworkers == 1 ? "" : "s");
 }
 
+static bool
+str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* What a reload cannot change without a restart: the sockets, the threads,
+ * the buffers sized at start-up, the user and the log files. Returns 0 when
+ * the new configuration can be swapped in; warns about what is ignored. */
+static int
+reload_compatible(const struct server *srv, const struct config *old, const struct config *new)
+{
+	if (old->nlisteners != new->nlisteners) {
+		log_msg(&srv->elog, CONFIG_LOG_ERROR,
+		        "reload: the number of listeners changed; restart to apply");
+		return -1;
+	}
+	for (size_t i = 0; i < old->nlisteners; i++) {
+		const struct config_listener *a = &old->listeners[i], *b = &new->listeners[i];
+
+		if (!str_eq(a->name, b->name) || !str_eq(a->host, b->host) ||
+		    !str_eq(a->port, b->port) || a->mode != b->mode) {
+			log_msg(&srv->elog, CONFIG_LOG_ERROR,
+			        "reload: listener %s changed its name, host, port or mode; restart to apply",
+			        a->name);
+			return -1;
+		}
+	}
+	if (old->workers != new->workers || !str_eq(old->user, new->user) ||
+	    !str_eq(old->log.error, new->log.error) || !str_eq(old->log.access, new->log.access) ||
+	    old->log.level != new->log.level || old->log.access_format != new->log.access_format ||
+	    new->limits.max_request_head > old->limits.max_request_head ||
+	    new->limits.max_headers > old->limits.max_headers)
+		log_msg(&srv->elog, CONFIG_LOG_WARN,
+		        "reload: changes to workers, user, log, or larger max_request_head/max_headers "
+		        "take effect after a restart");
+	return 0;
+}
+
+/* SIGHUP: build a new generation off to the side; swap it in only when all
+ * of it is good, else keep serving with the old one. */
+static void
+reload(struct server *srv, const char *path)
+{
+	struct config_errors errs = {0};
+	struct gen *old = atomic_load(&srv->gen);
+	struct gen *g = gen_build(path, old, true, &errs);
+
+	if (g == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s:%d:%d: %s", path, errs.v[i].line,
+			        errs.v[i].col, errs.v[i].msg);
+		log_msg(&srv->elog, CONFIG_LOG_ERROR,
+		        "reload failed: still serving the previous configuration");
+		config_errors_free(&errs);
+		return;
+	}
+	config_errors_free(&errs);
+	if (reload_compatible(srv, old->cfg, g->cfg) != 0) {
+		log_msg(&srv->elog, CONFIG_LOG_ERROR,
+		        "reload refused: still serving the previous configuration");
+		gen_unref(g);
+		return;
+	}
+	gen_describe(g, path, NULL, &srv->elog);
+	atomic_store_explicit(&srv->gen, g, memory_order_release);
+	gen_unref(old);
+	log_msg(&srv->elog, CONFIG_LOG_INFO, "configuration reloaded from %s", path);
+}
+
+/* Ticket keys made in memory are replaced on a schedule. */
+static void
+rotate_tickets(struct server *srv)
+{
+	struct gen *g = atomic_load(&srv->gen);
+
+	for (size_t i = 0; i < g->nsites; i++)
+		tls_server_rotate_tickets(g->sites[i].tls);
+}
+
 /* Wait for signals until asked to stop. */
 static void
-signal_loop(struct server *srv, const sigset_t *set, int access_fd)
+signal_loop(struct server *srv, struct worker *workers, size_t n, const sigset_t *set,
+            const char *path, int access_fd)
 {
 	for (;;) {
-		int sig;
+		struct timespec tick = {.tv_sec = 60};
+		int sig = sigtimedwait(set, NULL, &tick);
 
-		if (sigwait(set, &sig) != 0)
+		if (sig < 0) {
+			if (errno == EAGAIN)
+				rotate_tickets(srv);
 			continue;
+		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: stopping (shutdown_timeout %llums)",
-			        strsignal(sig), (unsigned long long)srv->cfg->limits.shutdown_timeout_ms);
+			        strsignal(sig),
+			        (unsigned long long)atomic_load(&srv->gen)->cfg->limits.shutdown_timeout_ms);
 			return;
 		}
-		if (sig == SIGUSR1)
-			logs_reopen(srv->cfg, srv, access_fd);
-		else if (sig == SIGHUP)
-			log_msg(&srv->elog, CONFIG_LOG_WARN,
-			        "SIGHUP: configuration reload is not supported by this build; "
-			        "restart to apply changes");
+		if (sig == SIGUSR1) {
+			logs_reopen(atomic_load(&srv->gen)->cfg, srv, access_fd);
+		} else if (sig == SIGHUP) {
+			reload(srv, path);
+			for (size_t i = 0; i < n; i++)
+				worker_wake(&workers[i]);  /* so idle workers switch at once */
+		}
 	}
 }
 
@@ -335,9 +447,10 @@ worker_count(const struct config *cfg)
 
 /* Bind, start the workers, serve until a stop signal, then drain. */
 static int
-serve(struct server *srv, int access_fd)
+serve(struct server *srv, const char *path, int access_fd)
 {
-	size_t n = worker_count(srv->cfg), started = 0, inited = 0;
+	const struct config *cfg = atomic_load(&srv->gen)->cfg;
+	size_t n = worker_count(cfg), started = 0, inited = 0;
 	struct worker *workers = calloc(n, sizeof(*workers));
 	char err[256];
 	sigset_t set;
@@ -350,9 +463,9 @@ serve(struct server *srv, int access_fd)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (workers == NULL || sites_resolve(srv) != 0)
+	if (workers == NULL || addrs_resolve(srv, cfg) != 0)
 		goto out;
-	raise_nofile(srv->cfg, srv);
+	raise_nofile(cfg, srv);
 	for (; inited < n; inited++) {
 		if (worker_init(&workers[inited], (int)inited, srv, err, sizeof(err)) != 0) {
 			log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s", err);
@@ -360,15 +473,16 @@ serve(struct server *srv, int access_fd)
 			goto out;
 		}
 		workers[inited].alog->fd = access_fd;
-		workers[inited].alog->format = srv->cfg->log.access_format;
+		workers[inited].alog->format = cfg->log.access_format;
 	}
-	if (drop_privileges(srv->cfg, srv) != 0)
+	if (drop_privileges(cfg, srv) != 0)
 		goto out;
-	log_listening(srv, n);
+	log_listening(srv, atomic_load(&srv->gen), n);
+	gen_describe(atomic_load(&srv->gen), path, NULL, &srv->elog);
 	for (; started < n; started++)
 		if (worker_start(&workers[started]) != 0)
 			goto out;
-	signal_loop(srv, &set, access_fd);
+	signal_loop(srv, workers, n, &set, path, access_fd);
 	rc = 0;
 out:
 	atomic_store(&srv->stopping, 1);
@@ -379,6 +493,7 @@ out:
 	for (size_t i = 0; i < inited; i++)
 		worker_fini(&workers[i]);
 	free(workers);
+	addrs_free(srv);
 	if (rc == 0)
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "stopped");
 	return rc;
@@ -388,38 +503,33 @@ int
 main(int argc, char **argv)
 {
 	struct config_errors errs = {0};
-	struct config *cfg = NULL;
 	struct server srv = {.elog = {.fd = STDERR_FILENO, .level = CONFIG_LOG_INFO}};
+	struct gen *g;
 	struct options o;
 	int rc = parse_options(argc, argv, &o), access_fd = -1;
 
 	if (rc >= 0)
 		return rc;
 	tls_init();
-	rc = EXIT_CONFIG;
-	if (config_load_file(o.config, &cfg, &errs) != 0 || config_check_files(cfg, &errs) != 0 ||
-	    sites_build(cfg, &srv.sites, &errs) != 0) {
+	g = gen_build(o.config, NULL, !o.check, &errs);
+	if (g == NULL) {
 		print_errors(o.config, &errs);
-		goto out;
+		config_errors_free(&errs);
+		return EXIT_CONFIG;
 	}
-	srv.cfg = cfg;
-	srv.nsites = cfg->nlisteners;
 	if (o.check) {
-		rc = check_config(o.config, cfg, srv.sites);
-		goto out;
+		gen_describe(g, o.config, stdout, NULL);
+		printf("%s: ok\n", o.config);
+		gen_unref(g);
+		return 0;
 	}
-	if (logs_open(cfg, &srv, &access_fd) != 0) {
-		rc = EXIT_STARTUP;
-		goto out;
-	}
-	rc = serve(&srv, access_fd);
-out:
-	sites_free(srv.sites, cfg ? cfg->nlisteners : 0);
+	atomic_init(&srv.gen, g);
+	rc = logs_open(g->cfg, &srv, &access_fd) == 0 ? serve(&srv, o.config, access_fd)
+	                                              : EXIT_STARTUP;
+	gen_unref(atomic_load(&srv.gen));
 	if (access_fd > STDERR_FILENO)
 		close(access_fd);
 	if (srv.elog.fd > STDERR_FILENO)
 		close(srv.elog.fd);
-	config_free(cfg);
-	config_errors_free(&errs);
 	return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -30,8 +34,30 @@ struct tls_sni_entry {
 	SSL_CTX *ctx;
 };
 
+/* Session ticket keys (RFC 5077 layout, nginx's 80-byte key file format:
+ * 16 bytes name, 32 bytes HMAC-SHA256 secret, 32 bytes AES-256 key). */
+#define TLS_TICKET_KEYS 4            /* in-memory keys kept for decryption */
+#define TLS_TICKET_ROTATE_SECS 3600  /* a new in-memory encryption key every hour */
+#define TLS_SESSION_TIMEOUT 7200     /* sessions (and ticket lifetimes) last 2 hours */
+#define TLS_TICKET_FILE_MAX 64       /* keys read from ticket_key_file */
+
+struct tls_ticket_key {
+	unsigned char name[16];
+	unsigned char hmac[32];
+	unsigned char aes[32];
+};
+
+struct tls_tickets {
+	pthread_rwlock_t lock;           /* handshakes read, rotation writes */
+	struct tls_ticket_key *keys;     /* keys[0] encrypts, all decrypt */
+	size_t n;
+	bool from_file;
+	time_t made;                     /* when keys[0] was made (in-memory keys) */
+};
+
 struct tls_server {
 	atomic_int refs;
+	struct tls_tickets tickets;
 	SSL_CTX *ctx;                 /* the listener's default certificate */
 	struct tls_sni_entry *sni;
 	size_t nsni;
@@ -112,25 +138,54 @@ tls_sni_match(const char *pattern, const char *host)
 	return strcasecmp(pattern, host) == 0;
 }
 
-/* Choose the certificate by the client's server name; unknown names keep the
- * listener's default certificate. */
+/* The first host_name of the server_name extension (RFC 6066 3), lower-cased
+ * into buf. Returns 0, or -1 when there is none or it is malformed. */
 static int
-tls_servername(SSL *ssl, int *alert, void *arg)
+tls_hello_servername(SSL *ssl, char *buf, size_t len)
+{
+	const unsigned char *p;
+	size_t n, list, namelen;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) || n < 2)
+		return -1;
+	list = (size_t)p[0] << 8 | p[1];
+	if (list + 2 != n || list < 3 || p[2] != TLSEXT_NAMETYPE_host_name)
+		return -1;
+	namelen = (size_t)p[3] << 8 | p[4];
+	if (namelen == 0 || namelen + 3 > list || namelen >= len)
+		return -1;
+	for (size_t i = 0; i < namelen; i++) {
+		unsigned char ch = p[5 + i];
+
+		if (ch <= 0x20 || ch >= 0x7f)
+			return -1;
+		buf[i] = (char)tolower(ch);
+	}
+	buf[namelen] = '\0';
+	return 0;
+}
+
+/* Choose the certificate by the client's server name as soon as the
+ * ClientHello arrives, before any session is looked up: the SNI context's
+ * session id context then decides which sessions may resume, so a session
+ * never crosses from one name (or client-certificate policy) to another.
+ * Unknown names keep the listener's default certificate. */
+static int
+tls_client_hello(SSL *ssl, int *alert, void *arg)
 {
 	struct tls_server *srv = arg;
-	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	size_t i;
+	char host[256];
 
 	(void)alert;
-	if (host == NULL)
-		return SSL_TLSEXT_ERR_NOACK;
-	for (i = 0; i < srv->nsni; i++) {
+	if (srv->nsni == 0 || tls_hello_servername(ssl, host, sizeof(host)) != 0)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	for (size_t i = 0; i < srv->nsni; i++) {
 		if (tls_sni_match(srv->sni[i].name, host)) {
 			SSL_set_SSL_CTX(ssl, srv->sni[i].ctx);
-			return SSL_TLSEXT_ERR_OK;
+			break;
 		}
 	}
-	return SSL_TLSEXT_ERR_OK;
+	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 /* Protocol policy and options shared by every SSL_CTX of a listener. */
@@ -196,6 +251,38 @@ tls_ctx_verify(SSL_CTX *ctx, const struct config_tls *t, struct config_errors *e
 	return 0;
 }
 
+/* A session resumes only where it was made: its session id context is a
+ * hash of the listener, the certificate and the client-certificate policy.
+ * OpenSSL refuses to resume a session (ID, ticket or TLS 1.3 PSK) whose
+ * context differs, which rules out the cross-name and cross-policy
+ * resumptions of nginx CVE-2014-3616 and CVE-2025-23419 by construction. */
+static int
+tls_ctx_bind_sessions(SSL_CTX *ctx, const struct config_listener *l, const char *cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char policy[32];
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int ok;
+
+	snprintf(policy, sizeof(policy), "verify=%d", (int)l->tls.verify_client);
+	ok = h != NULL && EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(h, l->name, strlen(l->name) + 1) &&
+	     EVP_DigestUpdate(h, cert, strlen(cert) + 1) &&
+	     EVP_DigestUpdate(h, policy, strlen(policy) + 1) &&
+	     EVP_DigestUpdate(h, l->tls.client_ca ? l->tls.client_ca : "", 1 +
+	                      (l->tls.client_ca ? strlen(l->tls.client_ca) : 0)) &&
+	     EVP_DigestUpdate(h, l->tls.client_crl ? l->tls.client_crl : "", 1 +
+	                      (l->tls.client_crl ? strlen(l->tls.client_crl) : 0)) &&
+	     EVP_DigestFinal_ex(h, md, &mdlen);
+	EVP_MD_CTX_free(h);
+	if (!ok)
+		return -1;
+	if (mdlen > SSL_MAX_SID_CTX_LENGTH)
+		mdlen = SSL_MAX_SID_CTX_LENGTH;
+	return SSL_CTX_set_session_id_context(ctx, md, mdlen) == 1 ? 0 : -1;
+}
+
 /* One SSL_CTX with a certificate chain and its key, checked to match. */
 static SSL_CTX *
 tls_ctx_new(const struct config_listener *l, const char *cert, struct config_pos cert_pos,
@@ -226,9 +313,11 @@ tls_ctx_new(const struct config_listener *l, const char *cert, struct config_pos
 	}
 	if (tls_ctx_verify(ctx, &l->tls, errs) != 0)
 		goto fail;
-	/* Sessions are only resumed on the listener that made them. */
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->name,
-	                               (unsigned int)strnlen(l->name, SSL_MAX_SID_CTX_LENGTH));
+	if (tls_ctx_bind_sessions(ctx, l, cert) != 0) {
+		tls_errors_add(errs, l->pos, "session context", NULL);
+		goto fail;
+	}
+	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
 	return ctx;
 fail:
 	(void)before;
@@ -287,6 +376,150 @@ tls_server_add_sni(struct tls_server *srv, const struct config_listener *l,
 	return 0;
 }
 
+/* Read ticket_key_file: one or more 80-byte keys. Returns 0 or -1. */
+static int
+tls_tickets_load(struct tls_tickets *tk, const struct config_listener *l,
+                 struct config_errors *errs)
+{
+	unsigned char buf[80 * TLS_TICKET_FILE_MAX + 1];
+	FILE *f = fopen(l->tls.ticket_key_file, "rbe");
+	size_t n;
+
+	if (f == NULL) {
+		config_error_add(errs, l->tls.ticket_key_file_pos.line, l->tls.ticket_key_file_pos.col,
+		                 "cannot open ticket_key_file %s: %s", l->tls.ticket_key_file,
+		                 strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n == 0 || n % 80 != 0 || n > 80 * TLS_TICKET_FILE_MAX) {
+		config_error_add(errs, l->tls.ticket_key_file_pos.line, l->tls.ticket_key_file_pos.col,
+		                 "ticket_key_file %s must hold 1 to %d keys of 80 bytes",
+		                 l->tls.ticket_key_file, TLS_TICKET_FILE_MAX);
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -1;
+	}
+	tk->keys = calloc(n / 80, sizeof(*tk->keys));
+	if (tk->keys == NULL) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -1;
+	}
+	for (size_t i = 0; i < n / 80; i++) {
+		memcpy(tk->keys[i].name, buf + 80 * i, 16);
+		memcpy(tk->keys[i].hmac, buf + 80 * i + 16, 32);
+		memcpy(tk->keys[i].aes, buf + 80 * i + 48, 32);
+	}
+	tk->n = n / 80;
+	tk->from_file = true;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+/* Fill key with fresh random bytes. */
+static int
+tls_ticket_key_random(struct tls_ticket_key *key)
+{
+	return RAND_bytes((unsigned char *)key, (int)sizeof(*key)) == 1 ? 0 : -1;
+}
+
+/* Encrypt (enc = 1) with keys[0] or find the key a ticket names (enc = 0).
+ * RFC 5077 4: AES-256-CBC + HMAC-SHA256. Returns 1 (use), 2 (decrypted
+ * with an older key: issue a fresh ticket), 0 (unknown key: full
+ * handshake), -1 (error). */
+static int
+tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+              EVP_MAC_CTX *hctx, int enc)
+{
+	struct tls_server *srv = SSL_get_app_data(ssl);
+	struct tls_tickets *tk = &srv->tickets;
+	const struct tls_ticket_key *key = NULL;
+	OSSL_PARAM params[3];
+	int r = 0;
+
+	pthread_rwlock_rdlock(&tk->lock);
+	if (enc) {
+		key = tk->n ? &tk->keys[0] : NULL;
+		if (key == NULL || RAND_bytes(iv, 16) != 1)
+			goto out;
+		memcpy(name, key->name, 16);
+		r = 1;
+	} else {
+		for (size_t i = 0; i < tk->n && key == NULL; i++)
+			if (memcmp(name, tk->keys[i].name, 16) == 0) {
+				key = &tk->keys[i];
+				r = i == 0 ? 1 : 2;
+			}
+		if (key == NULL)
+			goto out;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)key->hmac, 32);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, key->aes, iv, enc) != 1 ||
+	    EVP_MAC_CTX_set_params(hctx, params) != 1)
+		r = -1;
+out:
+	pthread_rwlock_unlock(&tk->lock);
+	return r;
+}
+
+/* Ticket keys from ticket_key_file, else random ones rotated in memory. */
+static int
+tls_tickets_init(struct tls_server *srv, const struct config_listener *l,
+                 struct config_errors *errs)
+{
+	struct tls_tickets *tk = &srv->tickets;
+
+	if (l->tls.ticket_key_file) {
+		if (tls_tickets_load(tk, l, errs) != 0)
+			return -1;
+	} else {
+		tk->keys = calloc(TLS_TICKET_KEYS, sizeof(*tk->keys));
+		if (tk->keys == NULL || tls_ticket_key_random(&tk->keys[0]) != 0)
+			return -1;
+		tk->n = 1;
+		tk->made = time(NULL);
+	}
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(srv->ctx, tls_ticket_cb);
+	return 0;
+}
+
+void
+tls_server_inherit_tickets(struct tls_server *srv, const struct tls_server *prev)
+{
+	struct tls_tickets *tk = &srv->tickets;
+	const struct tls_tickets *old = &prev->tickets;
+
+	if (tk->from_file || old->from_file || tk->keys == NULL || old->keys == NULL)
+		return;
+	/* prev is no longer rotated once replaced; its keys are stable here */
+	memcpy(tk->keys, old->keys, old->n * sizeof(*tk->keys));
+	tk->n = old->n;
+	tk->made = old->made;
+}
+
+void
+tls_server_rotate_tickets(struct tls_server *srv)
+{
+	struct tls_tickets *tk = &srv->tickets;
+	struct tls_ticket_key fresh;
+	time_t now = time(NULL);
+
+	if (tk->from_file || tk->keys == NULL || now - tk->made < TLS_TICKET_ROTATE_SECS ||
+	    tls_ticket_key_random(&fresh) != 0)
+		return;
+	pthread_rwlock_wrlock(&tk->lock);
+	memmove(&tk->keys[1], &tk->keys[0],
+	        (tk->n < TLS_TICKET_KEYS ? tk->n : TLS_TICKET_KEYS - 1) * sizeof(*tk->keys));
+	tk->keys[0] = fresh;
+	if (tk->n < TLS_TICKET_KEYS)
+		tk->n++;
+	tk->made = now;
+	pthread_rwlock_unlock(&tk->lock);
+	OPENSSL_cleanse(&fresh, sizeof(fresh));
+}
+
 int
 tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
                struct config_errors *errs)
@@ -299,6 +532,7 @@ tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_serve
 		return -1;
 	}
 	atomic_init(&srv->refs, 1);
+	pthread_rwlock_init(&srv->tickets.lock, NULL);
 	srv->ctx = tls_ctx_new(l, l->tls.certificate, l->tls.certificate_pos, l->tls.key,
 	                       l->tls.key_pos, errs);
 	if (srv->ctx == NULL || tls_server_add_sni(srv, l, errs) != 0)
@@ -312,10 +546,10 @@ tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_serve
 		if (srv->ktls)
 			SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	}
-	if (srv->nsni) {
-		SSL_CTX_set_tlsext_servername_callback(srv->ctx, tls_servername);
-		SSL_CTX_set_tlsext_servername_arg(srv->ctx, srv);
-	}
+	if (srv->nsni)
+		SSL_CTX_set_client_hello_cb(srv->ctx, tls_client_hello, srv);
+	if (l->tls.session_tickets && tls_tickets_init(srv, l, errs) != 0)
+		goto fail;
 	*out = srv;
 	return 0;
 fail:
@@ -341,6 +575,10 @@ tls_server_unref(struct tls_server *srv)
 	SSL_CTX_free(srv->ctx);
 	free(srv->sni_ctx);
 	free(srv->sni);
+	if (srv->tickets.keys)
+		OPENSSL_cleanse(srv->tickets.keys, srv->tickets.n * sizeof(*srv->tickets.keys));
+	free(srv->tickets.keys);
+	pthread_rwlock_destroy(&srv->tickets.lock);
 	free(srv);
 }
 
@@ -421,6 +659,7 @@ tls_accept(struct tls_server *srv, int fd, struct tls_conn **out)
 		return -1;
 	}
 	SSL_set_accept_state(ssl);
+	SSL_set_app_data(ssl, srv);  /* for the ticket key callback */
 	*out = (struct tls_conn *)ssl;
 	return 0;
 }
@@ -569,6 +808,8 @@ tls_conn_peer_subject(const struct tls_conn *c, char *buf, size_t len)
 	if (mem == NULL)
 		return -1;
 	X509_NAME_print_ex(mem, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253);
+	BIO_puts(mem, "; serial=");
+	i2a_ASN1_INTEGER(mem, X509_get0_serialNumber(peer));
 	n = BIO_read(mem, buf, (int)(len - 1));
 	buf[n > 0 ? n : 0] = '\0';
 	BIO_free(mem);

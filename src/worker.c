@@ -57,7 +57,7 @@ worker_pool_free(struct worker_pool *p)
 	}
 }
 
-/* Open this worker's socket on every bound address of every site. The
+/* Open this worker's socket on every bound address of every listener. The
  * addresses were resolved and probed by main, so ports are concrete. */
 static int
 worker_listen_all(struct worker *w, char *err, size_t errlen)
@@ -65,22 +65,21 @@ worker_listen_all(struct worker *w, char *err, size_t errlen)
 	struct server *srv = w->srv;
 	size_t total = 0, k = 0;
 
-	for (size_t i = 0; i < srv->nsites; i++)
-		total += srv->sites[i].naddrs;
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		total += srv->naddrs[i];
 	w->listens = calloc(total ? total : 1, sizeof(*w->listens));
 	if (w->listens == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < srv->nsites; i++) {
-		for (size_t j = 0; j < srv->sites[i].naddrs; j++) {
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		for (size_t j = 0; j < srv->naddrs[i]; j++) {
 			struct worker_listen *l = &w->listens[k];
 			struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
 
 			l->kind = WORKER_EV_LISTEN;
-			l->site = &srv->sites[i];
-			l->addr = &srv->sites[i].addrs[j];
-			l->fd = listener_bind(&srv->sites[i].addrs[j], WORKER_BACKLOG, err, errlen);
+			l->listener = i;
+			l->fd = listener_bind(&srv->addrs[i][j], WORKER_BACKLOG, err, errlen);
 			if (l->fd < 0)
 				return -1;
 			w->nlistens = ++k;
@@ -93,16 +92,53 @@ worker_listen_all(struct worker *w, char *err, size_t errlen)
 	return 0;
 }
 
+void
+gen_ref(struct gen *g)
+{
+	atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+}
+
+void
+gen_unref(struct gen *g)
+{
+	if (g == NULL || atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < g->nsites; i++) {
+		tls_server_unref(g->sites[i].tls);
+		if (g->sites[i].rootfd >= 0)
+			close(g->sites[i].rootfd);
+	}
+	free(g->sites);
+	config_free(g->cfg);
+	free(g);
+}
+
+/* Follow a reload: new connections get the newest generation. */
+static void
+worker_follow_gen(struct worker *w)
+{
+	struct gen *g = atomic_load_explicit(&w->srv->gen, memory_order_acquire);
+
+	if (g == w->gen)
+		return;
+	gen_ref(g);
+	gen_unref(w->gen);
+	w->gen = g;
+}
+
 int
 worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errlen)
 {
-	const struct config *cfg = srv->cfg;
+	struct gen *g = atomic_load(&srv->gen);
+	const struct config *cfg = g->cfg;
 	struct epoll_event ev = {.events = EPOLLIN};
 
 	memset(w, 0, sizeof(*w));
 	w->wake_kind = WORKER_EV_WAKE;
 	w->id = id;
 	w->srv = srv;
+	gen_ref(g);
+	w->gen = g;
 	w->wakefd = -1;
 	w->loop.epfd = -1;
 	w->rpool.size = cfg->limits.max_request_head > CONN_ECHO_BUF ? cfg->limits.max_request_head
@@ -118,7 +154,8 @@ worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errl
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return -1;
 	}
-	w->hdrs = calloc(cfg->limits.max_headers, sizeof(*w->hdrs));
+	w->nhdrs = cfg->limits.max_headers;
+	w->hdrs = calloc(w->nhdrs, sizeof(*w->hdrs));
 	w->alog = calloc(1, sizeof(*w->alog));
 	if (w->hdrs == NULL || w->alog == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -199,29 +236,27 @@ worker_accept(struct worker *w, struct worker_listen *l)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				log_msg(&w->srv->elog, CONFIG_LOG_WARN,
-				        "accept on %s: %s; pausing accepts for 100ms", l->site->cfg->name,
-				        strerror(errno));
+				        "accept on %s: %s; pausing accepts for 100ms",
+				        w->gen->sites[l->listener].cfg->name, strerror(errno));
 				worker_accept_pause(w, true);
 			}
 			return;
 		}
-		conn_open(w, l->site, fd, (struct sockaddr *)&ss, len);
+		conn_open(w, &w->gen->sites[l->listener], fd, (struct sockaddr *)&ss, len);
 	}
 }
 
-/* Stop accepting and let connections finish (SIGTERM / SIGINT). */
+/* Stop accepting and let connections finish (SIGTERM / SIGINT). Listening
+ * sockets close at once, so the kernel sends new connections to no one. */
 static void
 worker_begin_drain(struct worker *w)
 {
-	uint64_t v;
 	struct conn *c, *next;
 
-	if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return;
 	if (w->draining)
 		return;
 	w->draining = true;
-	w->drain_deadline = w->loop.now_ms + w->srv->cfg->limits.shutdown_timeout_ms;
+	w->drain_deadline = w->loop.now_ms + w->gen->cfg->limits.shutdown_timeout_ms;
 	for (size_t i = 0; i < w->nlistens; i++) {
 		if (w->listens[i].fd >= 0)
 			close(w->listens[i].fd);
@@ -243,9 +278,17 @@ worker_dispatch(struct worker *w, struct epoll_event *ev)
 		if (!w->draining)
 			worker_accept(w, (struct worker_listen *)kind);
 		break;
-	case WORKER_EV_WAKE:
-		worker_begin_drain(w);
+	case WORKER_EV_WAKE: {
+		uint64_t v;
+
+		/* main wakes us after a reload and to stop */
+		if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			break;
+		worker_follow_gen(w);
+		if (atomic_load(&w->srv->stopping))
+			worker_begin_drain(w);
 		break;
+	}
 	case WORKER_EV_CONN:
 		conn_on_event((struct conn *)kind, ev->events);
 		break;
@@ -338,6 +381,7 @@ worker_main(void *arg)
 		}
 		loop_update_time(&w->loop);
 		log_clock_update(&w->clock, time(NULL));
+		worker_follow_gen(w);
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &evs[i]);
 		worker_run_ready(w);
@@ -392,6 +436,8 @@ worker_fini(struct worker *w)
 	worker_pool_free(&w->wpool);
 	free(w->hdrs);
 	free(w->alog);
+	gen_unref(w->gen);
+	w->gen = NULL;
 	if (w->wakefd >= 0)
 		close(w->wakefd);
 	loop_fini(&w->loop);

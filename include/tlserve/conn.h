@@ -38,7 +38,7 @@ struct conn {
 	enum conn_state state;
 	int fd;
 	struct worker *w;
-	struct site *site;
+	struct site *site;           /* in the generation the connection holds a reference on */
 	struct tls_conn *tls;
 	struct loop_timer timer;
 	struct conn *prev, *next;    /* worker's active list, or free list via next */
@@ -54,7 +54,8 @@ struct conn {
 	char *wbuf;                  /* pooled while a response is under way */
 	size_t wlen, woff;
 	int file_fd;                 /* body source, -1 when none */
-	off_t file_off, file_end;
+	char *mem;                   /* or a body in memory (listings), malloc'd */
+	off_t file_off, file_end;    /* the byte span of the body still to send */
 
 	/* the request in flight (for the response and the access log) */
 	size_t head_len;             /* bytes of rbuf the request head used */
@@ -69,6 +70,13 @@ struct conn {
 	struct http_span req_line, referer, user_agent;
 	char client[64];
 };
+
+/* The configuration the connection started with (reloads do not change it). */
+static inline const struct config *
+conn_config(const struct conn *c)
+{
+	return c->site->gen->cfg;
+}
 
 /* Take an accepted descriptor: the slot is initialised and the handshake
  * started. Returns 0, or -1 when the connection was refused and closed. */
@@ -95,7 +103,8 @@ enum conn_next httpd_read(struct conn *);
 enum conn_next httpd_write(struct conn *);
 /* header_timeout expired with part of a head received: best-effort 408. */
 void httpd_timeout_408(struct conn *);
-/* Finish the current response's bookkeeping (access log) when the connection ends early. */
-void httpd_abandon(struct conn *);
+/* The request (or echo session) in flight is over, finished or not: release
+ * its body source and write its access-log entry. No-op when none is. */
+void conn_end_request(struct conn *);
 
 #endif

@@ -15,19 +15,40 @@ struct site;
  * Returns the descriptor, or -1 with a message in err. */
 int file_root_open(const char *root, bool *use_openat2, char *err, size_t errlen);
 
+#include <limits.h>
+
 struct file_hit {
 	int fd;             /* open regular file (caller closes) when status is 200 */
 	struct stat st;
 	const char *name;   /* the last path component served (for the MIME type) */
 	size_t namelen;
+	char rel[PATH_MAX]; /* the path served, relative to root ("" = root itself) */
+	size_t rellen;
 };
+
+/* file_resolve's answer for a directory with no index file when the site
+ * has listing: true (hit->rel holds the directory, ending in '/' or ""). */
+#define FILE_LIST_DIR 1
 
 /* Resolve the normalised path norm[0..len) (starts with '/') for a files
  * site: a regular file gives 200; a directory without a trailing '/' gives
  * 301; a directory with one serves the first index file that exists, else
- * 403. Missing gives 404, unreadable 403, too long 414, anything escaping
+ * FILE_LIST_DIR when the site lists directories, else 403. Missing gives 404, unreadable 403, too long 414, anything escaping
  * root 404. Returns the status; on 200 fills *hit. */
 int file_resolve(const struct site *site, const char *norm, size_t len, struct file_hit *hit);
+
+/* Open the precompressed sidecar rel + suffix (".gz", ".br") of a served
+ * file. Returns 0 with *out filled when it is a regular file not older than
+ * the file itself (a stale sidecar is ignored), else -1. */
+int file_open_sidecar(const struct site *site, const struct file_hit *base, const char *suffix,
+                      struct file_hit *out);
+
+/* An HTML listing of the directory hit->rel for the URL path url[0..ulen):
+ * names HTML- and URL-escaped, sorted, with sizes and modification times;
+ * dotfiles shown only when allow_dot. On 200 *body (free()) and *len are set;
+ * otherwise returns 403, 404 or 500. */
+int file_list_dir(const struct site *site, const char *rel, const char *url, size_t ulen,
+                  bool allow_dot, char **body, size_t *len);
 
 /* Strong validator from inode, size and modification time:
  * "\"ino-size-mtime\"" in hex. Returns its length. */

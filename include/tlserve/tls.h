@@ -33,6 +33,13 @@ int tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_s
 void tls_server_ref(struct tls_server *);
 void tls_server_unref(struct tls_server *);
 
+/* Session tickets: keep the in-memory keys of the generation a reload
+ * replaces (no-op when either uses ticket_key_file). */
+void tls_server_inherit_tickets(struct tls_server *, const struct tls_server *prev);
+/* Make a new in-memory ticket encryption key when the current one is an hour
+ * old, keeping the previous ones for decryption. Safe while handshakes run. */
+void tls_server_rotate_tickets(struct tls_server *);
+
 /* 1 when bodies can go out with tls_sendfile (kernel TLS offered), else 0. */
 int tls_server_ktls(const struct tls_server *);
 
@@ -59,7 +66,8 @@ void    tls_conn_free(struct tls_conn *);
 /* Details for logs; strings owned by the connection, valid until tls_conn_free. */
 const char *tls_conn_version(const struct tls_conn *);     /* "TLSv1.3" */
 const char *tls_conn_servername(const struct tls_conn *);  /* NULL when none sent */
-/* The verified client certificate's subject (RFC 2253) into buf; 0 or -1 if none. */
+/* The verified client certificate's subject (RFC 2253) and serial number,
+ * "CN=x,O=y; serial=0A1B", into buf; 0, or -1 if there is none. */
 int tls_conn_peer_subject(const struct tls_conn *, char *buf, size_t len);
 /* The reason of the last failure on this thread's TLS calls, into buf. */
 const char *tls_conn_error(struct tls_conn *, char *buf, size_t len);

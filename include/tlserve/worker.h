@@ -22,21 +22,38 @@ struct worker_chunk;
 /* What an epoll registration points at. */
 enum worker_ev_kind { WORKER_EV_LISTEN, WORKER_EV_WAKE, WORKER_EV_CONN };
 
+struct gen;
+
 /* A configured listener as the runtime sees it: shared, read-only. */
 struct site {
+	struct gen *gen;             /* the generation it belongs to */
 	const struct config_listener *cfg;
 	struct tls_server *tls;
 	int rootfd;                  /* files: O_PATH descriptor of root; -1 for echo */
 	bool use_openat2;            /* openat2(RESOLVE_BENEATH) works here */
-	struct listener_addr *addrs; /* bound addresses (ports resolved) */
-	size_t naddrs;
 };
+
+/* A configuration generation: the parsed file and what was built from it.
+ * Immutable once published. SIGHUP builds a new one off to the side and
+ * swaps it in; connections keep the one they started with (reference count:
+ * main holds one, each worker one for its current generation, each
+ * connection one), and the last reference frees it. */
+struct gen {
+	atomic_int refs;
+	struct config *cfg;
+	struct site *sites;          /* one per listener, in the configuration's order */
+	size_t nsites;
+};
+
+void gen_ref(struct gen *);
+void gen_unref(struct gen *);   /* frees at zero: TLS contexts, root descriptors, config */
 
 /* Everything the workers share. Owned by main. */
 struct server {
-	const struct config *cfg;
-	struct site *sites;
-	size_t nsites;
+	_Atomic(struct gen *) gen;   /* the current generation */
+	struct listener_addr **addrs; /* per listener: bound addresses (ports resolved) */
+	size_t *naddrs;
+	size_t nlisteners;
 	struct log_error elog;
 	atomic_uint conns;           /* open connections across workers */
 	atomic_ulong rejected;       /* refused over max_connections */
@@ -46,8 +63,7 @@ struct server {
 struct worker_listen {
 	enum worker_ev_kind kind;    /* WORKER_EV_LISTEN */
 	int fd;
-	struct site *site;
-	const struct listener_addr *addr;
+	size_t listener;             /* index into the generation's sites */
 };
 
 /* A pooled buffer; the free list threads through the first bytes. */
@@ -62,6 +78,7 @@ struct worker {
 	int id;
 	pthread_t thread;
 	struct server *srv;
+	struct gen *gen;             /* the generation new connections get (one reference) */
 	struct loop loop;
 	int wakefd;                  /* eventfd: main asks the worker to stop */
 	struct worker_listen *listens;
@@ -73,7 +90,8 @@ struct worker {
 	struct conn *ready;          /* connections that yielded with work left */
 	struct worker_pool rpool;    /* request/echo buffers */
 	struct worker_pool wpool;    /* response buffers */
-	struct http_header *hdrs;    /* parser scratch, max_headers entries */
+	struct http_header *hdrs;    /* parser scratch */
+	size_t nhdrs;                /* its capacity: max_headers at start-up */
 	struct log_clock clock;
 	struct log_access *alog;
 	bool draining;

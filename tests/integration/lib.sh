@@ -543,3 +543,85 @@ if [ ! -s "$CERTS/server.crt" ] || [ ! -s "$CERTS/rsa.key" ]; then
 		exit 1
 	}
 fi
+
+# ---------------------------------------------------------------- more helpers (06-11)
+
+# http_date_of FILE — FILE's mtime as an IMF-fixdate, the Last-Modified form.
+http_date_of() { LC_ALL=C date -u -r "$1" '+%a, %d %b %Y %H:%M:%S GMT'; }
+
+# http_date_at EPOCH — an IMF-fixdate for a time in seconds since the epoch.
+http_date_at() { LC_ALL=C date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S GMT'; }
+
+# count_status FILE — how many HTTP/1.x status lines start a line of FILE.
+count_status() { LC_ALL=C grep -acE '^HTTP/1\.[01] [0-9]{3} ' "$1"; }
+
+# wait_file_match FILE ERE [TENTHS] — wait (bounded, scaled by SLOW) until
+# some line of FILE matches; 0 when one does.
+wait_file_match() {
+	local i
+	for ((i = 0; i < ${3:-20} * SLOW; i++)); do
+		LC_ALL=C grep -aEq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	LC_ALL=C grep -aEq -- "$2" "$1" 2>/dev/null
+}
+
+# A connection held open: s_client reads what to send from a fifo we keep
+# open, so the test decides when (and whether) the next bytes go out.
+#   conn_open NAME [S_CLIENT ARGS...]  connect to listener NAME; what the server
+#                      sends goes to $CONN_OUT; sets CONN_PID and CONN_FD
+#   conn_write STRING  send the bytes of STRING (printf %s)
+#   conn_wait_for FIXED [TENTHS]  wait until $CONN_OUT contains FIXED
+#   conn_wait_closed [TENTHS]     wait until the server has closed (s_client exited)
+#   conn_close         close our side and reap s_client (killed if need be)
+# One connection at a time; timeouts scale with SLOW.
+CONN_N=0
+CONN_PID=""
+CONN_FD=""
+conn_open() {
+	local name=$1 port host fifo
+	shift
+	[ -n "$CONN_PID" ] && conn_close
+	CONN_N=$((CONN_N + 1))
+	port=$(port_of "$name")
+	host=$(_host_of "$name")
+	fifo=$TMP/conn.$CONN_N.fifo
+	CONN_OUT=$TMP/conn.$CONN_N.out
+	: >"$CONN_OUT"
+	mkfifo "$fifo" || return 1
+	timeout -k 2 $((60 * SLOW)) openssl s_client -quiet -CAfile "$CERTS/ca.crt" -verify_return_error \
+		-connect "$host:$port" -servername localhost "$@" <"$fifo" >"$CONN_OUT" 2>"$CONN_OUT.err" &
+	CONN_PID=$!
+	track_bg "$CONN_PID"
+	exec {CONN_FD}>"$fifo"
+}
+
+conn_write() {   # in a subshell: a write after the server closed must not SIGPIPE the script
+	[ -n "$CONN_FD" ] && (printf '%s' "$1" >&"$CONN_FD") 2>/dev/null
+}
+
+conn_wait_for() {
+	local i
+	for ((i = 0; i < ${2:-50} * SLOW; i++)); do
+		LC_ALL=C grep -aFq -- "$1" "$CONN_OUT" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	LC_ALL=C grep -aFq -- "$1" "$CONN_OUT" 2>/dev/null
+}
+
+conn_wait_closed() {
+	[ -n "$CONN_PID" ] || return 0
+	_wait_gone "$CONN_PID" $((${1:-50} * SLOW))
+}
+
+conn_close() {
+	if [ -n "$CONN_FD" ]; then
+		exec {CONN_FD}>&-
+		CONN_FD=""
+	fi
+	if [ -n "$CONN_PID" ]; then
+		_wait_gone "$CONN_PID" $((20 * SLOW)) || kill -TERM "$CONN_PID" 2>/dev/null
+		wait "$CONN_PID" 2>/dev/null
+		CONN_PID=""
+	fi
+}

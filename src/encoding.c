@@ -1,0 +1,259 @@
+/* encoding: Accept-Encoding negotiation (RFC 9110 12.5.3) between the two
+ * precompressed forms file.c can send, FILE.gz and FILE.br. Pure: no I/O, no
+ * allocation, no globals, no locale. One pass over v[0..n), O(n):
+ *
+ *   "br;q=0.8, x-gzip , *;q=0, identity;foo=\"a,b\""
+ *    ^name ^weight   ^OWS        ^a parameter we skip (quoted commas honoured)
+ *
+ * q values are kept in thousandths (0..1000), as qvalue has at most three
+ * decimals (RFC 9110 12.4.2); -1 means "not listed".
+ */
+#include <stddef.h>
+
+#include "tlserve/encoding.h"
+
+#define Q_UNSET -1
+#define Q_ONE 1000
+
+/* A read position in v[0..n): p never passes end. */
+struct cur {
+	const char *p, *end;
+};
+
+/* The codings we track; everything else (identity, deflate, zstd, ...) is
+ * parsed and dropped. */
+enum coding { CODING_OTHER = -1, CODING_GZIP, CODING_BR, CODING_STAR };
+
+/* OWS = *( SP / HTAB ) (RFC 9110 5.6.3). */
+static int
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* ASCII-only lower case: tolower() would depend on the locale. */
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* tchar (RFC 9110 5.6.2): ALPHA, DIGIT and !#$%&'*+-.^_`|~. */
+static int
+is_tchar(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+		return 1;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+	case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+skip_ows(struct cur *c)
+{
+	while (c->p < c->end && is_ows(*c->p))
+		c->p++;
+}
+
+/* Consume the byte ch if it is next; returns 1 when it was, else 0. */
+static int
+take(struct cur *c, char ch)
+{
+	if (c->p == c->end || *c->p != ch)
+		return 0;
+	c->p++;
+	return 1;
+}
+
+/* A token; returns its length (0: none there). */
+static size_t
+token(struct cur *c)
+{
+	const char *start = c->p;
+
+	while (c->p < c->end && is_tchar(*c->p))
+		c->p++;
+	return (size_t)(c->p - start);
+}
+
+/* quoted-string (RFC 9110 5.6.4): DQUOTE *( qdtext / quoted-pair ) DQUOTE,
+ * qdtext being HTAB, SP, VCHAR except '"' and '\', and obs-text. Returns 0 and
+ * moves past it, or -1 (unterminated, or a CTL inside). */
+static int
+quoted_string(struct cur *c)
+{
+	if (!take(c, '"'))
+		return -1;
+	while (c->p < c->end) {
+		unsigned char ch = (unsigned char)*c->p++;
+
+		if (ch == '"')
+			return 0;
+		if (ch == '\\') {
+			if (c->p == c->end)
+				return -1;
+			ch = (unsigned char)*c->p++;
+		}
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return -1;
+	}
+	return -1;
+}
+
+/* Is s[0..len) the lower-case word w, ignoring ASCII case? */
+static int
+eq_nocase(const char *s, size_t len, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < len && w[i] != '\0'; i++) {
+		if (lower(s[i]) != w[i])
+			return 0;
+	}
+	return i == len && w[i] == '\0';
+}
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110
+ * 12.4.2). Returns 0 with *q in thousandths, or -1 ("2", "1.5", "0.0001",
+ * ".5", "", "abc"). */
+static int
+qvalue(const char *s, size_t len, int *q)
+{
+	int whole, frac = 0;
+	size_t i;
+
+	if (len == 0 || (s[0] != '0' && s[0] != '1'))
+		return -1;
+	whole = s[0] - '0';
+	if (len > 1 && (s[1] != '.' || len > 5))
+		return -1;
+	for (i = 2; i < 5; i++) {
+		if (i < len && !is_digit(s[i]))
+			return -1;
+		frac = frac * 10 + (i < len ? s[i] - '0' : 0);
+	}
+	if (whole == 1 && frac != 0)
+		return -1;
+	*q = whole * Q_ONE + frac;
+	return 0;
+}
+
+/* One parameter after ';': token "=" ( token / quoted-string ) (RFC 9110
+ * 5.6.6). A "q" (case-insensitive, like every parameter name) sets *q. Returns
+ * 0, or -1 when malformed. */
+static int
+parameter(struct cur *c, int *q)
+{
+	const char *pname = c->p, *val;
+	size_t plen = token(c), vlen;
+
+	if (plen == 0 || !take(c, '='))
+		return -1;
+	if (c->p < c->end && *c->p == '"')
+		return eq_nocase(pname, plen, "q") ? -1 : quoted_string(c);
+	val = c->p;
+	vlen = token(c);
+	if (vlen == 0)
+		return -1;
+	if (eq_nocase(pname, plen, "q"))
+		return qvalue(val, vlen, q);
+	return 0;
+}
+
+/* One list element: codings *( OWS ";" OWS parameter ), then OWS, ending at
+ * ',' or the end. Returns the coding with *q (1000 when no weight), or -2 when
+ * malformed (the caller then skips to the next ','). */
+static int
+element(struct cur *c, int *q)
+{
+	const char *nm = c->p;
+	size_t len = token(c);
+	const char *mark;
+
+	if (len == 0)
+		return -2;
+	*q = Q_ONE;
+	for (;;) {
+		mark = c->p;
+		skip_ows(c);
+		if (!take(c, ';')) {
+			c->p = mark;
+			break;
+		}
+		skip_ows(c);
+		if (parameter(c, q) < 0)
+			return -2;
+	}
+	skip_ows(c);
+	if (c->p != c->end && *c->p != ',')
+		return -2;
+	if (eq_nocase(nm, len, "gzip") || eq_nocase(nm, len, "x-gzip"))
+		return CODING_GZIP;  /* x-gzip: RFC 9110 8.4.1.3 */
+	if (eq_nocase(nm, len, "br"))
+		return CODING_BR;
+	if (eq_nocase(nm, len, "*"))
+		return CODING_STAR;
+	return CODING_OTHER;
+}
+
+/* The weight that applies to a coding: its own when listed, else that of "*"
+ * when listed, else 0 (RFC 9110 12.5.3). */
+static int
+effective(int own, int star)
+{
+	if (own != Q_UNSET)
+		return own;
+	return star != Q_UNSET ? star : 0;
+}
+
+/* See encoding.h. A malformed element is skipped up to the next ',' after
+ * its start. A coding listed twice ("gzip, x-gzip;q=0") keeps its lowest
+ * weight: refusing is always safe, since identity remains. *prefer_br (may be
+ * NULL) is 1 only when br is allowed and its weight is at least gzip's, so
+ * ties ("*", "gzip, br") go to br, the smaller encoding. */
+unsigned
+encoding_accepted(const char *v, size_t n, int *prefer_br)
+{
+	int q[3] = { Q_UNSET, Q_UNSET, Q_UNSET };
+	struct cur c = { v, v };
+	unsigned bits;
+	int g, b;
+
+	if (v != NULL)
+		c.end = v + n;  /* not before the check: NULL + 0 is undefined */
+	while (c.p != NULL) {
+		skip_ows(&c);
+		if (c.p < c.end && *c.p != ',') {
+			const char *start = c.p;
+			int w, k = element(&c, &w);
+
+			if (k == -2) {
+				/* skip from the element's start, ignoring quotes: an
+				 * unterminated quote must not swallow the rest */
+				for (c.p = start; c.p < c.end && *c.p != ','; c.p++)
+					;
+			} else if (k >= 0 && (q[k] == Q_UNSET || w < q[k])) {
+				q[k] = w;
+			}
+		}
+		if (!take(&c, ','))
+			break;
+	}
+	g = effective(q[CODING_GZIP], q[CODING_STAR]);
+	b = effective(q[CODING_BR], q[CODING_STAR]);
+	bits = (g > 0 ? ENCODING_GZIP : 0) | (b > 0 ? ENCODING_BR : 0);
+	if (prefer_br != NULL)
+		*prefer_br = b > 0 && b >= g;
+	return bits;
+}
