@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tlserve/proxy.h"
 #include "tlserve/tls.h"
 
 /* Steps one connection may run per wake-up before it yields to the others. */
@@ -72,6 +73,10 @@ conn_release_wbuf(struct conn *c)
 static void
 conn_format_client(struct conn *c, const struct sockaddr *sa)
 {
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+		snprintf(c->client, sizeof(c->client), "-");
+		return;
+	}
 	const void *addr = sa->sa_family == AF_INET6
 	                           ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
 	                           : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
@@ -120,7 +125,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 		goto fail;
 	memset(c, 0, sizeof(*c));
 	c->kind = WORKER_EV_CONN;
-	c->state = CONN_HANDSHAKE;
+	c->state = site->cfg->proxy_protocol == CONFIG_PROXY_OFF ? CONN_HANDSHAKE : CONN_PROXY;
 	c->fd = fd;
 	c->w = w;
 	c->site = site;
@@ -240,6 +245,47 @@ conn_log_handshake_failure(struct conn *c)
 	        c->client, buf);
 }
 
+/* The PROXY header precedes the TLS handshake. It is peeked at, not read,
+ * until complete, then exactly its bytes are consumed: what follows stays
+ * in the socket for OpenSSL. Timed by handshake_timeout. */
+static enum conn_next
+conn_do_proxy(struct conn *c)
+{
+	static const unsigned masks[] = {
+		[CONFIG_PROXY_OFF] = 0, [CONFIG_PROXY_V1] = PROXY_V1, [CONFIG_PROXY_V2] = PROXY_V2,
+		[CONFIG_PROXY_ANY] = PROXY_V1 | PROXY_V2};
+	uint8_t buf[PROXY_MAX_HEADER];
+	struct proxy_result pr;
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	int r;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return CONN_AGAIN_IN;
+	if (n <= 0)
+		return CONN_CLOSE;
+	r = proxy_parse(buf, (size_t)n, masks[c->site->cfg->proxy_protocol], &pr);
+	if (r == -2 && (size_t)n < sizeof(buf))
+		return CONN_AGAIN_IN;
+	if (r <= 0) {
+		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
+		        "%s %s: no valid PROXY protocol header; connection refused", c->site->cfg->name,
+		        c->client);
+		return CONN_CLOSE;
+	}
+	if (recv(c->fd, buf, (size_t)r, MSG_DONTWAIT) != r)
+		return CONN_CLOSE;
+	if (!pr.local) {
+		char was[sizeof(c->client)];
+
+		memcpy(was, c->client, sizeof(was));
+		conn_format_client(c, (const struct sockaddr *)&pr.src);
+		log_msg(&c->w->srv->elog, CONFIG_LOG_DEBUG, "%s %s: PROXY v%d from %s",
+		        c->site->cfg->name, c->client, pr.version, was);
+	}
+	c->state = CONN_HANDSHAKE;
+	return CONN_CONTINUE;
+}
+
 static enum conn_next
 conn_do_handshake(struct conn *c)
 {
@@ -305,6 +351,8 @@ conn_step(struct conn *c)
 	bool echo = c->site->cfg->mode == CONFIG_MODE_ECHO;
 
 	switch (c->state) {
+	case CONN_PROXY:
+		return conn_do_proxy(c);
 	case CONN_HANDSHAKE:
 		return conn_do_handshake(c);
 	case CONN_READING:
@@ -349,9 +397,10 @@ conn_on_timeout(struct conn *c)
 	struct server *srv = c->w->srv;
 
 	switch (c->state) {
+	case CONN_PROXY:
 	case CONN_HANDSHAKE:
-		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: handshake timed out", c->site->cfg->name,
-		        c->client);
+		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: %s timed out", c->site->cfg->name,
+		        c->client, c->state == CONN_PROXY ? "PROXY header" : "handshake");
 		break;
 	case CONN_READING:
 		if (c->rlen > 0 && c->site->cfg->mode == CONFIG_MODE_FILES) {
@@ -378,6 +427,7 @@ conn_drain(struct conn *c)
 {
 	c->keepalive = false;
 	switch (c->state) {
+	case CONN_PROXY:
 	case CONN_HANDSHAKE:
 		conn_close(c);
 		break;
@@ -431,6 +481,7 @@ conn_end_request(struct conn *c)
 		log_access(w->alog, &w->clock, &e, w->loop.now_ms);
 	}
 	c->status = 0;
+	c->rate_mark_ms = 0;
 	c->sent = 0;
 	c->hdr_len = 0;
 }

@@ -9,6 +9,7 @@
  * decimals (RFC 9110 12.4.2); -1 means "not listed".
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "tlserve/encoding.h"
 
@@ -48,15 +49,11 @@ lower(char c)
 static int
 is_tchar(char c)
 {
+	static const char punct[] = "!#$%&'*+-.^_`|~";
+
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
 		return 1;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-	case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-		return 1;
-	default:
-		return 0;
-	}
+	return memchr(punct, c, sizeof(punct) - 1) != NULL;  /* not the NUL */
 }
 
 static void

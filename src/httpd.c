@@ -647,6 +647,35 @@ httpd_sendfile(struct conn *c)
 	return CONN_CONTINUE;
 }
 
+/* min_send_rate: over each 10 s window after the first, a reader must take
+ * at least the floor, or the response is cut (a client trickling its reads
+ * would otherwise hold a connection and a file for ever). */
+#define HTTPD_RATE_WINDOW_MS 10000
+static bool
+httpd_rate_ok(struct conn *c)
+{
+	uint64_t rate = conn_config(c)->limits.min_send_rate, now = c->w->loop.now_ms;
+
+	if (rate == 0)
+		return true;
+	if (c->rate_mark_ms == 0) {
+		c->rate_mark_ms = now;
+		c->rate_mark_bytes = c->sent;
+		return true;
+	}
+	if (now - c->rate_mark_ms < HTTPD_RATE_WINDOW_MS)
+		return true;
+	if ((c->sent - c->rate_mark_bytes) * 1000 / (now - c->rate_mark_ms) < rate) {
+		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
+		        "%s %s: reading slower than min_send_rate (%llu bytes/s); closed",
+		        c->site->cfg->name, c->client, (unsigned long long)rate);
+		return false;
+	}
+	c->rate_mark_ms = now;
+	c->rate_mark_bytes = c->sent;
+	return true;
+}
+
 enum conn_next
 httpd_write(struct conn *c)
 {
@@ -679,7 +708,7 @@ httpd_write(struct conn *c)
 	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 	if (c->woff == c->wlen && !httpd_body_left(c))
 		return httpd_finish(c);
-	return CONN_CONTINUE;
+	return httpd_rate_ok(c) ? CONN_CONTINUE : CONN_CLOSE;
 }
 
 void

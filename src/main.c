@@ -291,22 +291,30 @@ drop_privileges(const struct config *cfg, const struct server *srv)
 	return 0;
 }
 
-/* Room for max_connections descriptors plus listeners and files in flight. */
-static void
+/* Room for max_connections descriptors plus listeners and files in flight:
+ * raise the soft limit towards twice max_connections; below one descriptor
+ * per connection the limit could not be kept, which is a start-up error. */
+static int
 raise_nofile(const struct config *cfg, const struct server *srv)
 {
 	struct rlimit rl;
 	rlim_t want = (rlim_t)cfg->limits.max_connections * 2 + 64;
+	rlim_t floor = (rlim_t)cfg->limits.max_connections + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
+		return 0;
 	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-	/* a socket each is the floor; a file each while responses stream is the ideal */
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want / 2 + 64)
-		log_msg(&srv->elog, CONFIG_LOG_WARN,
-		        "open file limit %llu is below what max_connections %u needs (%llu)",
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < floor) {
+		log_msg(&srv->elog, CONFIG_LOG_ERROR,
+		        "open file limit %llu is below what max_connections %u needs (%llu): raise "
+		        "the hard limit (ulimit -Hn, LimitNOFILE=) or lower max_connections",
 		        (unsigned long long)rl.rlim_cur, cfg->limits.max_connections,
-		        (unsigned long long)want);
+		        (unsigned long long)floor);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -465,7 +473,8 @@ serve(struct server *srv, const char *path, int access_fd)
 	signal(SIGPIPE, SIG_IGN);
 	if (workers == NULL || addrs_resolve(srv, cfg) != 0)
 		goto out;
-	raise_nofile(cfg, srv);
+	if (raise_nofile(cfg, srv) != 0)
+		goto out;
 	for (; inited < n; inited++) {
 		if (worker_init(&workers[inited], (int)inited, srv, err, sizeof(err)) != 0) {
 			log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s", err);

@@ -1,5 +1,5 @@
 /* conn: one client connection as an explicit state machine.
- *   HANDSHAKE -> READING <-> WRITING -> SHUTDOWN -> LINGER -> CLOSED
+ *   [PROXY ->] HANDSHAKE -> READING <-> WRITING -> SHUTDOWN -> LINGER -> CLOSED
  * conn_on_event is the loop's only way in; each state's step returns what
  * happens next, and only conn_io_next maps TLS_WANT_*, EOF and errors. */
 #ifndef TLSERVE_CONN_H
@@ -13,6 +13,7 @@
 #include "tlserve/worker.h"
 
 enum conn_state {
+	CONN_PROXY,      /* reading the PROXY protocol header (proxy_protocol: v1|v2|any) */
 	CONN_HANDSHAKE,
 	CONN_READING,
 	CONN_WRITING,
@@ -66,6 +67,8 @@ struct conn {
 	bool no_ktls;                /* kernel TLS was not set up on this connection */
 	size_t hdr_len;              /* header bytes at the start of the response */
 	uint64_t sent;               /* bytes of the response written so far */
+	uint64_t rate_mark_ms;       /* min_send_rate window start (0 = not started) */
+	uint64_t rate_mark_bytes;
 	uint64_t start_ms;
 	struct http_span req_line, referer, user_agent;
 	char client[64];

@@ -32,10 +32,13 @@ struct proxy_result {
  * wrong signature, v1 line without CRLF within 107 bytes, bad addresses or
  * ports (v1: decimal 0-65535 without leading zeros beyond "0", IPv4
  * dotted-quad / IPv6 text matching the TCP4/TCP6 family), v2 version not 2,
- * command not LOCAL/PROXY, family/protocol not (INET|INET6|UNSPEC)/(STREAM|
- * UNSPEC), address block shorter than the family needs, length over
- * PROXY_MAX_HEADER - 16, malformed TLVs (a TLV running past the end).
- * Unknown TLV types are skipped. v2 AF_UNIX and UDP are treated as "local". */
+ * command not LOCAL/PROXY, a PROXY command whose family byte is not one of
+ * 0x00 0x11 0x12 0x21 0x22 0x31 0x32 or whose address block is shorter than
+ * that family needs, length over PROXY_MAX_HEADER - 16, malformed TLVs (a TLV
+ * running past the end). Unknown TLV types are skipped. v2 UNSPEC, AF_UNIX and
+ * UDP are treated as "local". A LOCAL command's family, addresses and TLVs are
+ * ignored (proxy-protocol.txt 2.2), so it never sets authority.
+ * The authority view stays valid as long as buf does. */
 int proxy_parse(const uint8_t *buf, size_t len, unsigned allowed, struct proxy_result *out);
 
 #endif

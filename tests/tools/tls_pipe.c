@@ -4,7 +4,10 @@
  * close_notify (default) or a bare TCP FIN (-f) — and keeps reading until the
  * server closes. Exit 0 only when the server ended with close_notify.
  *
- *   tls_pipe [-f] [-n SERVERNAME] [-v 1.2|1.3] HOST PORT CAFILE < in > out */
+ * With -P v1|v2 it first sends a PROXY protocol header naming the client
+ * 203.0.113.7:4242 (a documentation address), as a load balancer would.
+ *
+ *   tls_pipe [-f] [-P v1|v2] [-n SERVERNAME] [-v 1.2|1.3] HOST PORT CAFILE < in > out */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -112,17 +115,34 @@ pump_out(struct pipe_state *s, int halfclose_tcp)
 	return 0;
 }
 
+/* A PROXY header for 203.0.113.7:4242 -> 192.0.2.1:443. Returns 0 or -1. */
+static int
+send_proxy_header(int fd, const char *version)
+{
+	static const unsigned char v2[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, /* signature */
+		0x21, 0x11, 0x00, 0x0c,                                                 /* PROXY, TCP4, 12 */
+		203, 0, 113, 7, 192, 0, 2, 1, 0x10, 0x92, 0x01, 0xbb};
+	static const char v1[] = "PROXY TCP4 203.0.113.7 192.0.2.1 4242 443\r\n";
+	const void *h = strcmp(version, "v2") == 0 ? (const void *)v2 : (const void *)v1;
+	size_t n = strcmp(version, "v2") == 0 ? sizeof(v2) : sizeof(v1) - 1;
+
+	return write(fd, h, n) == (ssize_t)n ? 0 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct pipe_state s = {0};
-	const char *servername = "localhost", *version = NULL;
+	const char *servername = "localhost", *version = NULL, *proxy = NULL;
 	int halfclose_tcp = 0, ch, rc = 1;
 	SSL_CTX *ctx;
 
-	while ((ch = getopt(argc, argv, "fn:v:")) != -1) {
+	while ((ch = getopt(argc, argv, "fn:v:P:")) != -1) {
 		if (ch == 'f')
 			halfclose_tcp = 1;
+		else if (ch == 'P')
+			proxy = optarg;
 		else if (ch == 'n')
 			servername = optarg;
 		else if (ch == 'v')
@@ -131,7 +151,7 @@ main(int argc, char **argv)
 			return 2;
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: tls_pipe [-f] [-n NAME] [-v 1.2|1.3] HOST PORT CAFILE\n");
+		fprintf(stderr, "usage: tls_pipe [-f] [-P v1|v2] [-n NAME] [-v 1.2|1.3] HOST PORT CAFILE\n");
 		return 2;
 	}
 	ctx = SSL_CTX_new(TLS_client_method());
@@ -146,6 +166,10 @@ main(int argc, char **argv)
 	s.fd = connect_to(argv[optind], argv[optind + 1]);
 	if (s.fd < 0) {
 		fprintf(stderr, "tls_pipe: cannot connect\n");
+		goto out;
+	}
+	if (proxy && send_proxy_header(s.fd, proxy) != 0) {
+		fprintf(stderr, "tls_pipe: cannot send the PROXY header\n");
 		goto out;
 	}
 	s.ssl = SSL_new(ctx);
