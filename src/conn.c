@@ -292,6 +292,8 @@ conn_do_handshake(struct conn *c)
 	int r = tls_handshake(c->tls);
 
 	if (r == 0) {
+		/* a handshake is the longest step: timers set from here use a fresh clock */
+		loop_update_time(&c->w->loop);
 		if (c->site->cfg->mode == CONFIG_MODE_ECHO) {
 			/* an echo session is one access-log entry, written when it ends */
 			c->status = 200;

@@ -3,10 +3,13 @@
  * allocation, no globals, no locale. One pass over v[0..n), O(n):
  *
  *   "br;q=0.8, x-gzip , *;q=0, identity;foo=\"a,b\""
- *    ^name ^weight   ^OWS        ^a parameter we skip (quoted commas honoured)
+ *    | |       |     ^OWS              ^a parameter we skip (quoted commas honoured)
+ *    | |       ^x-gzip counts as gzip
+ *    | ^a weight, kept in thousandths: 800
+ *    ^a coding, case-insensitive
  *
- * q values are kept in thousandths (0..1000), as qvalue has at most three
- * decimals (RFC 9110 12.4.2); -1 means "not listed".
+ * Thousandths (0..1000) are exact, as a qvalue has at most three decimals
+ * (RFC 9110 12.4.2); -1 means "not listed".
  */
 #include <stddef.h>
 #include <string.h>
@@ -214,43 +217,50 @@ effective(int own, int star)
 	return star != Q_UNSET ? star : 0;
 }
 
-/* See encoding.h. A malformed element is skipped up to the next ',' after
- * its start. A coding listed twice ("gzip, x-gzip;q=0") keeps its lowest
- * weight: refusing is always safe, since identity remains. *prefer_br (may be
- * NULL) is 1 only when br is allowed and its weight is at least gzip's, so
- * ties ("*", "gzip, br") go to br, the smaller encoding. */
-unsigned
-encoding_accepted(const char *v, size_t n, int *prefer_br)
+/* Fill q[] (indexed by enum coding) from the whole list. A malformed element
+ * is skipped up to the next ',' after its start. A coding listed twice
+ * ("gzip, x-gzip;q=0") keeps its lowest weight: refusing is always safe, since
+ * identity remains. O(n): the skip rereads each byte at most once. */
+static void
+weights(struct cur *c, int q[3])
 {
-	int q[3] = { Q_UNSET, Q_UNSET, Q_UNSET };
-	struct cur c = { v, v };
-	unsigned bits;
-	int g, b;
-
-	if (v != NULL)
-		c.end = v + n;  /* not before the check: NULL + 0 is undefined */
-	while (c.p != NULL) {
-		skip_ows(&c);
-		if (c.p < c.end && *c.p != ',') {
-			const char *start = c.p;
-			int w, k = element(&c, &w);
+	for (;;) {
+		skip_ows(c);
+		if (c->p < c->end && *c->p != ',') {
+			const char *start = c->p;
+			int w, k = element(c, &w);
 
 			if (k == -2) {
-				/* skip from the element's start, ignoring quotes: an
-				 * unterminated quote must not swallow the rest */
-				for (c.p = start; c.p < c.end && *c.p != ','; c.p++)
+				/* from the start, ignoring quotes: an unterminated
+				 * quote must not swallow the rest of the list */
+				for (c->p = start; c->p < c->end && *c->p != ','; c->p++)
 					;
 			} else if (k >= 0 && (q[k] == Q_UNSET || w < q[k])) {
 				q[k] = w;
 			}
 		}
-		if (!take(&c, ','))
-			break;
+		if (!take(c, ','))
+			return;
+	}
+}
+
+/* See encoding.h. *prefer_br (may be NULL) is 1 only when br is allowed and
+ * its weight is at least gzip's, so ties ("*", "gzip, br") go to br, the
+ * smaller encoding; with nothing allowed it is 0. */
+unsigned
+encoding_accepted(const char *v, size_t n, int *prefer_br)
+{
+	int q[3] = { Q_UNSET, Q_UNSET, Q_UNSET };
+	struct cur c;
+	int g, b;
+
+	if (v != NULL) {
+		c = (struct cur){ v, v + n };  /* not before the check: NULL + 0 is UB */
+		weights(&c, q);
 	}
 	g = effective(q[CODING_GZIP], q[CODING_STAR]);
 	b = effective(q[CODING_BR], q[CODING_STAR]);
-	bits = (g > 0 ? ENCODING_GZIP : 0) | (b > 0 ? ENCODING_BR : 0);
 	if (prefer_br != NULL)
 		*prefer_br = b > 0 && b >= g;
-	return bits;
+	return (g > 0 ? ENCODING_GZIP : 0u) | (b > 0 ? ENCODING_BR : 0u);
 }

@@ -208,14 +208,41 @@ file_open_sidecar(const struct site *site, const struct file_hit *base, const ch
 	return 0;
 }
 
+/* Lower-case hex of v without leading zeros; returns the end. */
+static char *
+file_hex(char *p, unsigned long long v)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 size_t
 file_etag(const struct stat *st, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "\"%llx-%llx-%llx.%lx\"", (unsigned long long)st->st_ino,
-	                 (unsigned long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
-	                 (unsigned long)st->st_mtim.tv_nsec);
+	char tmp[80], *p = tmp;
 
-	return n > 0 && (size_t)n < len ? (size_t)n : 0;
+	*p++ = '"';
+	p = file_hex(p, (unsigned long long)st->st_ino);
+	*p++ = '-';
+	p = file_hex(p, (unsigned long long)st->st_size);
+	*p++ = '-';
+	p = file_hex(p, (unsigned long long)st->st_mtim.tv_sec);
+	*p++ = '.';
+	p = file_hex(p, (unsigned long long)st->st_mtim.tv_nsec);
+	*p++ = '"';
+	if ((size_t)(p - tmp) >= len)
+		return 0;
+	memcpy(buf, tmp, (size_t)(p - tmp));
+	buf[p - tmp] = '\0';
+	return (size_t)(p - tmp);
 }
 
 /* Directory listings. Not on a hot path: built in memory, bounded. */

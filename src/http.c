@@ -17,8 +17,9 @@
  * byte by byte costs O(n), not O(n^2).
  */
 #include <limits.h>
-
+#include <string.h>
 #include "tlserve/http.h"
+
 
 /* Internal result of the step functions: 0 done (pointer advanced), NEED when the
  * bytes run out before the element is complete, or an HTTP status (400, 505). */
@@ -305,6 +306,50 @@ http_find_header(const struct http_request *req, const char *name)
 			return &req->hdr[i];
 	}
 	return NULL;
+}
+
+/* The id of a header name we act on, or HTTP_H_COUNT. Dispatch on the
+ * length first, so most names cost one comparison at most. */
+static enum http_hdr_id
+http_header_id(struct http_span n)
+{
+	static const struct {
+		const char *name;
+		enum http_hdr_id id;
+	} known[] = {
+		{"host", HTTP_H_HOST},
+		{"connection", HTTP_H_CONNECTION},
+		{"content-length", HTTP_H_CONTENT_LENGTH},
+		{"transfer-encoding", HTTP_H_TRANSFER_ENCODING},
+		{"accept-encoding", HTTP_H_ACCEPT_ENCODING},
+		{"if-none-match", HTTP_H_IF_NONE_MATCH},
+		{"if-modified-since", HTTP_H_IF_MODIFIED_SINCE},
+		{"if-range", HTTP_H_IF_RANGE},
+		{"range", HTTP_H_RANGE},
+		{"referer", HTTP_H_REFERER},
+		{"user-agent", HTTP_H_USER_AGENT},
+	};
+	static const unsigned char len[] = {4, 10, 14, 17, 15, 13, 17, 8, 5, 7, 10};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (n.n == len[i] && name_eq(n, known[i].name))
+			return known[i].id;
+	return HTTP_H_COUNT;
+}
+
+/* See http.h. */
+void
+http_index_headers(const struct http_request *req, struct http_index *ix)
+{
+	memset(ix, 0, sizeof(*ix));
+	for (size_t i = 0; i < req->nhdr; i++) {
+		enum http_hdr_id id = http_header_id(req->hdr[i].name);
+
+		if (id == HTTP_H_COUNT)
+			continue;
+		if (ix->count[id]++ == 0)
+			ix->h[id] = &req->hdr[i];
+	}
 }
 
 /* See http.h. O(nhdr). */

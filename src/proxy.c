@@ -117,8 +117,9 @@ v1_field_char(enum v1_kind k, uint8_t c)
 static int
 v1_addr(int af, const uint8_t *p, size_t n, int partial, uint8_t *ip)
 {
-	static const char *const tails[] = { "",    "0",     ":",      ".0",     "::",     ":0",
-		                             "0::", "0.0",   ".0.0",   "0.0.0",  ".0.0.0", "0.0.0.0" };
+	static const char *const tails[] = {
+		"", "0", ":", ".0", "::", ":0", "0::", "0.0", ".0.0", "0.0.0", ".0.0.0", "0.0.0.0",
+	};
 	char text[INET6_ADDRSTRLEN + 8];
 	size_t ntails = partial ? sizeof(tails) / sizeof(tails[0]) : 1;
 

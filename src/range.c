@@ -4,7 +4,7 @@
  * a cursor that stops at end:
  *
  *   "bytes=0-99, ,-500"
- *    ^unit ^p   ^empty element (skipped)   each range-spec -> one span, clipped
+ *    ^unit ^p   ^empty element (skipped); each range-spec -> one span, clipped
  *
  * Dates are turned into epoch seconds here (days_from_civil) rather than with
  * timegm(), which is not in C17 and reads the time zone environment.
@@ -14,8 +14,9 @@
 
 #include "tlserve/range.h"
 
-/* RFC 9110 14.1.1 leaves the limit to the server; 100 is far beyond what a
- * client resuming a download or a PDF viewer sends. */
+/* RFC 9110 14.2 and 17.15 let a server ignore a Range of many ranges (a
+ * denial-of-service tool); 100 is far beyond what a client resuming a
+ * download or a PDF viewer sends, and bounds the span array below. */
 #define RANGE_MAX_ELEMENTS 100
 #define SECS_PER_DAY 86400
 

@@ -40,6 +40,31 @@ struct http_request {
 int http_parse_request(const char *buf, size_t len, size_t last_len,
                        const struct http_limits *lim, struct http_request *req);
 
+/* The headers the server acts on, found in one pass (http_index_headers). */
+enum http_hdr_id {
+	HTTP_H_HOST,
+	HTTP_H_CONNECTION,
+	HTTP_H_CONTENT_LENGTH,
+	HTTP_H_TRANSFER_ENCODING,
+	HTTP_H_ACCEPT_ENCODING,
+	HTTP_H_IF_NONE_MATCH,
+	HTTP_H_IF_MODIFIED_SINCE,
+	HTTP_H_IF_RANGE,
+	HTTP_H_RANGE,
+	HTTP_H_REFERER,
+	HTTP_H_USER_AGENT,
+	HTTP_H_COUNT
+};
+
+struct http_index {
+	const struct http_header *h[HTTP_H_COUNT]; /* the first of each, or NULL */
+	unsigned count[HTTP_H_COUNT];              /* how many times each appeared */
+};
+
+/* Index req's headers by name (case-insensitive) in one pass: O(nhdr),
+ * instead of a scan of all headers per lookup. */
+void http_index_headers(const struct http_request *req, struct http_index *ix);
+
 /* The first header named name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_request *req, const char *name);
 

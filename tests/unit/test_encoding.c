@@ -190,7 +190,8 @@ main(void)
 	int fails;
 
 	for (size_t i = 0; i < NCASES; i++)
-		t[i] = (struct CMUnitTest){ cases[i].name, run_case, NULL, NULL, (void *)&cases[i] };
+		t[i] = (struct CMUnitTest){ cases[i].name, run_case, NULL, NULL,
+		                            (void *)&cases[i] };
 	fails = cmocka_run_group_tests_name("encoding_accepted", t, NULL, NULL);
 	return fails + cmocka_run_group_tests_name("encoding", other, NULL, NULL);
 }

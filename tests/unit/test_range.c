@@ -19,6 +19,8 @@
 #include "tlserve/range.h"
 
 #define IN(lit) .in = (lit), .len = sizeof(lit) - 1
+/* A cmocka test running fn on one table row. */
+#define ROW(row, fn) ((struct CMUnitTest){ (row).name, (fn), NULL, NULL, (void *)&(row) })
 #define BIG UINT64_MAX
 #define I64 9223372036854775807ull
 
@@ -144,6 +146,10 @@ static const struct rcase rcases[] = {
 	IGNORE("suffix_2_63", "bytes=-9223372036854775808", 1000),
 	IGNORE("suffix_30_digits", "bytes=-999999999999999999999999999999", 1000),
 	IGNORE("overflow_after_valid", "bytes=0-1,99999999999999999999-", 1000),
+	/* found by fuzz_range (a bug in its reference parser): a 20-digit value
+	 * that wraps modulo 2^64 to one below INT64_MAX must still be refused */
+	IGNORE("last_wraps_to_valid", "bytes=1-41467440737095516518", 1000),
+	IGNORE("first_wraps_to_one", "bytes=18446744073709551617-", 1000),
 	UNSAT("first_19_digits_past_end", "bytes=9223372036854775807-", 1000),
 };
 
@@ -527,30 +533,36 @@ date_matches_timegm(void **state)
 	guard_free(&g);
 }
 
-/* Day 1..31 of every month of 1896..2104: valid exactly when timegm does not
- * roll it over into the next month. */
+/* "Mon, DD Mon YYYY 00:00:00 GMT" (m 0..11) parses exactly when timegm does
+ * not roll the day over into the next month, and to the same time. */
 static void
-date_day_ranges(void **state)
+check_day(struct guard *g, int y, int m, int d)
 {
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = m, .tm_mday = d };
+	time_t want = timegm(&tm), got;
+	int valid = tm.tm_mon == m;
 	char buf[64];
+
+	snprintf(buf, sizeof(buf), "Mon, %02d %s %04d 00:00:00 GMT", d, mon[m], y);
+	assert_int_equal(parse_str(g, buf, &got), valid ? 0 : -1);
+	if (valid)
+		assert_int_equal(got, want);
+}
+
+/* Day 1..31 of every month of 1896..2104: leap years, 1900 and 2100 not. */
+static void
+date_day_ranges(void **state)
+{
 	struct guard g;
 
 	(void)state;
-	guard_init(&g, sizeof(buf));
+	guard_init(&g, 64);
 	for (int y = 1896; y <= 2104; y++) {
 		for (int m = 0; m < 12; m++) {
-			for (int d = 1; d <= 31; d++) {
-				struct tm tm = { .tm_year = y - 1900, .tm_mon = m, .tm_mday = d };
-				time_t want = timegm(&tm), got;
-				int valid = tm.tm_mon == m;
-
-				snprintf(buf, sizeof(buf), "Mon, %02d %s %04d 00:00:00 GMT", d, mon[m], y);
-				assert_int_equal(parse_str(&g, buf, &got), valid ? 0 : -1);
-				if (valid)
-					assert_int_equal(got, want);
-			}
+			for (int d = 1; d <= 31; d++)
+				check_day(&g, y, m, d);
 		}
 	}
 	guard_free(&g);
@@ -583,11 +595,11 @@ main(void)
 	int fails;
 
 	for (size_t i = 0; i < NRCASES; i++)
-		r[i] = (struct CMUnitTest){ rcases[i].name, run_range, NULL, NULL, (void *)&rcases[i] };
+		r[i] = ROW(rcases[i], run_range);
 	for (size_t i = 0; i < NECASES; i++)
-		e[i] = (struct CMUnitTest){ ecases[i].name, run_etag, NULL, NULL, (void *)&ecases[i] };
+		e[i] = ROW(ecases[i], run_etag);
 	for (size_t i = 0; i < NDCASES; i++)
-		d[i] = (struct CMUnitTest){ dcases[i].name, run_date, NULL, NULL, (void *)&dcases[i] };
+		d[i] = ROW(dcases[i], run_date);
 	fails = cmocka_run_group_tests_name("range_parse", r, NULL, NULL);
 	fails += cmocka_run_group_tests_name("range_etag_match", e, NULL, NULL);
 	fails += cmocka_run_group_tests_name("range_parse_http_date", d, NULL, NULL);
