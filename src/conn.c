@@ -36,20 +36,45 @@ conn_set_timer(struct conn *c, uint64_t ms_from_now)
 	loop_timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms_from_now);
 }
 
+/* Request heads start in a small buffer (most fit in a few hundred bytes,
+ * and a slowloris client then holds 4 KiB, not max_request_head); echo
+ * sessions and long heads use the large one. */
 int
-conn_take_rbuf(struct conn *c)
+conn_take_rbuf(struct conn *c, bool large)
 {
-	if (c->rbuf == NULL)
-		c->rbuf = worker_buf_get(&c->w->rpool);
+	struct worker_pool *pool = large ? &c->w->rpool : &c->w->spool;
+
+	if (c->rbuf != NULL)
+		return 0;
+	c->rbuf = worker_buf_get(pool);
+	c->rcap = c->rbuf ? pool->size : 0;
 	return c->rbuf ? 0 : -1;
+}
+
+int
+conn_grow_rbuf(struct conn *c)
+{
+	char *big;
+
+	if (c->rcap >= c->w->rpool.size)
+		return -1;
+	big = worker_buf_get(&c->w->rpool);
+	if (big == NULL)
+		return -1;
+	memcpy(big, c->rbuf, c->rlen);
+	worker_buf_put(&c->w->spool, c->rbuf);
+	c->rbuf = big;
+	c->rcap = c->w->rpool.size;
+	return 0;
 }
 
 void
 conn_release_rbuf(struct conn *c)
 {
 	if (c->rbuf != NULL)
-		worker_buf_put(&c->w->rpool, c->rbuf);
+		worker_buf_put(c->rcap == c->w->spool.size ? &c->w->spool : &c->w->rpool, c->rbuf);
 	c->rbuf = NULL;
+	c->rcap = 0;
 	c->rlen = c->rlast = 0;
 }
 

@@ -11,7 +11,7 @@ echo_read(struct conn *c)
 {
 	ssize_t n;
 
-	if (conn_take_rbuf(c) != 0)
+	if (conn_take_rbuf(c, true) != 0)
 		return CONN_CLOSE;
 	n = tls_read(c->tls, c->rbuf, CONN_ECHO_BUF);
 	if (n > 0) {

@@ -559,10 +559,12 @@ httpd_read(struct conn *c)
 		if (r == -1)
 			return httpd_reject(c, req.status);
 		c->rlast = c->rlen;
+		if (c->rlen == c->rcap && conn_grow_rbuf(c) != 0)
+			return CONN_CLOSE;
 	}
-	if (conn_take_rbuf(c) != 0)
+	if (conn_take_rbuf(c, false) != 0)
 		return CONN_CLOSE;
-	n = tls_read(c->tls, c->rbuf + c->rlen, c->w->rpool.size - c->rlen);
+	n = tls_read(c->tls, c->rbuf + c->rlen, c->rcap - c->rlen);
 	if (n > 0) {
 		if (c->rlen == 0)
 			conn_set_timer(c, lim->header_timeout_ms);

@@ -144,6 +144,7 @@ worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errl
 	w->rpool.size = cfg->limits.max_request_head > CONN_ECHO_BUF ? cfg->limits.max_request_head
 	                                                             : CONN_ECHO_BUF;
 	w->wpool.size = CONN_WBUF_SIZE;
+	w->spool.size = CONN_SMALL_BUF < w->rpool.size ? CONN_SMALL_BUF : w->rpool.size;
 	if (loop_init(&w->loop) != 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -1;
@@ -433,6 +434,7 @@ worker_fini(struct worker *w)
 		free(ch);
 	}
 	worker_pool_free(&w->rpool);
+	worker_pool_free(&w->spool);
 	worker_pool_free(&w->wpool);
 	free(w->hdrs);
 	free(w->alog);

@@ -33,6 +33,7 @@ enum conn_next {
  * 16 KiB records; the first record carries the headers and body bytes. */
 #define CONN_WBUF_SIZE (64 * 1024)
 #define CONN_ECHO_BUF (16 * 1024)
+#define CONN_SMALL_BUF 4096
 
 struct conn {
 	enum worker_ev_kind kind;    /* WORKER_EV_CONN, for the epoll tag */
@@ -48,6 +49,7 @@ struct conn {
 
 	/* input */
 	char *rbuf;                  /* pooled while bytes are buffered */
+	size_t rcap;                 /* its size: the small or the large pool's */
 	size_t rlen, rlast;          /* bytes held; parser's last_len */
 	uint64_t head_deadline;      /* header_timeout for the head under way; 0 = none */
 
@@ -96,7 +98,9 @@ enum conn_next conn_io_next(struct conn *, ssize_t r, const char *what);
 void conn_set_timer(struct conn *, uint64_t ms_from_now);
 void conn_release_rbuf(struct conn *);
 void conn_release_wbuf(struct conn *);
-int  conn_take_rbuf(struct conn *);
+int  conn_take_rbuf(struct conn *, bool large);
+/* Move the buffered bytes to a large buffer; -1 when already large. */
+int  conn_grow_rbuf(struct conn *);
 int  conn_take_wbuf(struct conn *);
 
 /* Handlers: the READING and WRITING steps of each mode. */

@@ -88,7 +88,8 @@ struct worker {
 	struct conn *active;         /* doubly linked list of open connections */
 	size_t nactive;
 	struct conn *ready;          /* connections that yielded with work left */
-	struct worker_pool rpool;    /* request/echo buffers */
+	struct worker_pool spool;    /* small request buffers (CONN_SMALL_BUF) */
+	struct worker_pool rpool;    /* large ones: max_request_head, at least the echo size */
 	struct worker_pool wpool;    /* response buffers */
 	struct http_header *hdrs;    /* parser scratch */
 	size_t nhdrs;                /* its capacity: max_headers at start-up */
