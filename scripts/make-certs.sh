@@ -7,6 +7,13 @@
 #   client.crt client.key   ECDSA P-256 client: CN "tlserve test client", clientAuth
 #   example.crt example.key ECDSA P-256 leaf for SNI tests: example.test, *.example.test
 #   rsa.crt rsa.key         RSA 2048 leaf: DNS:localhost, IP:127.0.0.1, serverAuth
+#   server2.crt server2.key a second ECDSA P-256 localhost leaf, O "tlserve-2" (reload tests)
+#   revoked.crt revoked.key a client certificate (CN "tlserve revoked client") that
+#   ca.crl                  ... this CRL of the CA revokes (next update in 825 days)
+#   expired.crt expired.key a client certificate (CN "tlserve expired client") valid
+#                           only in January 2020
+#   stranger.crt stranger.key a client certificate from an unrelated CA that is not
+#                           kept (CN "tlserve stranger client")
 #
 # Does nothing when DIR/server.crt exists, is valid for more than one more day
 # and all the other files are present, unless FORCE=1. Keys are mode 600.
@@ -20,14 +27,23 @@ die() { echo "$prog: $*" >&2; exit 1; }
 dir=$1
 command -v openssl >/dev/null 2>&1 || die "openssl not found (apt-get install openssl)"
 
-files="ca.crt ca.key server.crt server.key client.crt client.key example.crt example.key rsa.crt rsa.key"
+files="ca.crt ca.key server.crt server.key client.crt client.key example.crt example.key rsa.crt rsa.key
+server2.crt server2.key revoked.crt revoked.key ca.crl expired.crt expired.key stranger.crt stranger.key"
 
 complete=1
 for f in $files; do
 	[ -s "$dir/$f" ] || complete=0
 done
+# The CRL must not be stale either: with CRL checking on, an expired CRL
+# makes every client certificate fail.
+crl_fresh() {
+	local next
+	next=$(openssl crl -in "$dir/ca.crl" -noout -nextupdate 2>/dev/null) || return 1
+	next=$(date -d "${next#nextUpdate=}" +%s 2>/dev/null) || return 1
+	[ "$next" -gt $(($(date +%s) + 86400)) ]
+}
 if [ "${FORCE:-0}" != 1 ] && [ "$complete" = 1 ] &&
-	openssl x509 -in "$dir/server.crt" -noout -checkend 86400 >/dev/null 2>&1; then
+	openssl x509 -in "$dir/server.crt" -noout -checkend 86400 >/dev/null 2>&1 && crl_fresh; then
 	exit 0
 fi
 
@@ -112,18 +128,94 @@ sign rsa "/O=tlserve/CN=localhost" 825 "${leaf_common[@]}" \
 	'extendedKeyUsage = serverAuth' \
 	'subjectAltName = DNS:localhost, IP:127.0.0.1'
 
-# Sanity: every leaf verifies against the CA for its purpose.
-for name in server example rsa; do
+genkey_ec server2
+sign server2 "/O=tlserve-2/CN=localhost" 825 "${leaf_common[@]}" \
+	'keyUsage = critical, digitalSignature' \
+	'extendedKeyUsage = serverAuth' \
+	'subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1'
+
+client_ext=("${leaf_common[@]}" 'keyUsage = critical, digitalSignature' 'extendedKeyUsage = clientAuth')
+
+genkey_ec revoked
+sign revoked "/O=tlserve/CN=tlserve revoked client" 825 "${client_ext[@]}"
+
+# `openssl ca` for what `x509 -req` cannot do: a validity period in the past,
+# and a CRL. Its database lives in the work directory only ($dir below is
+# openssl's config variable, not the shell's).
+mkdir -p "$work/ca-db"
+: >"$work/ca-db/index.txt"
+# shellcheck disable=SC2016
+printf '%s\n' \
+	'[ca]' \
+	'default_ca = dev' \
+	'[dev]' \
+	"dir = $work/ca-db" \
+	'database = $dir/index.txt' \
+	'new_certs_dir = $dir' \
+	'rand_serial = yes' \
+	'unique_subject = no' \
+	"certificate = $work/ca.crt" \
+	"private_key = $work/ca.key" \
+	'default_md = sha256' \
+	'default_crl_days = 825' \
+	'policy = any' \
+	'copy_extensions = none' \
+	'crl_extensions = crl_ext' \
+	'[any]' \
+	'O = optional' \
+	'CN = supplied' \
+	'[crl_ext]' \
+	'authorityKeyIdentifier = keyid:always' >"$work/ca-db/ca.cnf"
+
+# expired: valid for January 2020 only.
+genkey_ec expired
+printf '%s\n' '[ext]' "${client_ext[@]}" >"$work/expired.ext"
+ossl req -new -key "$work/expired.key" -subj "/O=tlserve/CN=tlserve expired client" -out "$work/expired.csr"
+ossl ca -batch -notext -config "$work/ca-db/ca.cnf" -in "$work/expired.csr" -out "$work/expired.crt" \
+	-startdate 20200101000000Z -enddate 20200201000000Z -extfile "$work/expired.ext" -extensions ext
+
+# revoked: listed in ca.crl (reason keyCompromise).
+ossl ca -batch -config "$work/ca-db/ca.cnf" -revoke "$work/revoked.crt" -crl_reason keyCompromise
+ossl ca -batch -config "$work/ca-db/ca.cnf" -gencrl -out "$work/ca.crl"
+
+# stranger: a client certificate from a CA tlserve is never told about.
+genkey_ec stranger-ca
+ossl req -new -x509 -config "$work/ca.cnf" -key "$work/stranger-ca.key" -days 3650 -sha256 \
+	-set_serial "$(serial)" -subj "/O=elsewhere/CN=unrelated CA" -out "$work/stranger-ca.crt"
+genkey_ec stranger
+printf '%s\n' "${client_ext[@]}" >"$work/stranger.ext"
+ossl req -new -key "$work/stranger.key" -subj "/O=elsewhere/CN=tlserve stranger client" \
+	-out "$work/stranger.csr"
+ossl x509 -req -in "$work/stranger.csr" -CA "$work/stranger-ca.crt" -CAkey "$work/stranger-ca.key" \
+	-set_serial "$(serial)" -days 825 -sha256 -extfile "$work/stranger.ext" -out "$work/stranger.crt"
+
+# Sanity: every leaf verifies against the CA for its purpose; the three bad
+# client certificates fail as intended.
+for name in server server2 example rsa; do
 	ossl verify -CAfile "$work/ca.crt" -purpose sslserver "$work/$name.crt"
 done
 ossl verify -CAfile "$work/ca.crt" -purpose sslclient "$work/client.crt"
+ossl verify -CAfile "$work/ca.crt" -purpose sslclient "$work/revoked.crt"
+ossl verify -CAfile "$work/ca.crt" -CRLfile "$work/ca.crl" -crl_check -purpose sslclient "$work/client.crt"
+ossl verify -CAfile "$work/stranger-ca.crt" -purpose sslclient "$work/stranger.crt"
+must_fail() {   # WHAT ARGS... — openssl verify must refuse
+	local what=$1
+	shift
+	if openssl verify "$@" >>"$log" 2>&1; then
+		die "sanity check failed: $what verifies"
+	fi
+}
+must_fail "revoked.crt with ca.crl" -CAfile "$work/ca.crt" -CRLfile "$work/ca.crl" -crl_check \
+	-purpose sslclient "$work/revoked.crt"
+must_fail "expired.crt" -CAfile "$work/ca.crt" -purpose sslclient "$work/expired.crt"
+must_fail "stranger.crt" -CAfile "$work/ca.crt" -purpose sslclient "$work/stranger.crt"
 
 chmod 600 "$work"/*.key
-chmod 644 "$work"/*.crt
+chmod 644 "$work"/*.crt "$work"/*.crl
 # Each file by an atomic rename within DIR.
 for f in $files; do
 	cp -p "$work/$f" "$dir/.$f.tmp" || die "cannot write $dir/$f"
 	mv -f "$dir/.$f.tmp" "$dir/$f" || die "cannot write $dir/$f"
 done
 
-echo "$prog: created development CA, server (ECDSA, localhost), client, example.test (SNI) and RSA certificates in $dir"
+echo "$prog: created development CA, server (ECDSA, localhost), server2, client, revoked (with ca.crl), expired, stranger, example.test (SNI) and RSA certificates in $dir"

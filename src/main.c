@@ -81,10 +81,24 @@ parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
+/* The same error found once per listener (a global tls: key shared by all)
+ * is worth reading once. */
+static bool
+error_repeated(const struct config_errors *errs, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (errs->v[j].line == errs->v[i].line && errs->v[j].col == errs->v[i].col &&
+		    strcmp(errs->v[j].msg, errs->v[i].msg) == 0)
+			return true;
+	return false;
+}
+
 static void
 print_errors(const char *file, const struct config_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++) {
+		if (error_repeated(errs, i))
+			continue;
 		if (errs->v[i].line > 0)
 			fprintf(stderr, "%s:%d:%d: %s\n", file, errs->v[i].line, errs->v[i].col,
 			        errs->v[i].msg);
@@ -385,8 +399,9 @@ reload(struct server *srv, const char *path)
 
 	if (g == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
-			log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s:%d:%d: %s", path, errs.v[i].line,
-			        errs.v[i].col, errs.v[i].msg);
+			if (!error_repeated(&errs, i))
+				log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s:%d:%d: %s", path,
+				        errs.v[i].line, errs.v[i].col, errs.v[i].msg);
 		log_msg(&srv->elog, CONFIG_LOG_ERROR,
 		        "reload failed: still serving the previous configuration");
 		config_errors_free(&errs);

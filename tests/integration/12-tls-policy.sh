@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# 12-tls-policy: protocol versions, cipher suites, server preference, no
+# compression, no renegotiation, ALPN, per-listener tls: overrides, and junk
+# sent to the TLS port.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+www=$TMP/www
+mkdir -p "$www"
+printf 'policy page\n' >"$www/index.html"
+
+# Listeners: default policy (ECDSA), an RSA certificate (so RSA key exchange
+# and ECDHE-RSA CBC suites are not refused merely for the key type), TLS 1.3
+# only (min_version overridden, certificate inherited), one TLS 1.2 suite plus
+# one TLS 1.3 suite, and echo.
+conf=$TMP/policy.yaml
+write_config "$conf" <<EOF
+limits: {handshake_timeout: 2s, idle_timeout: 30s}
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $www}
+  - name: rsa
+    host: 127.0.0.1
+    port: 0
+    root: $www
+    tls: {certificate: $CERTS/rsa.crt, key: $CERTS/rsa.key}
+  - name: strict
+    host: 127.0.0.1
+    port: 0
+    root: $www
+    tls: {min_version: "1.3"}
+  - name: one
+    host: 127.0.0.1
+    port: 0
+    root: $www
+    tls: {ciphers: ECDHE-ECDSA-AES256-GCM-SHA384, ciphersuites: TLS_CHACHA20_POLY1305_SHA256}
+  - {name: echo, host: 127.0.0.1, port: 0, mode: echo}
+EOF
+start_server "$conf" || finish
+
+HS_T=$((10 * SLOW))
+
+# hs NAME [S_CLIENT ARGS...] — one handshake with s_client (verifying the
+# server against the test CA, SNI localhost), nothing sent. Sets HS_OUT (all
+# output), HS_RC, HS_NEW (the "New, VERSION, Cipher is X" line), HS_CIPHER.
+hs() {
+	local name=$1
+	shift
+	HS_OUT=$(timeout -k 2 "$HS_T" openssl s_client -connect "$(_host_of "$name"):$(port_of "$name")" \
+		-servername localhost -CAfile "$CERTS/ca.crt" -verify_return_error "$@" </dev/null 2>&1)
+	HS_RC=$?
+	HS_NEW=$(grep -m 1 -E '^New, ' <<<"$HS_OUT")
+	HS_CIPHER=$(sed -nE 's/^New, [^,]+, Cipher is (.*)$/\1/p' <<<"$HS_NEW")
+}
+
+hs_established() { [ "$HS_RC" -eq 0 ] && grep -qE '^New, TLSv1\.[23], Cipher is [A-Z]' <<<"$HS_NEW"; }
+
+# check_hs_ok DESC VERSION NAME [S_CLIENT ARGS...] — the handshake succeeds with VERSION (1.2/1.3).
+check_hs_ok() {
+	local desc=$1 v=$2
+	shift 2
+	hs "$@"
+	if hs_established && [[ $HS_NEW == "New, TLSv$v,"* ]] && grep -q 'Verify return code: 0 (ok)' <<<"$HS_OUT"; then
+		pass "$desc ($HS_CIPHER)"
+	else
+		fail "$desc" "s_client status $HS_RC" "${HS_NEW:-no New, line}" \
+			"$(grep -aiE 'alert|error|Protocol *:' <<<"$HS_OUT" | head -n 4)"
+	fi
+}
+
+# check_hs_refused DESC NAME [S_CLIENT ARGS...] — no session is established.
+check_hs_refused() {
+	local desc=$1
+	shift
+	hs "$@"
+	if grep -q 'no protocols available\|no cipher match\|Call to SSL_CONF_cmd.*failed' <<<"$HS_OUT"; then
+		skip "$desc" "this openssl cannot offer it: $(grep -m 1 -E 'no protocols|no cipher|SSL_CONF' <<<"$HS_OUT")"
+	elif [ "$HS_RC" = 124 ]; then
+		fail "$desc (no answer within ${HS_T}s: the server neither refused nor accepted)"
+	elif ! hs_established && ! grep -qE 'Cipher is [A-Z]' <<<"$HS_NEW"; then
+		pass "$desc ($(grep -oE 'alert [a-z ]+[a-z]|no shared cipher|wrong version number' <<<"$HS_OUT" | head -n 1))"
+	else
+		fail "$desc" "s_client status $HS_RC" "$HS_NEW"
+	fi
+}
+
+# ---- protocol versions.
+check_hs_refused "TLS 1.0 is refused" https -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
+check_hs_refused "TLS 1.1 is refused" https -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+check_hs_refused "TLS 1.1 is refused on the RSA listener too" rsa -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+if openssl s_client -help 2>&1 | grep -qE '^ *-ssl3 '; then
+	check_hs_refused "SSLv3 is refused" https -ssl3 -cipher 'DEFAULT:@SECLEVEL=0'
+else
+	skip "SSLv3 is refused" "this openssl has no -ssl3"
+fi
+check_hs_ok "TLS 1.2 is accepted" 1.2 https -tls1_2
+check_hs_ok "TLS 1.3 is accepted" 1.3 https -tls1_3
+check_hs_ok "an unrestricted client gets TLS 1.3" 1.3 https
+check_hs_ok "RSA listener: TLS 1.2 is accepted" 1.2 rsa -tls1_2
+check_hs_ok "RSA listener: TLS 1.3 is accepted" 1.3 rsa -tls1_3
+
+# ---- a listener's tls: overrides key by key.
+check_hs_refused "min_version 1.3 listener: TLS 1.2 is refused" strict -tls1_2
+check_hs_ok "min_version 1.3 listener: TLS 1.3 is accepted (certificate inherited from the global tls:)" 1.3 strict -tls1_3
+check_hs_ok "... while the other listener still accepts TLS 1.2" 1.2 https -tls1_2
+
+# ---- cipher suites: AEAD + forward secrecy only.
+check_hs_refused "CBC suite ECDHE-ECDSA-AES128-SHA is refused" https -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA
+check_hs_refused "CBC suite ECDHE-ECDSA-AES128-SHA256 is refused" https -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256
+check_hs_refused "CBC suite ECDHE-RSA-AES128-SHA is refused (RSA certificate)" rsa -tls1_2 -cipher ECDHE-RSA-AES128-SHA
+check_hs_refused "CBC suite AES128-SHA256 is refused (RSA certificate)" rsa -tls1_2 -cipher AES128-SHA256
+check_hs_refused "non-forward-secret AES128-GCM-SHA256 is refused (RSA certificate)" rsa -tls1_2 -cipher AES128-GCM-SHA256
+check_hs_refused "non-forward-secret AES256-GCM-SHA384 is refused (RSA certificate)" rsa -tls1_2 -cipher AES256-GCM-SHA384
+check_hs_refused "finite-field DHE-RSA-AES128-GCM-SHA256 is refused (ECDHE only)" rsa -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256
+check_hs_refused "3DES is refused" rsa -tls1_2 -cipher 'DES-CBC3-SHA:ECDHE-RSA-DES-CBC3-SHA:@SECLEVEL=0'
+check_hs_ok "ECDHE-RSA-AES128-GCM-SHA256 is accepted (RSA certificate)" 1.2 rsa -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+check_hs_ok "ECDHE-ECDSA-CHACHA20-POLY1305 is accepted" 1.2 https -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
+
+# ---- server preference.
+hs https -tls1_2 -cipher 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256'
+check_eq "TLS 1.2 server preference: the client offers CHACHA20 first, the server picks its own first choice" \
+	ECDHE-ECDSA-AES128-GCM-SHA256 "$HS_CIPHER"
+hs https -tls1_2 -cipher 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305'
+check_eq "TLS 1.2 server preference: the same choice when the client offers the reverse order" \
+	ECDHE-ECDSA-AES128-GCM-SHA256 "$HS_CIPHER"
+# TLS 1.3: whatever the server's order, it does not follow the client's.
+hs https -tls1_3 -ciphersuites 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
+first=$HS_CIPHER
+hs https -tls1_3 -ciphersuites 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256'
+if [ -n "$first" ] && [ "$first" = "$HS_CIPHER" ]; then
+	pass "TLS 1.3 server preference: the same suite ($first) whichever order the client offers"
+else
+	fail "TLS 1.3 server preference: the same suite whichever order the client offers" \
+		"AES-128 first: ${first:-none}" "CHACHA20 first: ${HS_CIPHER:-none}"
+fi
+
+# ---- ciphers: / ciphersuites: set to one suite.
+check_hs_ok "ciphers: one suite: a default client gets it" 1.2 one -tls1_2
+check_eq "... and it is ECDHE-ECDSA-AES256-GCM-SHA384" ECDHE-ECDSA-AES256-GCM-SHA384 "$HS_CIPHER"
+check_hs_refused "ciphers: one suite: another AEAD suite is refused" one -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+check_hs_ok "ciphersuites: one suite: TLS 1.3 gets it" 1.3 one -tls1_3
+check_eq "... and it is TLS_CHACHA20_POLY1305_SHA256" TLS_CHACHA20_POLY1305_SHA256 "$HS_CIPHER"
+check_hs_refused "ciphersuites: one suite: another TLS 1.3 suite is refused" one -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256
+check_hs_ok "the default listener is unaffected by another listener's ciphers:" 1.2 https -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+
+# ---- no compression; secure renegotiation extension (RFC 5746) present.
+hs https -tls1_2
+check_contains "TLS 1.2: no compression" "$HS_OUT" "Compression: NONE"
+check_contains "TLS 1.2: the server announces secure renegotiation (RFC 5746)" "$HS_OUT" "Secure Renegotiation IS supported"
+hs https -tls1_3
+check_contains "TLS 1.3: no compression" "$HS_OUT" "Compression: NONE"
+
+# ---- client-initiated renegotiation is refused. s_client renegotiates when it
+# reads "R" on a line by itself; the server must answer the second ClientHello
+# with no_renegotiation (or end the connection) — never a second ServerHello.
+renego() {   # NAME DESC-PREFIX
+	local name=$1 what=$2 out hellos
+	out=$( (
+		sleep $((1 * SLOW))
+		echo R
+		sleep $((1 * SLOW))
+		printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+		sleep $((1 * SLOW))
+	) | timeout -k 2 "$HS_T" openssl s_client -msg -tls1_2 -connect "$(_host_of "$name"):$(port_of "$name")" \
+		-servername localhost -CAfile "$CERTS/ca.crt" -verify_return_error 2>&1)
+	check_contains "$what: s_client asked to renegotiate" "$out" "RENEGOTIATING"
+	hellos=$(grep -c '^<<< .*ServerHello$' <<<"$out")
+	check_eq "$what: renegotiation is refused (one ServerHello only)" 1 "$hellos"
+	if grep -qE 'no_renegotiation|no renegotiation|alert|errno|closed' <<<"$(sed -n '/RENEGOTIATING/,$p' <<<"$out")"; then
+		pass "$what: the renegotiation attempt ends in no_renegotiation / an error"
+	else
+		fail "$what: the renegotiation attempt ends in no_renegotiation / an error" \
+			"$(sed -n '/RENEGOTIATING/,$p' <<<"$out" | head -n 8)"
+	fi
+}
+renego https "files"
+renego echo "echo"
+check_status "files still serves after the renegotiation attempts" 200 https /
+
+# ---- ALPN.
+hs https -alpn http/1.1
+check_contains "ALPN http/1.1 is selected" "$HS_OUT" "ALPN protocol: http/1.1"
+hs https -alpn h2,http/1.1
+check_contains "ALPN h2,http/1.1: http/1.1 is selected" "$HS_OUT" "ALPN protocol: http/1.1"
+t0=$(date +%s%N)
+hs https -alpn h2
+ms=$((($(date +%s%N) - t0) / 1000000))
+if ! hs_established && grep -q 'no application protocol' <<<"$HS_OUT"; then
+	pass "ALPN h2 only on a files listener: alert no_application_protocol"
+else
+	fail "ALPN h2 only on a files listener: alert no_application_protocol" "status $HS_RC" "$HS_NEW" \
+		"$(grep -aiE 'alert|error|ALPN' <<<"$HS_OUT" | head -n 4)"
+fi
+if [ "$ms" -lt $((5000 * SLOW)) ] && [ "$HS_RC" != 124 ]; then
+	pass "... and it ends at once, not a hang (${ms}ms)"
+else
+	fail "... and it ends at once, not a hang" "took ${ms}ms (s_client status $HS_RC)"
+fi
+hs https
+check_contains "no ALPN offered: handshake fine, nothing negotiated" "$HS_OUT" "No ALPN negotiated"
+
+# The echo listener does not speak ALPN: an h2-only client still gets its echo.
+out=$( (
+	printf 'alpn echo line\n'
+	sleep $((1 * SLOW))
+) | timeout -k 2 "$HS_T" openssl s_client -alpn h2 -no_ign_eof -connect "$(_host_of echo):$(port_of echo)" \
+	-servername localhost -CAfile "$CERTS/ca.crt" -verify_return_error 2>&1)
+check_contains "echo ignores ALPN h2: the handshake succeeds without ALPN" "$out" "No ALPN negotiated"
+check_has_line "echo ignores ALPN h2: the line is echoed" "$out" "alpn echo line"
+
+# ---- not TLS at all.
+body=$(curl -sS --max-time "$NET_TIMEOUT" --noproxy '*' -o - -w '\n%{http_code}' "http://127.0.0.1:$(port_of https)/" 2>&1)
+check_eq "plain HTTP to the TLS port gets 400" 400 "$(tail -n 1 <<<"$body")"
+check_contains "... with the text saying the port speaks HTTPS" "$body" "HTTPS"
+
+# tcp_send PORT FILE SECONDS — send FILE's bytes over plain TCP, then read until
+# the server closes (or SECONDS pass: status 124). Sets TCP_MS.
+tcp_send() {
+	local t0 rc
+	t0=$(date +%s%N)
+	# shellcheck disable=SC2016 # the inner shell expands them
+	timeout -k 1 "$3" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 9; cat "$2" >&3; cat <&3 >/dev/null' \
+		_ "$1" "$2" 2>/dev/null
+	rc=$?
+	TCP_MS=$((($(date +%s%N) - t0) / 1000))
+	TCP_MS=$((TCP_MS / 1000))
+	return $rc
+}
+
+random_file "$TMP/junk.bin" 4096
+tcp_send "$(port_of https)" "$TMP/junk.bin" $((10 * SLOW))
+check_ne "random bytes: the server closes the connection" 124 "$?"
+check_status "... and serves the next client" 200 https /
+
+# A TLS record header announcing a 512-byte ClientHello, and only 6 bytes of it.
+printf '\026\003\001\002\000\001\000\001\374\003\003' >"$TMP/trunc.bin"
+tcp_send "$(port_of https)" "$TMP/trunc.bin" $((10 * SLOW))
+rc=$?
+if [ "$rc" != 124 ] && [ "$TCP_MS" -lt $((6000 * SLOW)) ]; then
+	pass "truncated ClientHello: closed by the handshake timeout (2s) (after ${TCP_MS}ms)"
+else
+	fail "truncated ClientHello: closed by the handshake timeout (2s)" "status $rc after ${TCP_MS}ms"
+fi
+check_status "... and the server serves the next client" 200 https /
+
+# Several junk connections at once, then a good one.
+pids=()
+for i in 1 2 3 4 5; do
+	random_file "$TMP/junk.$i" $((RANDOM % 2000 + 1))
+	tcp_send "$(port_of echo)" "$TMP/junk.$i" $((10 * SLOW)) &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+printf 'after the junk\n' >"$TMP/after.in"
+echo_stream echo "$TMP/after.in" "$TMP/after.out"
+check_same_file "echo still works after junk connections" "$TMP/after.in" "$TMP/after.out"
+if server_alive; then pass "the server is still running"; else fail "the server is still running"; fi
+
+finish
