@@ -333,9 +333,28 @@ file_entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Read the entries of the directory open as fd. Returns the count or -1. */
+/* A symlink is listed only when it resolves beneath root (what a request
+ * for it would get), with its target's type and size. Returns 0 or -1. */
+static int
+file_follow_link(const struct site *site, const char *rel, const char *name, struct stat *st)
+{
+	char path[PATH_MAX];
+	int fd, n = snprintf(path, sizeof(path), "%s%s", rel, name);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	fd = file_open_beneath(site, path);
+	if (fd < 0)
+		return -1;
+	n = fstat(fd, st);
+	close(fd);
+	return n;
+}
+
+/* Read the entries of the directory rel, open as fd. Returns the count or -1. */
 static ssize_t
-file_read_dir(int fd, bool allow_dot, struct file_entry **out)
+file_read_dir(const struct site *site, const char *rel, int fd, bool allow_dot,
+              struct file_entry **out)
 {
 	DIR *d = fdopendir(fd);
 	struct file_entry *v = NULL;
@@ -352,7 +371,8 @@ file_read_dir(int fd, bool allow_dot, struct file_entry **out)
 		if (de->d_name[0] == '.' && (!allow_dot || de->d_name[1] == '\0' ||
 		                             strcmp(de->d_name, "..") == 0))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    (S_ISLNK(st.st_mode) && file_follow_link(site, rel, de->d_name, &st) != 0))
 			continue;
 		if (n == cap) {
 			struct file_entry *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
@@ -406,7 +426,7 @@ file_list_dir(const struct site *site, const char *rel, const char *url, size_t 
 
 	if (fd < 0)
 		return file_errno_status(errno);
-	n = file_read_dir(fd, allow_dot, &v);
+	n = file_read_dir(site, rel, fd, allow_dot, &v);
 	if (n < 0)
 		return 500;
 	file_buf_str(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");

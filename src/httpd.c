@@ -312,6 +312,7 @@ httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, con
 	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	c->state = CONN_WRITING;
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
 	return CONN_CONTINUE;
 }
 
@@ -637,28 +638,6 @@ httpd_refill(struct conn *c)
 	return 0;
 }
 
-/* With kernel TLS the body after the headers goes out with sendfile: no copy
- * through user space. Returns a step, or -1 when this connection has no
- * kernel TLS (then the pread path serves, and is not asked again). */
-static int
-httpd_sendfile(struct conn *c)
-{
-	size_t want = (size_t)(c->file_end - c->file_off);
-	ssize_t n;
-
-	n = tls_sendfile(c->tls, c->file_fd, c->file_off, want > (1u << 20) ? (1u << 20) : want);
-	if (n < 0 && errno == ENOTSUP) {
-		c->no_ktls = true;
-		return -1;
-	}
-	if (n <= 0)
-		return conn_io_next(c, n == 0 ? -1 : n, "sendfile");
-	c->file_off += n;
-	c->sent += (uint64_t)n;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
-	return CONN_CONTINUE;
-}
-
 /* min_send_rate: over each 10 s window after the first, a reader must take
  * at least the floor, or the response is cut (a client trickling its reads
  * would otherwise hold a connection and a file for ever). */
@@ -686,6 +665,28 @@ httpd_rate_ok(struct conn *c)
 	c->rate_mark_ms = now;
 	c->rate_mark_bytes = c->sent;
 	return true;
+}
+
+/* With kernel TLS the body after the headers goes out with sendfile: no copy
+ * through user space. Returns a step, or -1 when this connection has no
+ * kernel TLS (then the pread path serves, and is not asked again). */
+static int
+httpd_sendfile(struct conn *c)
+{
+	size_t want = (size_t)(c->file_end - c->file_off);
+	ssize_t n;
+
+	n = tls_sendfile(c->tls, c->file_fd, c->file_off, want > (1u << 20) ? (1u << 20) : want);
+	if (n < 0 && errno == ENOTSUP) {
+		c->no_ktls = true;
+		return -1;
+	}
+	if (n <= 0)
+		return conn_io_next(c, n == 0 ? -1 : n, "sendfile");
+	c->file_off += n;
+	c->sent += (uint64_t)n;
+	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	return httpd_rate_ok(c) ? CONN_CONTINUE : CONN_CLOSE;
 }
 
 enum conn_next

@@ -381,10 +381,11 @@ reload_compatible(const struct server *srv, const struct config *old, const stru
 	    !str_eq(old->log.error, new->log.error) || !str_eq(old->log.access, new->log.access) ||
 	    old->log.level != new->log.level || old->log.access_format != new->log.access_format ||
 	    new->limits.max_request_head > old->limits.max_request_head ||
-	    new->limits.max_headers > old->limits.max_headers)
+	    new->limits.max_headers > old->limits.max_headers ||
+	    new->limits.max_connections > old->limits.max_connections)
 		log_msg(&srv->elog, CONFIG_LOG_WARN,
-		        "reload: changes to workers, user, log, or larger max_request_head/max_headers "
-		        "take effect after a restart");
+		        "reload: changes to workers, user, log, or larger max_request_head, max_headers "
+		        "or max_connections (open-file limit) take effect after a restart");
 	return 0;
 }
 
@@ -399,9 +400,11 @@ reload(struct server *srv, const char *path)
 
 	if (g == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
-			if (!error_repeated(&errs, i))
+			if (!error_repeated(&errs, i) && errs.v[i].line > 0)
 				log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s:%d:%d: %s", path,
 				        errs.v[i].line, errs.v[i].col, errs.v[i].msg);
+			else if (!error_repeated(&errs, i))
+				log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s: %s", path, errs.v[i].msg);
 		log_msg(&srv->elog, CONFIG_LOG_ERROR,
 		        "reload failed: still serving the previous configuration");
 		config_errors_free(&errs);
@@ -439,11 +442,9 @@ signal_loop(struct server *srv, struct worker *workers, size_t n, const sigset_t
 		struct timespec tick = {.tv_sec = 60};
 		int sig = sigtimedwait(set, NULL, &tick);
 
-		if (sig < 0) {
-			if (errno == EAGAIN)
-				rotate_tickets(srv);
+		rotate_tickets(srv);  /* each key's age is checked; signals cannot starve it */
+		if (sig < 0)
 			continue;
-		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: stopping (shutdown_timeout %llums)",
 			        strsignal(sig),
@@ -451,7 +452,7 @@ signal_loop(struct server *srv, struct worker *workers, size_t n, const sigset_t
 			return;
 		}
 		if (sig == SIGUSR1) {
-			logs_reopen(atomic_load(&srv->gen)->cfg, srv, access_fd);
+			logs_reopen(srv->boot->cfg, srv, access_fd);
 		} else if (sig == SIGHUP) {
 			reload(srv, path);
 			for (size_t i = 0; i < n; i++)
@@ -548,9 +549,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 	atomic_init(&srv.gen, g);
+	/* the log files are the start-up configuration's until a restart */
+	gen_ref(g);
+	srv.boot = g;
 	rc = logs_open(g->cfg, &srv, &access_fd) == 0 ? serve(&srv, o.config, access_fd)
 	                                              : EXIT_STARTUP;
 	gen_unref(atomic_load(&srv.gen));
+	gen_unref(srv.boot);
 	if (access_fd > STDERR_FILENO)
 		close(access_fd);
 	if (srv.elog.fd > STDERR_FILENO)

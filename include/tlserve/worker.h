@@ -51,6 +51,7 @@ void gen_unref(struct gen *);   /* frees at zero: TLS contexts, root descriptors
 /* Everything the workers share. Owned by main. */
 struct server {
 	_Atomic(struct gen *) gen;   /* the current generation */
+	struct gen *boot;            /* the start-up one: log paths, user, workers */
 	struct listener_addr **addrs; /* per listener: bound addresses (ports resolved) */
 	size_t *naddrs;
 	size_t nlisteners;
