@@ -9,7 +9,7 @@ for group in "$@"; do
 	case "$group" in
 	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev" ;;
 	certs) needs="$needs cmd:openssl:openssl" ;;
-	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl" ;;
+	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl cmd:haproxy:haproxy" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
 	*) echo "deps.sh: unknown group $group" >&2; exit 2 ;;

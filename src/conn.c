@@ -23,6 +23,10 @@
 /* How long a closed connection's leftover input is drained before close(),
  * so that its unread bytes do not make the kernel reset what we sent. */
 #define CONN_LINGER_MS 2000
+/* A connection opened just before a stop may carry a request already on its
+ * way (a load balancer forwards as soon as it connects): it gets this long
+ * to send it, and its answer, before it is closed. */
+#define CONN_DRAIN_GRACE_MS 1000
 
 static const struct config_limits *
 conn_limits(const struct conn *c)
@@ -326,7 +330,7 @@ conn_do_handshake(struct conn *c)
 			c->start_ms = c->w->loop.now_ms;
 		}
 		c->state = CONN_READING;
-		conn_set_timer(c, conn_limits(c)->idle_timeout_ms);
+		conn_set_timer(c, c->w->draining ? CONN_DRAIN_GRACE_MS : conn_limits(c)->idle_timeout_ms);
 		return CONN_CONTINUE;
 	}
 	if (r == TLS_WANT_POLLIN)
@@ -456,13 +460,15 @@ conn_drain(struct conn *c)
 	switch (c->state) {
 	case CONN_PROXY:
 	case CONN_HANDSHAKE:
-		conn_close(c);
-		break;
+		break;  /* finishes under handshake_timeout, then gets the grace below */
 	case CONN_READING:
-		if (c->rlen == 0 || c->site->cfg->mode == CONFIG_MODE_ECHO) {
+		if (c->site->cfg->mode == CONFIG_MODE_ECHO || (c->rlen == 0 && c->requests > 0)) {
+			/* an echo session, or keep-alive waiting between requests */
 			c->state = CONN_SHUTDOWN;
 			conn_set_timer(c, CONN_LINGER_MS);
 			conn_on_event(c, 0);
+		} else if (c->rlen == 0) {
+			conn_set_timer(c, CONN_DRAIN_GRACE_MS);
 		}
 		break;
 	default:

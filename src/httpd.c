@@ -585,6 +585,7 @@ httpd_finish(struct conn *c)
 
 	conn_end_request(c);
 	conn_release_wbuf(c);
+	c->requests++;
 	if (c->close_after || !c->keepalive || c->w->draining) {
 		c->state = CONN_SHUTDOWN;
 		return CONN_CONTINUE;

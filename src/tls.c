@@ -261,29 +261,39 @@ tls_ctx_verify(SSL_CTX *ctx, const struct config_tls *t, struct config_errors *e
 }
 
 /* A session resumes only where it was made: its session id context is a
- * hash of the listener, the certificate and the client-certificate policy.
- * OpenSSL refuses to resume a session (ID, ticket or TLS 1.3 PSK) whose
- * context differs, which rules out the cross-name and cross-policy
- * resumptions of nginx CVE-2014-3616 and CVE-2025-23419 by construction. */
+ * hash of the listener's name, the certificate (its contents, so instances
+ * of a fleet that keep the same certificate at different paths still
+ * resume each other's sessions) and the client-certificate policy (mode and
+ * accepted CA names). OpenSSL refuses to resume a session (ID, ticket or
+ * TLS 1.3 PSK) whose context differs, which rules out the cross-name and
+ * cross-policy resumptions of nginx CVE-2014-3616 and CVE-2025-23419 by
+ * construction. */
 static int
-tls_ctx_bind_sessions(SSL_CTX *ctx, const struct config_listener *l, const char *cert)
+tls_ctx_bind_sessions(SSL_CTX *ctx, const struct config_listener *l)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char policy[32];
+	unsigned char md[EVP_MAX_MD_SIZE], certmd[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, certlen = 0;
+	STACK_OF(X509_NAME) *cas = SSL_CTX_get_client_CA_list(ctx);
+	X509 *cert = SSL_CTX_get0_certificate(ctx);
+	char policy[48];
 	EVP_MD_CTX *h = EVP_MD_CTX_new();
 	int ok;
 
-	snprintf(policy, sizeof(policy), "verify=%d", (int)l->tls.verify_client);
-	ok = h != NULL && EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
+	snprintf(policy, sizeof(policy), "verify=%d crl=%d", (int)l->tls.verify_client,
+	         l->tls.client_crl != NULL);
+	ok = h != NULL && cert != NULL && X509_digest(cert, EVP_sha256(), certmd, &certlen) &&
+	     EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
 	     EVP_DigestUpdate(h, l->name, strlen(l->name) + 1) &&
-	     EVP_DigestUpdate(h, cert, strlen(cert) + 1) &&
-	     EVP_DigestUpdate(h, policy, strlen(policy) + 1) &&
-	     EVP_DigestUpdate(h, l->tls.client_ca ? l->tls.client_ca : "", 1 +
-	                      (l->tls.client_ca ? strlen(l->tls.client_ca) : 0)) &&
-	     EVP_DigestUpdate(h, l->tls.client_crl ? l->tls.client_crl : "", 1 +
-	                      (l->tls.client_crl ? strlen(l->tls.client_crl) : 0)) &&
-	     EVP_DigestFinal_ex(h, md, &mdlen);
+	     EVP_DigestUpdate(h, certmd, certlen) &&
+	     EVP_DigestUpdate(h, policy, strlen(policy) + 1);
+	for (int i = 0; ok && cas && i < sk_X509_NAME_num(cas); i++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509_NAME(sk_X509_NAME_value(cas, i), &der);
+
+		ok = n > 0 && EVP_DigestUpdate(h, der, (size_t)n);
+		OPENSSL_free(der);
+	}
+	ok = ok && EVP_DigestFinal_ex(h, md, &mdlen);
 	EVP_MD_CTX_free(h);
 	if (!ok)
 		return -1;
@@ -322,7 +332,7 @@ tls_ctx_new(const struct config_listener *l, const char *cert, struct config_pos
 	}
 	if (tls_ctx_verify(ctx, &l->tls, errs) != 0)
 		goto fail;
-	if (tls_ctx_bind_sessions(ctx, l, cert) != 0) {
+	if (tls_ctx_bind_sessions(ctx, l) != 0) {
 		tls_errors_add(errs, l->pos, "session context", NULL);
 		goto fail;
 	}

@@ -259,8 +259,12 @@ worker_begin_drain(struct worker *w)
 	w->draining = true;
 	w->drain_deadline = w->loop.now_ms + w->gen->cfg->limits.shutdown_timeout_ms;
 	for (size_t i = 0; i < w->nlistens; i++) {
-		if (w->listens[i].fd >= 0)
-			close(w->listens[i].fd);
+		if (w->listens[i].fd < 0)
+			continue;
+		/* take what the kernel already queued: closing the socket would reset it */
+		for (int k = 0; k < 16; k++)
+			worker_accept(w, &w->listens[i]);
+		close(w->listens[i].fd);
 		w->listens[i].fd = -1;
 	}
 	for (c = w->active; c; c = next) {

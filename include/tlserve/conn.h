@@ -66,6 +66,7 @@ struct conn {
 	bool keepalive;
 	bool close_after;            /* close when the response is out */
 	bool counted;                /* holds a slot in server.conns */
+	uint32_t requests;           /* responses completed on this connection */
 	bool no_ktls;                /* kernel TLS was not set up on this connection */
 	size_t hdr_len;              /* header bytes at the start of the response */
 	uint64_t sent;               /* bytes of the response written so far */
