@@ -66,12 +66,18 @@ test:
 	@scripts/deps.sh build test certs
 	@$(MAKE) --no-print-directory tlserve unit-bins
 	@scripts/make-certs.sh tests/certs >/dev/null
-	TLS_PIPE=$(BUILD)/tools/tls_pipe tests/run.sh $(UNIT_BINS)
+	TLS_PIPE=$(BUILD)/tools/tls_pipe HOSTILE=$(BUILD)/tools/hostile tests/run.sh $(UNIT_BINS)
 
-unit-bins: $(UNIT_BINS) $(BUILD)/tools/tls_pipe
+unit-bins: $(UNIT_BINS) $(BUILD)/tools/tls_pipe $(BUILD)/tools/hostile
 
 # Test client for the echo service (full duplex, half-close, close_notify check).
 $(BUILD)/tools/tls_pipe: tests/tools/tls_pipe.c
+	@mkdir -p $(BUILD)/tools
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+
+# Misbehaving client for the limits, hostile-client and graceful-stop tests
+# (slowloris, silent, slow and non-reading clients, garbage, latency).
+$(BUILD)/tools/hostile: tests/tools/hostile.c
 	@mkdir -p $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
 
@@ -84,7 +90,7 @@ asan:
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build-asan/tlserve unit-bins
 	@scripts/make-certs.sh tests/certs >/dev/null
 	ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		TLSERVE_BIN=build-asan/tlserve TLS_PIPE=build-asan/tools/tls_pipe \
+		TLSERVE_BIN=build-asan/tlserve TLS_PIPE=build-asan/tools/tls_pipe HOSTILE=build-asan/tools/hostile \
 		tests/run.sh $(UNIT_SRCS:tests/unit/%.c=build-asan/unit/%)
 
 # The integration tests with the server under valgrind (memcheck).
@@ -93,7 +99,7 @@ valgrind:
 	@$(MAKE) --no-print-directory tlserve unit-bins
 	@scripts/make-certs.sh tests/certs >/dev/null
 	TLSERVE_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
-		TLS_PIPE=$(BUILD)/tools/tls_pipe tests/run.sh
+		TLS_PIPE=$(BUILD)/tools/tls_pipe HOSTILE=$(BUILD)/tools/hostile tests/run.sh
 
 fuzz:
 	@scripts/deps.sh build fuzz
@@ -112,19 +118,82 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libtlserve.a | $(BUILD)/fuzz
 fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh build-fuzz/fuzz $(FUZZ_SECONDS)
 
+# testssl.sh (Debian's package) against a local tlserve with the default TLS
+# settings; fails on HIGH/CRITICAL findings, old protocols or a vulnerability.
+# Takes a few minutes; not part of ci.
+.PHONY: testssl
+testssl:
+	@scripts/deps.sh build certs
+	@$(MAKE) --no-print-directory tlserve
+	scripts/testssl.sh ./tlserve
+
+# tlserve side by side with nginx and lighttpd on this machine (bench/README.md):
+# bench/results.md and bench/results.png. BENCH_ARGS=--quick for a short pass.
+bench:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/tools/tls_pipe
+	bench/run.sh $(BENCH_ARGS)
+
 ci:
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory fuzz-smoke
 
+# Install layout: the binary, both man pages, the configuration (only when
+# none is there yet: otherwise the new one goes beside it as
+# tlserve.yaml.example), the systemd unit with its sysusers.d user, and the
+# logrotate file. The reference configuration's development paths
+# (../certs/, ../www) become /etc/tlserve/ (certificates beside the file) and
+# /srv/www; the unit's /usr/bin/tlserve becomes $(PREFIX)/bin/tlserve.
+SYSTEMDDIR  ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)/etc/tlserve
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)/etc/tlserve $(DESTDIR)$(SYSTEMDDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)/etc/logrotate.d $(BUILD)
 	install -m 755 tlserve $(DESTDIR)$(PREFIX)/bin/tlserve
 	install -m 644 man/tlserve.8 $(DESTDIR)$(PREFIX)/share/man/man8/tlserve.8
 	install -m 644 man/tlserve.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/tlserve.yaml.5
-	install -m 644 config/tlserve.yaml $(DESTDIR)/etc/tlserve/tlserve.yaml.example
+	sed -e 's|\.\./certs/||g' -e 's|^\( *root: *\)\.\./www|\1/srv/www|' \
+		config/tlserve.yaml >$(BUILD)/tlserve.yaml.install
+	@if [ -e $(DESTDIR)/etc/tlserve/tlserve.yaml ]; then \
+		echo "install: keeping $(DESTDIR)/etc/tlserve/tlserve.yaml; the reference is tlserve.yaml.example"; \
+		echo "install -m 644 config/tlserve.yaml $(DESTDIR)/etc/tlserve/tlserve.yaml.example"; \
+		install -m 644 $(BUILD)/tlserve.yaml.install $(DESTDIR)/etc/tlserve/tlserve.yaml.example; \
+	else \
+		echo "install -m 644 config/tlserve.yaml $(DESTDIR)/etc/tlserve/tlserve.yaml"; \
+		install -m 644 $(BUILD)/tlserve.yaml.install $(DESTDIR)/etc/tlserve/tlserve.yaml; \
+	fi
+	sed -e 's|/usr/bin/tlserve|$(PREFIX)/bin/tlserve|g' dist/tlserve.service >$(BUILD)/tlserve.service.install
+	install -m 644 $(BUILD)/tlserve.service.install $(DESTDIR)$(SYSTEMDDIR)/tlserve.service
+	install -m 644 dist/tlserve.sysusers $(DESTDIR)$(SYSUSERSDIR)/tlserve.conf
+	install -m 644 dist/tlserve.logrotate $(DESTDIR)/etc/logrotate.d/tlserve
+	rm -f $(BUILD)/tlserve.yaml.install $(BUILD)/tlserve.service.install
+
+# `systemd-analyze verify` on a unit (default dist/tlserve.service), its
+# ExecStart/ExecStartPre binary pointed at VERIFY_BIN (default ./tlserve): the
+# check wants the command to exist. Any warning about the unit (unknown keys,
+# bad values: systemd-analyze reports them but still exits 0) fails. Installs
+# systemd (which ships systemd-analyze) when it is missing, through sudo when
+# not root.
+VERIFY_UNIT ?= dist/tlserve.service
+VERIFY_BIN  ?= $(CURDIR)/tlserve
+.PHONY: verify-unit
+verify-unit:
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -eq 0 ]; then s=; else s=sudo; echo "verify-unit: using sudo to install packages"; fi; \
+		echo "verify-unit: installing systemd (for systemd-analyze)"; \
+		$$s env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$s env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; }
+	@[ -x "$(VERIFY_BIN)" ] || $(MAKE) --no-print-directory all
+	@d=$$(mktemp -d) && \
+	sed -E 's|^(ExecStart(Pre)?=)[^ ]*/tlserve( \|$$)|\1$(VERIFY_BIN)\3|' "$(VERIFY_UNIT)" >$$d/tlserve.service && \
+	out=$$(systemd-analyze verify --man=no $$d/tlserve.service 2>&1); rc=$$?; rm -rf "$$d"; \
+	[ -z "$$out" ] || printf '%s\n' "$$out"; \
+	if [ $$rc -eq 0 ] && printf '%s\n' "$$out" | grep -q 'tlserve\.service'; then rc=1; fi; \
+	if [ $$rc -eq 0 ]; then echo "verify-unit: $(VERIFY_UNIT): ok"; \
+	else echo "verify-unit: $(VERIFY_UNIT): systemd-analyze verify found problems"; fi; exit $$rc
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-asan tlserve tests/certs

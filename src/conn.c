@@ -7,7 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>  /* struct tcp_info with tcpi_bytes_acked */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,85 @@ void
 conn_set_timer(struct conn *c, uint64_t ms_from_now)
 {
 	loop_timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms_from_now);
+}
+
+/* min_send_rate is judged over windows of this length */
+#define CONN_RATE_WINDOW_MS 10000
+
+/* Bytes the peer has acknowledged on this connection (TCP_INFO), or 0. */
+static uint64_t
+conn_acked(const struct conn *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return 0;
+	return ti.tcpi_bytes_acked;
+}
+
+void
+conn_send_begin(struct conn *c)
+{
+	c->progress_ms = c->w->loop.now_ms;
+	c->rate_mark_ms = 0;
+	if (conn_limits(c)->min_send_rate) {
+		c->rate_mark_ms = c->w->loop.now_ms;
+		c->rate_mark_bytes = c->acked = conn_acked(c);
+	}
+	conn_send_progress(c);
+}
+
+/* Arm the send timer: idle_timeout after the last progress, or the end of
+ * the min_send_rate window when that comes first. */
+static void
+conn_send_arm(struct conn *c)
+{
+	const struct config_limits *lim = conn_limits(c);
+	uint64_t deadline = c->progress_ms + lim->idle_timeout_ms;
+
+	if (c->rate_mark_ms && c->rate_mark_ms + CONN_RATE_WINDOW_MS < deadline)
+		deadline = c->rate_mark_ms + CONN_RATE_WINDOW_MS;
+	loop_timer_set(&c->w->loop, &c->timer, deadline);
+}
+
+void
+conn_send_progress(struct conn *c)
+{
+	c->progress_ms = c->w->loop.now_ms;
+	conn_send_arm(c);
+}
+
+/* The send timer fired. Our writes can sit in the kernel's buffers for a
+ * long time while a slow client reads, so progress is what the peer
+ * acknowledges, not what we wrote: a slow but steady reader keeps its
+ * connection; one that stalls for idle_timeout, or takes less than
+ * min_send_rate over a window, loses it. Returns true when re-armed. */
+static bool
+conn_send_check(struct conn *c)
+{
+	const struct config_limits *lim = conn_limits(c);
+	uint64_t now = c->w->loop.now_ms, acked = conn_acked(c);
+
+	if (acked > c->acked) {
+		c->acked = acked;
+		c->progress_ms = now;
+	}
+	if (c->rate_mark_ms && now - c->rate_mark_ms >= CONN_RATE_WINDOW_MS) {
+		if ((acked - c->rate_mark_bytes) * 1000 / (now - c->rate_mark_ms) < lim->min_send_rate) {
+			log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
+			        "%s %s: reading slower than min_send_rate (%llu bytes/s); closed",
+			        c->site->cfg->name, c->client, (unsigned long long)lim->min_send_rate);
+			return false;
+		}
+		c->rate_mark_ms = now;
+		c->rate_mark_bytes = acked;
+	}
+	if (now - c->progress_ms >= lim->idle_timeout_ms)
+		return false;
+	conn_send_arm(c);
+	return true;
 }
 
 /* Request heads start in a small buffer (most fit in a few hundred bytes,
@@ -259,8 +338,6 @@ conn_log_handshake_failure(struct conn *c)
 	char buf[160], peek[1];
 	struct server *srv = c->w->srv;
 
-	if (!log_enabled(&srv->elog, CONFIG_LOG_INFO))
-		return;
 	tls_conn_error(c->tls, buf, sizeof(buf));
 	if (strstr(buf, "http request") != NULL ||
 	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
@@ -270,8 +347,9 @@ conn_log_handshake_failure(struct conn *c)
 			(void)!send(c->fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
 			            MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
-	log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: TLS handshake failed: %s", c->site->cfg->name,
-	        c->client, buf);
+	if (log_enabled(&srv->elog, CONFIG_LOG_INFO))
+		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: TLS handshake failed: %s",
+		        c->site->cfg->name, c->client, buf);
 }
 
 /* The PROXY header precedes the TLS handshake. It is peeked at, not read,
@@ -444,6 +522,8 @@ conn_on_timeout(struct conn *c)
 		conn_on_event(c, 0);
 		return;
 	case CONN_WRITING:
+		if (conn_send_check(c))
+			return;
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: send timed out (client not reading)",
 		        c->site->cfg->name, c->client);
 		break;
@@ -514,7 +594,6 @@ conn_end_request(struct conn *c)
 		log_access(w->alog, &w->clock, &e, w->loop.now_ms);
 	}
 	c->status = 0;
-	c->rate_mark_ms = 0;
 	c->sent = 0;
 	c->hdr_len = 0;
 }

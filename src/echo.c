@@ -18,7 +18,7 @@ echo_read(struct conn *c)
 		c->rlen = (size_t)n;
 		c->woff = 0;
 		c->state = CONN_WRITING;
-		conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+		conn_send_progress(c);
 		return CONN_CONTINUE;
 	}
 	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
@@ -35,7 +35,7 @@ echo_write(struct conn *c)
 		return conn_io_next(c, n == 0 ? -1 : n, "write");
 	c->woff += (size_t)n;
 	c->sent += (uint64_t)n;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	conn_send_progress(c);
 	if (c->woff < c->rlen)
 		return CONN_CONTINUE;
 	c->rlen = 0;

@@ -165,7 +165,7 @@ httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *
 		out_mem(&o, body, (size_t)blen);
 	c->wlen = o.n;
 	c->state = CONN_WRITING;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	conn_send_begin(c);
 	return CONN_CONTINUE;
 }
 
@@ -312,7 +312,7 @@ httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, con
 	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	c->state = CONN_WRITING;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	conn_send_begin(c);
 	return CONN_CONTINUE;
 }
 
@@ -381,7 +381,7 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 		c->file_end = (off_t)span.last + 1;
 	}
 	c->state = CONN_WRITING;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	conn_send_begin(c);
 	return CONN_CONTINUE;
 }
 
@@ -418,7 +418,7 @@ httpd_listing(struct conn *c, const struct httpd_req *req, const struct file_hit
 		c->file_end = (off_t)blen;
 	}
 	c->state = CONN_WRITING;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	conn_send_begin(c);
 	return CONN_CONTINUE;
 }
 
@@ -639,35 +639,6 @@ httpd_refill(struct conn *c)
 	return 0;
 }
 
-/* min_send_rate: over each 10 s window after the first, a reader must take
- * at least the floor, or the response is cut (a client trickling its reads
- * would otherwise hold a connection and a file for ever). */
-#define HTTPD_RATE_WINDOW_MS 10000
-static bool
-httpd_rate_ok(struct conn *c)
-{
-	uint64_t rate = conn_config(c)->limits.min_send_rate, now = c->w->loop.now_ms;
-
-	if (rate == 0)
-		return true;
-	if (c->rate_mark_ms == 0) {
-		c->rate_mark_ms = now;
-		c->rate_mark_bytes = c->sent;
-		return true;
-	}
-	if (now - c->rate_mark_ms < HTTPD_RATE_WINDOW_MS)
-		return true;
-	if ((c->sent - c->rate_mark_bytes) * 1000 / (now - c->rate_mark_ms) < rate) {
-		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
-		        "%s %s: reading slower than min_send_rate (%llu bytes/s); closed",
-		        c->site->cfg->name, c->client, (unsigned long long)rate);
-		return false;
-	}
-	c->rate_mark_ms = now;
-	c->rate_mark_bytes = c->sent;
-	return true;
-}
-
 /* With kernel TLS the body after the headers goes out with sendfile: no copy
  * through user space. Returns a step, or -1 when this connection has no
  * kernel TLS (then the pread path serves, and is not asked again). */
@@ -686,8 +657,8 @@ httpd_sendfile(struct conn *c)
 		return conn_io_next(c, n == 0 ? -1 : n, "sendfile");
 	c->file_off += n;
 	c->sent += (uint64_t)n;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
-	return httpd_rate_ok(c) ? CONN_CONTINUE : CONN_CLOSE;
+	conn_send_progress(c);
+	return CONN_CONTINUE;
 }
 
 enum conn_next
@@ -719,10 +690,10 @@ httpd_write(struct conn *c)
 		return conn_io_next(c, n == 0 ? -1 : n, "write");
 	c->woff += (size_t)n;
 	c->sent += (uint64_t)n;
-	conn_set_timer(c, conn_config(c)->limits.idle_timeout_ms);
+	conn_send_progress(c);
 	if (c->woff == c->wlen && !httpd_body_left(c))
 		return httpd_finish(c);
-	return httpd_rate_ok(c) ? CONN_CONTINUE : CONN_CLOSE;
+	return CONN_CONTINUE;
 }
 
 void

@@ -70,8 +70,10 @@ struct conn {
 	bool no_ktls;                /* kernel TLS was not set up on this connection */
 	size_t hdr_len;              /* header bytes at the start of the response */
 	uint64_t sent;               /* bytes of the response written so far */
-	uint64_t rate_mark_ms;       /* min_send_rate window start (0 = not started) */
-	uint64_t rate_mark_bytes;
+	uint64_t progress_ms;        /* when the peer last took bytes (write or ack) */
+	uint64_t acked;              /* TCP bytes the peer had acknowledged then */
+	uint64_t rate_mark_ms;       /* min_send_rate window start (0 = off) */
+	uint64_t rate_mark_bytes;    /* acknowledged bytes at the window start */
 	uint64_t start_ms;
 	struct http_span req_line, referer, user_agent;
 	char client[64];
@@ -97,6 +99,10 @@ void conn_abort(struct conn *);
 /* Helpers shared by the handlers (echo.c, httpd.c). */
 enum conn_next conn_io_next(struct conn *, ssize_t r, const char *what);
 void conn_set_timer(struct conn *, uint64_t ms_from_now);
+/* Sending: start the send timer (idle_timeout without progress, and the
+ * min_send_rate windows); note progress after each write. */
+void conn_send_begin(struct conn *);
+void conn_send_progress(struct conn *);
 void conn_release_rbuf(struct conn *);
 void conn_release_wbuf(struct conn *);
 int  conn_take_rbuf(struct conn *, bool large);
