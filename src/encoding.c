@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "tlserve/encoding.h"
+#include "tlserve/util.h"
 
 #define Q_UNSET -1
 #define Q_ONE 1000
@@ -28,33 +29,13 @@ struct cur {
  * parsed and dropped. */
 enum coding { CODING_OTHER = -1, CODING_GZIP, CODING_BR, CODING_STAR };
 
-/* OWS = *( SP / HTAB ) (RFC 9110 5.6.3). */
-static int
-is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* ASCII-only lower case: tolower() would depend on the locale. */
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-}
-
 /* tchar (RFC 9110 5.6.2): ALPHA, DIGIT and !#$%&'*+-.^_`|~. */
 static int
 is_tchar(char c)
 {
 	static const char punct[] = "!#$%&'*+-.^_`|~";
 
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || util_is_digit(c))
 		return 1;
 	return memchr(punct, c, sizeof(punct) - 1) != NULL;  /* not the NUL */
 }
@@ -62,7 +43,7 @@ is_tchar(char c)
 static void
 skip_ows(struct cur *c)
 {
-	while (c->p < c->end && is_ows(*c->p))
+	while (c->p < c->end && util_is_ows(*c->p))
 		c->p++;
 }
 
@@ -118,7 +99,7 @@ eq_nocase(const char *s, size_t len, const char *w)
 	size_t i;
 
 	for (i = 0; i < len && w[i] != '\0'; i++) {
-		if (lower(s[i]) != w[i])
+		if (util_lower(s[i]) != w[i])
 			return 0;
 	}
 	return i == len && w[i] == '\0';
@@ -139,7 +120,7 @@ qvalue(const char *s, size_t len, int *q)
 	if (len > 1 && (s[1] != '.' || len > 5))
 		return -1;
 	for (i = 2; i < 5; i++) {
-		if (i < len && !is_digit(s[i]))
+		if (i < len && !util_is_digit(s[i]))
 			return -1;
 		frac = frac * 10 + (i < len ? s[i] - '0' : 0);
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tlserve/range.h"
+#include "tlserve/util.h"
 
 /* RFC 9110 14.2 and 17.15 let a server ignore a Range of many ranges (a
  * denial-of-service tool); 100 is far beyond what a client resuming a
@@ -25,31 +26,11 @@ struct cur {
 	const char *p, *end;
 };
 
-/* OWS = *( SP / HTAB ) (RFC 9110 5.6.3). */
-static int
-is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* ASCII-only lower case: tolower() would depend on the locale. */
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-}
-
 /* Advance over OWS. */
 static void
 skip_ows(struct cur *c)
 {
-	while (c->p < c->end && is_ows(*c->p))
+	while (c->p < c->end && util_is_ows(*c->p))
 		c->p++;
 }
 
@@ -72,7 +53,7 @@ pos(struct cur *c, uint64_t *v)
 	uint64_t x = 0;
 	const char *start = c->p;
 
-	while (c->p < c->end && is_digit(*c->p)) {
+	while (c->p < c->end && util_is_digit(*c->p)) {
 		unsigned d = (unsigned)(*c->p - '0');
 
 		if (x > ((uint64_t)INT64_MAX - d) / 10)
@@ -107,7 +88,7 @@ range_spec(struct cur *c, uint64_t size, struct range_span *s)
 	if (pos(c, &a) < 0 || !take(c, '-'))
 		return -1;
 	b = UINT64_MAX;
-	if (c->p < c->end && is_digit(*c->p)) {
+	if (c->p < c->end && util_is_digit(*c->p)) {
 		if (pos(c, &b) < 0 || b < a)
 			return -1;
 	}
@@ -156,7 +137,7 @@ bytes_unit(struct cur *c)
 	if ((size_t)(c->end - c->p) < len)
 		return 0;
 	for (i = 0; i < len; i++) {
-		if (lower(c->p[i]) != unit[i])
+		if (util_lower(c->p[i]) != unit[i])
 			return 0;
 	}
 	c->p += len;
@@ -305,7 +286,7 @@ digits(struct cur *c, size_t k, int *v)
 	if ((size_t)(c->end - c->p) < k)
 		return -1;
 	for (size_t i = 0; i < k; i++) {
-		if (!is_digit(c->p[i]))
+		if (!util_is_digit(c->p[i]))
 			return -1;
 		x = x * 10 + (c->p[i] - '0');
 	}

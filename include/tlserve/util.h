@@ -18,4 +18,24 @@ int util_parse_size(const char *s, size_t len, uint64_t *bytes);
  * ASCII string. Returns 1 when equal. */
 int util_strieq(const char *p, size_t n, const char *lit);
 
+/* Character classes shared by the header parsers; ASCII only, so no
+ * locale ever changes an answer. OWS is SP or HTAB (RFC 9110 5.6.3). */
+static inline int
+util_is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline int
+util_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline char
+util_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
 #endif
