@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tlserve/fcache.h"
 #include "tlserve/proxy.h"
 #include "tlserve/tls.h"
 
@@ -281,8 +282,6 @@ conn_close(struct conn *c)
 	if (c->in_ready)
 		worker_unready(w, c);
 	loop_timer_cancel(&w->loop, &c->timer);
-	if (c->file_fd >= 0)
-		close(c->file_fd);
 	conn_release_rbuf(c);
 	conn_release_wbuf(c);
 	if (c->tls)
@@ -569,10 +568,12 @@ conn_end_request(struct conn *c)
 	char subject[256];
 	struct log_access_entry e;
 
-	if (c->file_fd >= 0) {
+	if (c->fce != NULL)
+		fcache_release(c->fce);  /* the cache owns the descriptor */
+	else if (c->file_fd >= 0)
 		close(c->file_fd);
-		c->file_fd = -1;
-	}
+	c->fce = NULL;
+	c->file_fd = -1;
 	free(c->mem);
 	c->mem = NULL;
 	if (c->status == 0)

@@ -159,6 +159,7 @@ file_resolve(const struct site *site, const char *norm, size_t len, struct file_
 {
 	int fd, status;
 
+	hit->cached = NULL;
 	if (len >= sizeof(hit->rel))
 		return 414;
 	memcpy(hit->rel, norm + 1, len);  /* with the NUL */
@@ -203,6 +204,7 @@ file_open_sidecar(const struct site *site, const struct file_hit *base, const ch
 		return -1;
 	}
 	out->fd = fd;
+	out->cached = NULL;
 	out->name = base->name;
 	out->namelen = base->namelen;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "tlserve/conn.h"
 #include "tlserve/encoding.h"
+#include "tlserve/fcache.h"
 #include "tlserve/file.h"
 #include "tlserve/mime.h"
 #include "tlserve/path.h"
@@ -246,7 +247,7 @@ httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit
 
 		if (!(ok & codings[i].bit) || file_open_sidecar(c->site, hit, codings[i].suffix, &alt) != 0)
 			continue;
-		close(hit->fd);
+		file_hit_close(hit);
 		hit->fd = alt.fd;
 		hit->st = alt.st;
 		*vary = true;
@@ -304,7 +305,7 @@ httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, con
 {
 	struct httpd_out o;
 
-	close(rep->fd);
+	file_hit_close(rep);
 	if (httpd_begin(c, &o, 304) != 0)
 		return CONN_CLOSE;
 	httpd_head_start(c, &o, 304);
@@ -344,7 +345,7 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 		char cr[48];
 		int n = snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 
-		close(hit->fd);
+		file_hit_close(hit);
 		return httpd_simple(c, 416, req->r->minor, head_only, "Content-Range: ", cr, (size_t)n);
 	}
 	if (rr != RANGE_ONE) {
@@ -354,7 +355,7 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 		status = 206;
 	}
 	if (httpd_begin(c, &o, status) != 0) {
-		close(hit->fd);
+		file_hit_close(hit);
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, &o, status);
@@ -374,9 +375,10 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	if (head_only || size == 0) {
-		close(hit->fd);
+		file_hit_close(hit);
 	} else {
 		c->file_fd = hit->fd;
+		c->fce = hit->cached;  /* the cache's descriptor: released, not closed */
 		c->file_off = (off_t)span.first;
 		c->file_end = (off_t)span.last + 1;
 	}
@@ -512,7 +514,13 @@ httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len
 		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
 	if (lc->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen))
 		return httpd_simple(c, 404, req->r->minor, head_only, NULL, NULL, 0);
-	status = file_resolve(c->site, norm, (size_t)plen, &hit);
+	if (fcache_get(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit)) {
+		status = 200;
+	} else {
+		status = file_resolve(c->site, norm, (size_t)plen, &hit);
+		if (status == 200)
+			fcache_put(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit);
+	}
 	if (status == 301)
 		return httpd_redirect_dir(c, req, norm, (size_t)plen, query);
 	if (status == FILE_LIST_DIR)

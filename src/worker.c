@@ -124,6 +124,7 @@ worker_follow_gen(struct worker *w)
 	gen_ref(g);
 	gen_unref(w->gen);
 	w->gen = g;
+	fcache_flush(&w->fcache);  /* new roots: nothing opened under the old ones is reused */
 }
 
 int
@@ -153,6 +154,10 @@ worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errl
 	ev.data.ptr = &w->wake_kind;
 	if (w->wakefd < 0 || epoll_ctl(w->loop.epfd, EPOLL_CTL_ADD, w->wakefd, &ev) != 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	if (fcache_init(&w->fcache) != 0) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	w->nhdrs = cfg->limits.max_headers;
@@ -439,6 +444,7 @@ worker_fini(struct worker *w)
 	}
 	worker_pool_free(&w->rpool);
 	worker_pool_free(&w->spool);
+	fcache_fini(&w->fcache);
 	worker_pool_free(&w->wpool);
 	free(w->hdrs);
 	free(w->alog);

@@ -57,6 +57,7 @@ struct conn {
 	char *wbuf;                  /* pooled while a response is under way */
 	size_t wlen, woff;
 	int file_fd;                 /* body source, -1 when none */
+	struct fcache_entry *fce;    /* the open-file cache entry that owns file_fd, or NULL */
 	char *mem;                   /* or a body in memory (listings), malloc'd */
 	off_t file_off, file_end;    /* the byte span of the body still to send */
 

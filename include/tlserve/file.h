@@ -17,8 +17,11 @@ int file_root_open(const char *root, bool *use_openat2, char *err, size_t errlen
 
 #include <limits.h>
 
+struct fcache_entry;
+
 struct file_hit {
-	int fd;             /* open regular file (caller closes) when status is 200 */
+	int fd;             /* open regular file when status is 200 (file_hit_close) */
+	struct fcache_entry *cached; /* the cache entry that owns fd, or NULL */
 	struct stat st;
 	const char *name;   /* the last path component served (for the MIME type) */
 	size_t namelen;

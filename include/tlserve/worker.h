@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "tlserve/config.h"
+#include "tlserve/fcache.h"
 #include "tlserve/http.h"
 #include "tlserve/listener.h"
 #include "tlserve/log.h"
@@ -92,6 +93,7 @@ struct worker {
 	struct worker_pool spool;    /* small request buffers (CONN_SMALL_BUF) */
 	struct worker_pool rpool;    /* large ones: max_request_head, at least the echo size */
 	struct worker_pool wpool;    /* response buffers */
+	struct fcache fcache;        /* open files recently served */
 	struct http_header *hdrs;    /* parser scratch */
 	size_t nhdrs;                /* its capacity: max_headers at start-up */
 	struct log_clock clock;
