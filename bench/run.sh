@@ -1,0 +1,944 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick] [--keep] — tlserve side by side with nginx and lighttpd
+# on this machine: one server core (CPU 0), one client core (CPU 1).
+#
+# Prints one markdown table on stdout (progress goes to stderr) and writes
+# bench/results.md and bench/results.png. bench/README.md explains every row.
+#
+#   --quick   a short smoke pass of every row (2 s runs, 1,000 idle connections)
+#   --keep    keep the work directory (configurations, logs, raw outputs)
+#
+# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd"), BENCH_SECONDS
+# (run length), BENCH_IDLE (idle connections), BENCH_RETRIES (how often a run
+# that other processes disturbed is measured again; 1, or 0 with --quick),
+# BENCH_OUT (where results.md and results.png go; default bench/).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+prog="bench/run.sh"
+
+quick=0 keep=0
+for arg in "$@"; do
+	case $arg in
+	--quick) quick=1 ;;
+	--keep) keep=1 ;;
+	-h | --help)
+		sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		echo "$prog: unknown argument $arg (try --help)" >&2
+		exit 2
+		;;
+	esac
+done
+
+if [ "$quick" = 1 ]; then
+	secs=${BENCH_SECONDS:-2} warm=0 idle_n=${BENCH_IDLE:-1000} speed_secs=1 echo_runs=1
+else
+	secs=${BENCH_SECONDS:-10} warm=1 idle_n=${BENCH_IDLE:-10000} speed_secs=3 echo_runs=5
+fi
+servers=${BENCH_SERVERS:-tlserve nginx lighttpd}
+out_dir=${BENCH_OUT:-$here}
+hs_conc=32          # handshake rows: connections in flight
+ka_conc=50          # keep-alive rows: wrk -c50
+big_file_mib=100
+retries=${BENCH_RETRIES:-$((1 - quick))}  # a run disturbed by other processes is measured again (full: once)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- installs --
+
+# Each need is COMMAND-OR-FILE:PACKAGE; a missing one is installed with
+# apt-get, one package at a time so that one failure costs only its column.
+apt_updated=0
+install_missing() {
+	local need what pkg missing=() sudo=""
+	for need in "$@"; do
+		what=${need%%:*} pkg=${need#*:}
+		case $what in
+		/*) [ -e "$what" ] && continue ;;
+		*) command -v "$what" >/dev/null 2>&1 && continue ;;
+		esac
+		missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	command -v apt-get >/dev/null 2>&1 || {
+		log "cannot install ${missing[*]}: no apt-get"
+		return 0
+	}
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || {
+			log "not root and no sudo: cannot install ${missing[*]}"
+			return 0
+		}
+		sudo=sudo
+		log "using sudo to install packages: ${missing[*]}"
+	else
+		log "installing packages: ${missing[*]}"
+	fi
+	if [ "$apt_updated" = 0 ]; then
+		$sudo apt-get update -qq >/dev/null 2>&1 || log "apt-get update failed"
+		apt_updated=1
+	fi
+	for pkg in "${missing[@]}"; do
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" \
+			>/dev/null 2>&1 || log "could not install $pkg"
+	done
+}
+
+install_missing openssl:openssl wrk:wrk taskset:util-linux ss:iproute2 nginx:nginx \
+	lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl socat:socat \
+	gnuplot:gnuplot-nox cc:gcc pkg-config:pkg-config
+"$root/scripts/deps.sh" build >&2 || die "scripts/deps.sh build failed"
+# nginx is started directly, never as the Debian service; a service the
+# package's postinst may have started is left alone (it listens on :80 only).
+
+for c in openssl wrk taskset ss cc; do
+	command -v "$c" >/dev/null 2>&1 || die "$c is required and could not be installed"
+done
+
+have_peer() {
+	case $1 in
+	tlserve) return 0 ;;
+	nginx) command -v nginx >/dev/null 2>&1 ;;
+	lighttpd) command -v lighttpd >/dev/null 2>&1 && [ -e /usr/lib/lighttpd/mod_openssl.so ] ;;
+	socat) command -v socat >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
+
+# ------------------------------------------------------------- work area ---
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tlserve-bench.XXXXXX") || die "mktemp failed"
+chmod 755 "$work"
+mkdir -p "$work/bin" "$work/www" "$work/out" "$work/nginx"
+
+running=()  # PIDs of every server and background client started here
+forget_pid() {
+	local p keep_pids=()
+	for p in "${running[@]}"; do [ "$p" != "$1" ] && keep_pids+=("$p"); done
+	running=("${keep_pids[@]}")
+}
+cleanup() {
+	local p i
+	for p in "${running[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for i in $(seq 50); do
+		local alive=0
+		for p in "${running[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	for p in "${running[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	if [ "$keep" = 1 ]; then
+		log "kept the work directory $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Limits: 10,000 idle connections need about as many descriptors in the
+# client and in the server. Root may raise the hard limit; otherwise the
+# existing hard limit is what every process gets.
+ulimit -Hn 65536 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+[ "$nofile" = unlimited ] && nofile=65536
+[ "$nofile" -gt 65536 ] && nofile=65536
+maxconn=$((nofile - 100))
+[ "$maxconn" -gt 20000 ] && maxconn=20000
+if [ $((idle_n + 100)) -gt "$nofile" ]; then
+	log "open-file limit $nofile: row 6 opens $((nofile - 200)) idle connections instead of $idle_n"
+	idle_n=$((nofile - 200))
+fi
+
+# CPU pinning: the server on CPU 0, the client on CPU 1.
+if [ "$(nproc)" -ge 2 ] && taskset -c 1 true 2>/dev/null; then
+	srv_cpu=0 cli_cpu=1
+else
+	log "fewer than two usable CPUs: server and client share CPU 0, figures are not comparable"
+	srv_cpu=0 cli_cpu=0
+fi
+# The client prefers TLS_AES_128_GCM_SHA256 (as browsers do), so every server
+# negotiates the same suite whether it honours the client's order or its own.
+cat >"$work/client-openssl.cnf" <<'EOF'
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Ciphersuites = TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+EOF
+# (Background processes are started with taskset directly, never through a
+# function, so that $! is the process itself and not a subshell.)
+on_client() { OPENSSL_CONF="$work/client-openssl.cnf" taskset -c "$cli_cpu" "$@"; }
+hz=$(getconf CLK_TCK)
+
+# ----------------------------------------------------------------- builds ---
+
+# make, retried: the server's sources may be mid-edit while this runs.
+make_retry() {
+	local i
+	for i in 1 2 3; do
+		make -C "$root" --no-print-directory "$@" >"$work/out/make.log" 2>&1 && return 0
+		log "make $* failed (attempt $i); retrying in 60 s"
+		tail -5 "$work/out/make.log" >&2
+		sleep 60
+	done
+	return 1
+}
+[ -x "$root/tlserve" ] || make_retry tlserve || die "cannot build ./tlserve"
+[ -x "$root/build/tools/tls_pipe" ] || make_retry build/tools/tls_pipe || die "cannot build tls_pipe"
+# Copies, so that a rebuild during the run does not change what is measured.
+cp "$root/tlserve" "$work/bin/tlserve"
+cp "$root/build/tools/tls_pipe" "$work/bin/tls_pipe"
+# shellcheck disable=SC2046
+cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -o "$work/bin/tlsload" "$here/tlsload.c" \
+	$(pkg-config --cflags --libs openssl) || die "cannot build bench/tlsload.c"
+
+# ------------------------------------------------------ certificates, files --
+
+if ! "$root/scripts/make-certs.sh" "$work/certs" >/dev/null 2>"$work/out/certs.log"; then
+	log "scripts/make-certs.sh failed; making a CA and a server certificate directly"
+	mkdir -p "$work/certs"
+	(
+		cd "$work/certs" &&
+			openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key &&
+			openssl req -new -x509 -key ca.key -subj "/CN=bench CA" -days 30 -out ca.crt &&
+			openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key &&
+			openssl req -new -key server.key -subj "/CN=localhost" -out server.csr &&
+			printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:false\n' >ext &&
+			openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+				-extfile ext -out server.crt
+	) >>"$work/out/certs.log" 2>&1 || die "cannot make certificates"
+fi
+chmod 644 "$work/certs"/*.key
+
+log "generating the docroot (1k.bin, 64k.bin, ${big_file_mib}m.bin of random bytes)"
+head -c 1024 /dev/urandom >"$work/www/1k.bin"
+head -c 65536 /dev/urandom >"$work/www/64k.bin"
+head -c $((big_file_mib * 1048576)) /dev/urandom >"$work/www/${big_file_mib}m.bin"
+big="$work/www/${big_file_mib}m.bin"
+
+ktls=no
+grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null && ktls=yes
+
+# ------------------------------------------------------------------ ports ---
+
+next_port=27400
+srv_port="" srv_pid=""
+port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+alloc_port() {  # VAR: the next free port on 127.0.0.1
+	while ! port_free "$next_port"; do next_port=$((next_port + 1)); done
+	printf -v "$1" '%s' "$next_port"
+	next_port=$((next_port + 1))
+}
+
+# -------------------------------------------------------------- servers ---
+
+# After start_server NAME: srv_pid (the process to stop), srv_cpu_pids (whose
+# CPU time counts), srv_rss_pids (whose RSS counts), srv_port (files, or the
+# echo port for socat), srv_echo_port (tlserve), srv_check_port (nginx),
+# srv_children (1: count reaped children's CPU too).
+subst() {  # TEMPLATE OUT KEY=VALUE...
+	local in=$1 out=$2 kv args=()
+	shift 2
+	for kv in "$@"; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
+	sed "${args[@]}" "$in" >"$out"
+}
+
+wait_listening() {  # PORT: until the server listens (10 s), or it died
+	local i
+	for i in $(seq 100); do
+		kill -0 "$srv_pid" 2>/dev/null || return 1
+		port_free "$1" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_server() {
+	local name=$1 w
+	srv_children=0 srv_echo_port="" srv_check_port=""
+	alloc_port srv_port
+	case $name in
+	tlserve)
+		alloc_port srv_echo_port
+		subst "$here/conf/tlserve.yaml.in" "$work/tlserve.yaml" DIR="$work" PORT="$srv_port" \
+			ECHOPORT="$srv_echo_port" MAXCONN="$maxconn"
+		taskset -c "$srv_cpu" "$work/bin/tlserve" -c "$work/tlserve.yaml" >>"$work/out/tlserve.out" 2>&1 &
+		srv_pid=$!
+		;;
+	nginx)
+		alloc_port srv_check_port
+		local kd=""
+		[ "$ktls" = yes ] && kd="ssl_conf_command Options KTLS;"
+		subst "$here/conf/nginx.conf.in" "$work/nginx/nginx.conf" DIR="$work" PORT="$srv_port" \
+			CHECKPORT="$srv_check_port" MAXCONN="$maxconn" NOFILE="$nofile" KTLS="$ktls" \
+			KTLS_DIRECTIVE="$kd"
+		taskset -c "$srv_cpu" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -e "$work/nginx/error.log" \
+			>>"$work/out/nginx.out" 2>&1 &
+		srv_pid=$!
+		;;
+	lighttpd)
+		local lk=""
+		[ "$ktls" = yes ] && lk=', "Options" => "KTLS"'
+		subst "$here/conf/lighttpd.conf.in" "$work/lighttpd.conf" DIR="$work" PORT="$srv_port" \
+			MAXCONN=$((nofile / 2)) NOFILE="$nofile" LIGHTTPD_KTLS="$lk"
+		taskset -c "$srv_cpu" lighttpd -D -f "$work/lighttpd.conf" >>"$work/out/lighttpd.out" 2>&1 &
+		srv_pid=$!
+		;;
+	socat)
+		taskset -c "$srv_cpu" socat -b 16384 "OPENSSL-LISTEN:$srv_port,bind=127.0.0.1,reuseaddr,fork,backlog=1024,cert=$work/certs/server.crt,key=$work/certs/server.key,verify=0,openssl-min-proto-version=TLS1.3" PIPE \
+			>>"$work/out/socat.out" 2>&1 &
+		srv_pid=$!
+		srv_children=1
+		;;
+	esac
+	running+=("$srv_pid")
+	srv_cpu_pids=$srv_pid srv_rss_pids=$srv_pid
+	if ! wait_listening "$srv_port"; then
+		log "$name did not start (see its log below)"
+		tail -5 "$work/out/$name.out" "$work/nginx/error.log" "$work/lighttpd.err" "$work/tlserve.err" \
+			2>/dev/null >&2
+		stop_server
+		return 1
+	fi
+	if [ "$name" = nginx ]; then  # the worker does the work; the master's CPU counts too
+		for w in $(seq 50); do
+			w=$(pgrep -P "$srv_pid" | head -1)
+			[ -n "$w" ] && break
+			sleep 0.1
+		done
+		[ -n "$w" ] || { stop_server; return 1; }
+		srv_cpu_pids="$srv_pid $w" srv_rss_pids=$w
+	fi
+	[ -n "$srv_echo_port" ] && { wait_listening "$srv_echo_port" || return 1; }
+	return 0
+}
+
+stop_server() {
+	local i
+	[ -n "${srv_pid:-}" ] || return 0
+	kill -TERM "$srv_pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$srv_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$srv_pid" 2>/dev/null
+	wait "$srv_pid" 2>/dev/null
+	forget_pid "$srv_pid"
+	srv_pid=""
+}
+
+# utime + stime of the PIDs (all threads), and of their reaped children when
+# srv_children=1, in clock ticks: /proc/PID/stat fields 14, 15 (16, 17).
+cpu_ticks() {
+	local p line f t=0
+	for p in "$@"; do
+		read -r line <"/proc/$p/stat" 2>/dev/null || continue
+		read -r -a f <<<"${line##*) }"  # f[0] is field 3
+		t=$((t + f[11] + f[12]))
+		[ "$srv_children" = 1 ] && t=$((t + f[13] + f[14]))
+	done
+	echo "$t"
+}
+rss_kib() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# Interference: the busy ticks of the two cores (/proc/stat) over a run,
+# less the server's own on its core and the client's on its core, is what
+# other processes took. A process's stime includes the loopback softirq work
+# done in its context, which /proc/stat counts as irq/softirq: so busy here is
+# user + nice + system + irq + softirq. Call run_begin just before a client
+# run and run_end after it.
+core_busy() {  # CPU: busy ticks so far
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+run_begin() {
+	rb_srv=$(core_busy "$srv_cpu") rb_cli=$(core_busy "$cli_cpu") rb_t=$(date +%s%N)
+}
+run_stop() {
+	re_srv=$(core_busy "$srv_cpu") re_cli=$(core_busy "$cli_cpu") re_t=$(date +%s%N)
+}
+# run_end SERVER_TICKS CLIENT_SECONDS: sets run_info, and disturbed=1 when
+# other processes took more than 10% of either core between run_begin and
+# run_stop (the caller then measures again, up to $retries times).
+run_end() {
+	local st=$1 cs=$2 wall sb cb
+	wall=$(calc "($re_t - $rb_t) / 1e9")
+	sb=$((re_srv - rb_srv)) cb=$((re_cli - rb_cli))
+	run_o0=$(calc "100 * ($sb - $st) / $hz / $wall")
+	run_o1=$(calc "100 * ($cb / $hz - $cs) / $wall")
+	run_info=$(printf 'server busy %.0f%%, client busy %.0f%%; other processes: %.0f%% of CPU %s, %.0f%% of CPU %s' \
+		"$(calc "100 * $st / $hz / $wall")" "$(calc "100 * $cs / $wall")" "$run_o0" "$srv_cpu" "$run_o1" "$cli_cpu")
+	disturbed=0
+	if awk -v a="$run_o0" -v b="$run_o1" 'BEGIN { exit !(a > 10 || b > 10) }'; then
+		disturbed=1
+	fi
+}
+# Of several measurements the least disturbed one is kept: after each,
+# keep_least_disturbed VAR... saves the named variables when this measurement
+# is the best so far, and restore_kept puts the best one's back.
+keep_least_disturbed() {
+	local v d
+	d=$(awk -v a="$run_o0" -v b="$run_o1" 'BEGIN { print (a > b) ? a : b }')
+	if [ -z "${kept_d:-}" ] || awk -v d="$d" -v k="$kept_d" 'BEGIN { exit !(d < k) }'; then
+		kept_d=$d kept_vars=("$@" run_info run_o0 run_o1 disturbed)
+		for v in "${kept_vars[@]}"; do kept["$v"]=${!v}; done
+	fi
+}
+restore_kept() {
+	local v
+	for v in "${kept_vars[@]}"; do printf -v "$v" '%s' "${kept["$v"]}"; done
+	kept_d=""
+}
+declare -A kept
+kept_d="" kept_vars=()
+retry_or_note() {  # ROW SERVER ATTEMPT: 0 = measure again, 1 = done (with restore_kept)
+	if [ "$disturbed" = 0 ]; then
+		restore_kept
+		return 1
+	elif [ "$3" -le "$retries" ]; then
+		log "row $1, $2: other processes took $(printf '%.0f%%' "$run_o0") of CPU $srv_cpu and $(printf '%.0f%%' "$run_o1") of CPU $cli_cpu; measuring again"
+		return 0
+	fi
+	restore_kept
+	note "row $1, $2: other processes took $(printf '%.0f%%' "$run_o0") of the server's core and $(printf '%.0f%%' "$run_o1") of the client's during the run$([ "$3" -gt 1 ] && echo " (the least disturbed of $3 measurements)"): the figure is disturbed, run again on a quiet machine"
+	return 1
+}
+client_secs() { sed -n 's/^CLIENTCPU \([0-9.]*\) \([0-9.]*\)$/\1 \2/p' <<<"$1" | awk '{ s += $1 + $2 } END { printf "%.3f", s + 0 }'; }
+TIMEFORMAT='CLIENTCPU %3U %3S'
+
+# ------------------------------------------------------------- results ---
+
+declare -A val det
+notes=()
+commands=()
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }
+note() {
+	notes+=("$*")
+	log "note: $*"
+}
+cmd_log() {  # ROW TEXT: each distinct command once, with ports as PORT
+	local c="$1: $2" x
+	for x in "${commands[@]}"; do [ "$x" = "$c" ] && return; done
+	commands+=("$c")
+}
+
+# detail ROW SERVER TEXT: one line of the per-run table
+detail() { det["$1,$2"]=$3; }
+
+# ---------------------------------------------------------------- rows ---
+
+run_handshakes() {  # ROW MODE SERVER
+	local row=$1 mode=$2 s=$3 c0 c1 out ok full resumed tls13 errs reoff rate ticks attempt
+	start_server "$s" || { note "$s did not start for row $row"; return; }
+	if [ "$warm" -gt 0 ]; then
+		on_client timeout 30 "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" "$warm" "$hs_conc" /1k.bin \
+			>/dev/null 2>&1
+	fi
+	for attempt in $(seq $((retries + 1))); do
+		c0=$(cpu_ticks $srv_cpu_pids)
+		run_begin
+		out=$({ time on_client timeout $((secs + 30)) "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" \
+			"$secs" "$hs_conc" /1k.bin 2>&1; } 2>&1)
+		run_stop
+		c1=$(cpu_ticks $srv_cpu_pids)
+		run_end $((c1 - c0)) "$(client_secs "$out")"
+		keep_least_disturbed out c0 c1
+		retry_or_note "$row" "$s" "$attempt" || break
+	done
+	stop_server
+	cmd_log "$row" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $secs $hs_conc /1k.bin"
+	ok=$(kv "$out" ok) full=$(kv "$out" full) resumed=$(kv "$out" resumed) tls13=$(kv "$out" tls13)
+	errs=$(kv "$out" errors) reoff=$(kv "$out" reoffered) rate=$(kv "$out" rate)
+	if [ -z "$ok" ] || [ "$ok" = 0 ]; then
+		note "row $row, $s: tlsload failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -1)"
+		return
+	fi
+	ticks=$((c1 - c0))
+	val["$row,$s"]=$rate
+	val["${row}cpu,$s"]=$(calc "$ticks * 1e6 / $hz / $ok")
+	detail "$row" "$s" "$(printf '%.0f/s; %s ok, %s full, %s resumed, %s TLS 1.3, %s errors, %s re-offered tickets; %s %s; %s; one saturated server core would do about %.0f/s' \
+		"$rate" "$ok" "$full" "$resumed" "$tls13" "$errs" "$reoff" "$(kv "$out" cipher)" \
+		"$(kv "$out" group)" "$run_info" \
+		"$(calc "(${val["${row}cpu,$s"]} > 0) ? 1e6 / ${val["${row}cpu,$s"]} : 0")")"
+	if [ "$mode" = full ] && [ "$resumed" != 0 ]; then
+		note "row $row, $s: $resumed handshakes were resumed (expected none)"
+	fi
+	if [ "$mode" = resume ] && [ $((resumed * 100)) -lt $(((full + resumed) * 99)) ]; then
+		note "row $row, $s: only $resumed of $((full + resumed)) handshakes resumed"
+	fi
+	if [ "$mode" = resume ] && [ $((reoff * 2)) -gt "$ok" ]; then
+		note "row $row, $s sends no fresh ticket on a resumed connection: $reoff of $ok connections re-offered an already used ticket (a client that uses each TLS 1.3 ticket once, as RFC 8446 C.4 asks and browsers and OpenSSL do, would make every other handshake a full one)"
+	fi
+	[ "$tls13" != $((full + resumed)) ] && note "row $row, $s: $((full + resumed - tls13)) handshakes were not TLS 1.3"
+	[ $((errs * 100)) -gt "$ok" ] && note "row $row, $s: $errs errors for $ok connections"
+}
+
+run_wrk() {  # ROW SERVER PATH CONNECTIONS [KEEP]: KEEP=1 leaves the server running
+	local row=$1 s=$2 path=$3 conns=$4 keep_srv=${5:-0} c0 c1 out line reqs bytes dur ticks errs attempt
+	if [ -z "${srv_pid:-}" ]; then
+		start_server "$s" || {
+			note "$s did not start for row $row"
+			return 1
+		}
+		if [ "$warm" -gt 0 ]; then
+			on_client timeout 30 wrk -t1 -c"$conns" -d"${warm}s" --timeout 10s \
+				"https://127.0.0.1:$srv_port$path" >/dev/null 2>&1
+		fi
+	fi
+	for attempt in $(seq $((retries + 1))); do
+		c0=$(cpu_ticks $srv_cpu_pids)
+		run_begin
+		out=$({ time on_client timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --latency \
+			--timeout 10s -s "$here/report.lua" "https://127.0.0.1:$srv_port$path" 2>&1; } 2>&1)
+		run_stop
+		c1=$(cpu_ticks $srv_cpu_pids)
+		run_end $((c1 - c0)) "$(client_secs "$out")"
+		keep_least_disturbed out c0 c1
+		retry_or_note "$row" "$s" "$attempt" || break
+	done
+	[ "$keep_srv" = 1 ] || stop_server
+	cmd_log "$row" "taskset -c $cli_cpu wrk -t1 -c$conns -d${secs}s --latency --timeout 10s -s bench/report.lua https://127.0.0.1:PORT$path"
+	line=$(grep '^WRKRESULT' <<<"$out")
+	reqs=$(kv "$line" requests) bytes=$(kv "$line" bytes) dur=$(kv "$line" duration_us)
+	if [ -z "$reqs" ] || [ "$bytes" = 0 ]; then
+		note "row $row, $s: wrk failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -2 | tr '\n' ' ')"
+		return 1
+	fi
+	ticks=$((c1 - c0))
+	errs=$(($(kv "$line" connect) + $(kv "$line" read) + $(kv "$line" write) + $(kv "$line" status) + $(kv "$line" timeout)))
+	[ "$errs" -gt 0 ] && note "row $row, $s: wrk counted $errs errors ($(sed 's/.*connect=/connect=/; s/ p50.*//' <<<"$line"))"
+	wrk_reqs=$reqs wrk_bytes=$bytes wrk_dur=$dur wrk_ticks=$ticks
+	wrk_p50=$(kv "$line" p50_us) wrk_p99=$(kv "$line" p99_us)
+	return 0
+}
+
+run_keepalive() {  # ROW SERVER PATH
+	local row=$1 s=$2 path=$3
+	run_wrk "$row" "$s" "$path" "$ka_conc" || return
+	val["$row,$s"]=$(calc "$wrk_reqs / ($wrk_dur / 1e6)")
+	val["${row}cpu,$s"]=$(calc "$wrk_ticks * 1e6 / $hz / $wrk_reqs")
+	if [ "$path" = /1k.bin ]; then
+		val["${row}p50,$s"]=$(calc "$wrk_p50 / 1000")
+		val["${row}p99,$s"]=$(calc "$wrk_p99 / 1000")
+	fi
+	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB) p50 %.2f ms p99 %.2f ms; %s' \
+		"${val["$row,$s"]}" "$wrk_reqs" "$(calc "$wrk_bytes / 1048576")" "$(calc "$wrk_p50 / 1000")" \
+		"$(calc "$wrk_p99 / 1000")" "$run_info")"
+}
+
+run_download() {  # SERVER: 100 MiB file, one then four connections, one server
+	local s=$1 conns row
+	srv_pid=""
+	for conns in 1 4; do
+		row=4c$conns
+		run_wrk "$row" "$s" "/${big_file_mib}m.bin" "$conns" 1 || continue
+		val["$row,$s"]=$(calc "$wrk_bytes / 1048576 / ($wrk_dur / 1e6)")
+		val["${row}cpu,$s"]=$(calc "$wrk_ticks * 1e6 / $hz / ($wrk_bytes / 1048576)")
+		detail "$row" "$s" "$(printf '%.0f MiB/s (%.0f MiB in %.1f s, %s complete responses); %s' \
+			"${val["$row,$s"]}" "$(calc "$wrk_bytes / 1048576")" "$(calc "$wrk_dur / 1e6")" "$wrk_reqs" "$run_info")"
+	done
+	stop_server
+}
+
+run_echo() {  # SERVER: tlserve's echo listener or socat PIPE; 100 MiB each way, echo_runs times
+	local s=$1 port c0 c1 t0 t1 i out bad=0 ticks secs_total cs=0 attempt
+	start_server "$s" || { note "$s did not start for row 5"; return; }
+	port=$srv_port
+	[ "$s" = tlserve ] && port=$srv_echo_port
+	for attempt in $(seq $((retries + 1))); do
+		bad=0 cs=0
+		c0=$(cpu_ticks $srv_cpu_pids)
+		run_begin
+		t0=$(date +%s%N)
+		for i in $(seq "$echo_runs"); do
+			out=$({ time on_client timeout 120 bash -c '"$1" -v 1.3 127.0.0.1 "$2" "$3" <"$4" | cmp - "$4" 2>&1;
+				echo "rc=${PIPESTATUS[0]},${PIPESTATUS[1]}"' _ "$work/bin/tls_pipe" "$port" \
+				"$work/certs/ca.crt" "$big" 2>&1; } 2>&1)
+			cs=$(calc "$cs + $(client_secs "$out")")
+			out=$(grep -v '^CLIENTCPU' <<<"$out")
+			case $out in
+			*rc=*,0) ;;
+			*) bad=1 ;;
+			esac
+			[ "${out##*rc=}" != "0,0" ] && detail 5x "$s" "tls_pipe/cmp: $(tr '\n' ' ' <<<"$out")"
+		done
+		t1=$(date +%s%N)
+		run_stop
+		sleep 0.5  # socat: let the parent reap the connection's child
+		c1=$(cpu_ticks $srv_cpu_pids)
+		run_end $((c1 - c0)) "$cs"
+		keep_least_disturbed out c0 c1 t0 t1 bad
+		retry_or_note 5 "$s" "$attempt" || break
+	done
+	stop_server
+	cmd_log 5 "taskset -c $cli_cpu tls_pipe -v 1.3 127.0.0.1 PORT ca.crt < ${big_file_mib}m.bin | cmp - ${big_file_mib}m.bin   (x$echo_runs)"
+	if [ "$bad" = 1 ]; then
+		note "row 5, $s: the echoed stream differed from what was sent: $(tr '\n' ' ' <<<"$out")"
+		return
+	fi
+	ticks=$((c1 - c0))
+	secs_total=$(calc "($t1 - $t0) / 1e9")
+	val["5,$s"]=$(calc "$echo_runs * $big_file_mib / $secs_total")
+	val["5cpu,$s"]=$(calc "$ticks * 1e6 / $hz / ($echo_runs * $big_file_mib)")
+	detail 5 "$s" "$(printf '%.0f MiB/s (%d x %d MiB each way in %.2f s, bytes verified with cmp); %s' \
+		"${val["5,$s"]}" "$echo_runs" "$big_file_mib" "$secs_total" "$run_info")"
+}
+
+run_idle() {  # SERVER
+	local s=$1 r0 r1 cpid i out est alive
+	start_server "$s" || { note "$s did not start for row 6"; return; }
+	sleep 1
+	r0=$(rss_kib $srv_rss_pids)
+	OPENSSL_CONF="$work/client-openssl.cnf" taskset -c "$cli_cpu" "$work/bin/tlsload" idle 127.0.0.1 "$srv_port" \
+		"$idle_n" 64 120 >"$work/out/idle-$s.out" 2>&1 &
+	cpid=$!
+	running+=("$cpid")
+	for i in $(seq 1200); do
+		grep -q established "$work/out/idle-$s.out" && break
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	r1=$(rss_kib $srv_rss_pids)
+	kill -USR1 "$cpid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	forget_pid "$cpid"
+	stop_server
+	cmd_log 6 "taskset -c $cli_cpu tlsload idle 127.0.0.1 PORT $idle_n 64 120   (VmRSS before and after; SIGUSR1 ends it)"
+	out=$(cat "$work/out/idle-$s.out")
+	est=$(kv "$out" established) alive=$(sed -n 's/.*alive=\([0-9]*\).*/\1/p' <<<"$out")
+	if [ -z "$est" ] || [ "$est" = 0 ]; then
+		note "row 6, $s: no idle connection established: $(tail -1 <<<"$out")"
+		return
+	fi
+	val["6,$s"]=$(calc "($r1 - $r0) / $est")
+	detail 6 "$s" "$(printf '%s established (%s errors), %s still open after the RSS reading; VmRSS %d -> %d KiB' \
+		"$est" "$(kv "$out" errors)" "${alive:-?}" "$r0" "$r1")"
+	[ "$est" -lt "$idle_n" ] && note "row 6, $s: only $est of $idle_n idle connections were established"
+	[ -n "$alive" ] && [ "$alive" -lt "$est" ] && note "row 6, $s closed $((est - alive)) of the idle connections before the end"
+}
+
+# The "no resumption" check on the server's side: nginx logs
+# $ssl_session_reused for each request on its check port.
+verify_resumption() {
+	local out1 out2 dots rs
+	have_peer nginx || return
+	start_server nginx || return
+	on_client timeout 20 "$work/bin/tlsload" full 127.0.0.1 "$srv_check_port" 1 8 /1k.bin >/dev/null 2>&1
+	sleep 0.3
+	out1=$(sort "$work/nginx/reuse.log" | uniq -c | tr -s ' ' | tr '\n' ';')
+	: >"$work/nginx/reuse.log"
+	on_client timeout 20 "$work/bin/tlsload" resume 127.0.0.1 "$srv_check_port" 1 8 /1k.bin >/dev/null 2>&1
+	sleep 0.3
+	out2=$(sort "$work/nginx/reuse.log" | uniq -c | tr -s ' ' | tr '\n' ';')
+	stop_server
+	resumption_check="nginx's \`\$ssl_session_reused \$ssl_protocol\` log (\`.\` = full, \`r\` = resumed): tlsload full:$out1 tlsload resume:$out2"
+	dots=$(grep -o '[0-9]* \. TLSv1.3' <<<"$out1" | cut -d' ' -f1)
+	rs=$(grep -o '[0-9]* r TLSv1' <<<"$out1" | cut -d' ' -f1)
+	[ -n "$rs" ] && note "tlsload full resumed $rs sessions on nginx: row 1 is not all full handshakes"
+	[ -z "$dots" ] && note "resumption check inconclusive: $out1"
+	log "resumption check: $resumption_check"
+}
+
+# ------------------------------------------------------------------ run ---
+
+resumption_check="(nginx not available: not checked on the server side)"
+start_time=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "mode: $([ "$quick" = 1 ] && echo quick || echo full), ${secs} s runs, $idle_n idle connections, servers: $servers, work dir $work"
+
+peers=()
+for s in $servers; do
+	if have_peer "$s"; then peers+=("$s"); else note "$s is not installed: its column is n/a"; fi
+done
+
+verify_resumption
+
+log "row 1: full TLS 1.3 handshakes"
+for s in "${peers[@]}"; do run_handshakes 1 full "$s"; done
+log "row 2: resumed TLS 1.3 handshakes"
+for s in "${peers[@]}"; do run_handshakes 2 resume "$s"; done
+log "row 3: keep-alive requests, 1k.bin and 64k.bin"
+for s in "${peers[@]}"; do run_keepalive 3 "$s" /1k.bin; done
+for s in "${peers[@]}"; do run_keepalive 3b "$s" /64k.bin; done
+log "row 4: ${big_file_mib} MiB download, 1 and 4 connections"
+for s in "${peers[@]}"; do run_download "$s"; done
+log "row 5: echo of a ${big_file_mib} MiB stream"
+for s in tlserve socat; do
+	if have_peer "$s"; then run_echo "$s"; else note "$s is not installed: row 5 column is n/a"; fi
+done
+log "row 6: RSS with $idle_n idle TLS connections"
+for s in "${peers[@]}"; do run_idle "$s"; done
+
+log "crypto ceiling: openssl speed"
+speed1=$(taskset -c "$srv_cpu" openssl speed -seconds "$speed_secs" ecdsap256 ecdhx25519 2>/dev/null)
+speed2=$(taskset -c "$srv_cpu" openssl speed -seconds "$speed_secs" -evp aes-128-gcm -bytes 16384 2>/dev/null)
+sign=$(awk '/ecdsa \(nistp256\)/ {print $(NF-1)}' <<<"$speed1")
+verify=$(awk '/ecdsa \(nistp256\)/ {print $NF}' <<<"$speed1")
+x25519=$(awk '/ecdh \(X25519\)/ {print $NF}' <<<"$speed1")
+aes=$(awk '/^AES-128-GCM/ {v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1048576}' <<<"$speed2")
+elapsed=$(($(date +%s) - start_time))
+
+# ---------------------------------------------------------------- report ---
+
+# Rows: key|direction (h: higher is better, l: lower)|label|chart label
+rows=(
+	"1|h|1. full TLS 1.3 handshakes/s, new connection per request (higher is better)|1 full hs/s"
+	"1cpu|l|1. server CPU µs per full handshake (lower is better)|1 CPU/hs"
+	"2|h|2. resumed TLS 1.3 handshakes/s (higher is better)|2 resumed hs/s"
+	"2cpu|l|2. server CPU µs per resumed handshake (lower is better)|2 CPU/hs"
+	"3|h|3. keep-alive requests/s, 1k.bin, $ka_conc connections (higher is better)|3 1k req/s"
+	"3p50|l|3. p50 latency ms, 1k.bin (lower is better)|3 p50"
+	"3p99|l|3. p99 latency ms, 1k.bin (lower is better)|3 p99"
+	"3cpu|l|3. server CPU µs per request, 1k.bin (lower is better)|3 CPU/req"
+	"3b|h|3b. keep-alive requests/s, 64k.bin, $ka_conc connections (higher is better)|3b 64k req/s"
+	"3bcpu|l|3b. server CPU µs per request, 64k.bin (lower is better)|3b CPU/req"
+	"4c1|h|4. MiB/s, ${big_file_mib}m.bin, 1 connection (higher is better)|4 MiB/s x1"
+	"4c1cpu|l|4. server CPU µs per MiB, 1 connection (lower is better)|4 CPU/MiB x1"
+	"4c4|h|4. MiB/s, ${big_file_mib}m.bin, 4 connections (higher is better)|4 MiB/s x4"
+	"4c4cpu|l|4. server CPU µs per MiB, 4 connections (lower is better)|4 CPU/MiB x4"
+	"5|h|5. echo MiB/s, ${big_file_mib} MiB stream each way; reference: socat (higher is better)|5 echo MiB/s"
+	"5cpu|l|5. echo server CPU µs per MiB (lower is better)|5 CPU/MiB"
+	"6|l|6. server RSS KiB per idle TLS connection, $idle_n connections (lower is better)|6 KiB/idle conn"
+)
+cols=(tlserve nginx lighttpd socat)
+
+fmt() {  # VALUE KEY
+	local v=$1 k=$2
+	[ -z "$v" ] && { echo "n/a"; return; }
+	case $k in
+	1 | 2 | 3 | 3b | 4c1 | 4c4 | 5) awk -v v="$v" 'BEGIN { printf "%.0f", v }' ;;
+	3p50 | 3p99) awk -v v="$v" 'BEGIN { printf "%.2f", v }' ;;
+	*) awk -v v="$v" 'BEGIN { printf "%.1f", v }' ;;
+	esac
+}
+
+# ratio KEY DIR: > 1 means tlserve is better than the best peer
+ratio() {
+	local k=$1 dir=$2 t=${val["$1,tlserve"]:-} best="" p v
+	for p in nginx lighttpd socat; do
+		v=${val["$k,$p"]:-}
+		[ -z "$v" ] && continue
+		if [ -z "$best" ]; then
+			best=$v
+		elif [ "$dir" = h ]; then
+			best=$(awk -v a="$best" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
+		else
+			best=$(awk -v a="$best" -v b="$v" 'BEGIN { print (b < a) ? b : a }')
+		fi
+	done
+	if [ -z "$t" ] || [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t <= 0 || b <= 0) }'; then
+		echo "n/a"
+	elif [ "$dir" = h ]; then
+		awk -v t="$t" -v b="$best" 'BEGIN { printf "%.2f", t / b }'
+	else
+		awk -v t="$t" -v b="$best" 'BEGIN { printf "%.2f", b / t }'
+	fi
+}
+
+table() {
+	local r k dir label c line
+	echo "| figure | tlserve | nginx | lighttpd | socat | ratio to best peer (>1: tlserve better) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	for r in "${rows[@]}"; do
+		IFS='|' read -r k dir label _ <<<"$r"
+		line="| $label"
+		for c in "${cols[@]}"; do line+=" | $(fmt "${val["$k,$c"]:-}" "$k")"; done
+		line+=" | $(ratio "$k" "$dir") |"
+		echo "$line"
+	done
+}
+
+# Chart data: each server's figure normalised to the best of the row (1 = best).
+chart_data() {
+	local r k dir label c v best short
+	for r in "${rows[@]}"; do
+		IFS='|' read -r k dir label short <<<"$r"
+		best=""
+		for c in "${cols[@]}"; do
+			v=${val["$k,$c"]:-}
+			[ -z "$v" ] && continue
+			if [ -z "$best" ]; then best=$v; else
+				best=$(awk -v a="$best" -v b="$v" -v d="$dir" 'BEGIN { print (d == "h" ? (b > a) : (b < a)) ? b : a }')
+			fi
+		done
+		printf '"%s"' "$short"
+		for c in "${cols[@]}"; do
+			v=${val["$k,$c"]:-}
+			if [ -z "$v" ] || [ -z "$best" ]; then
+				printf ' NaN'
+			else
+				awk -v v="$v" -v b="$best" -v d="$dir" 'BEGIN { if (v <= 0 || b <= 0) printf " NaN"; else printf " %.4f", (d == "h") ? v / b : b / v }'
+			fi
+		done
+		echo
+	done
+}
+
+machine_info() {
+	local cpu kernel
+	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+	kernel=$(uname -srm)
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); run took ${elapsed} s ($([ "$quick" = 1 ] && echo "quick pass, --quick" || echo "full run"))"
+	echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $kernel; load average before the run: $load_before"
+	echo "- OpenSSL: $(openssl version); kernel TLS offered: $ktls"
+	echo "- tlserve: $("$work/bin/tlserve" -V 2>&1 | head -1 | tr -d '\n'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' with uncommitted changes in src/ or include/')"
+	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
+	echo "- pinning: every server on CPU $srv_cpu (taskset), every client on CPU $cli_cpu; one worker/process each; open-file limit $nofile"
+	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc"
+}
+
+crypto_table() {
+	local full_ceiling res_ceiling best1="" best2="" bestd="" s v
+	for s in "${peers[@]}"; do
+		v=${val["1,$s"]:-}
+		[ -n "$v" ] && best1=$(awk -v a="${best1:-0}" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
+		v=${val["2,$s"]:-}
+		[ -n "$v" ] && best2=$(awk -v a="${best2:-0}" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
+		v=${val["4c1,$s"]:-}
+		[ -n "$v" ] && bestd=$(awk -v a="${bestd:-0}" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
+	done
+	echo "| crypto ceiling, one core (\`openssl speed -seconds $speed_secs\`) | per second | what it bounds |"
+	echo "| --- | ---: | --- |"
+	if [ -n "$sign" ] && [ -n "$x25519" ]; then
+		full_ceiling=$(calc "1 / (1 / $sign + 2 / $x25519)")
+		res_ceiling=$(calc "$x25519 / 2")
+		printf '| ECDSA P-256 sign | %.0f | the server signs once per full handshake |\n' "$sign"
+		printf '| ECDSA P-256 verify | %.0f | the client verifies once per full handshake |\n' "$verify"
+		printf '| X25519 | %.0f | key generation + shared secret: two per handshake, full or resumed (psk_dhe_ke) |\n' "$x25519"
+		printf '| full handshake ceiling = 1 / (1/sign + 2/X25519) | %.0f | row 1: best measured %s/s, i.e. %s of the ceiling |\n' \
+			"$full_ceiling" "$(fmt "$best1" 1)" "$([ -n "$best1" ] && calc "$best1 * 100 / $full_ceiling" | awk '{printf "%.0f%%", $1}' || echo n/a)"
+		printf '| resumed handshake ceiling = X25519 / 2 | %.0f | row 2: best measured %s/s, i.e. %s |\n' \
+			"$res_ceiling" "$(fmt "$best2" 2)" "$([ -n "$best2" ] && calc "$best2 * 100 / $res_ceiling" | awk '{printf "%.0f%%", $1}' || echo n/a)"
+	fi
+	if [ -n "$aes" ]; then
+		printf '| AES-128-GCM, 16 KiB records | %s MiB | rows 4-5: best one-connection download %s MiB/s, i.e. %s |\n' "$aes" \
+			"$(fmt "$bestd" 4c1)" "$([ -n "$bestd" ] && calc "$bestd * 100 / $aes" | awk '{printf "%.0f%%", $1}' || echo n/a)"
+	fi
+}
+
+details_table() {
+	local r k dir label s key
+	echo "| row | server | what was measured |"
+	echo "| --- | --- | --- |"
+	for key in 1 2 3 3b 4c1 4c4 5 5x 6; do
+		for s in "${cols[@]}"; do
+			[ -n "${det["$key,$s"]:-}" ] && echo "| $key | $s | ${det["$key,$s"]} |"
+		done
+	done
+}
+
+main_table=$(table)
+echo "$main_table"
+
+mkdir -p "$out_dir"
+chart_data >"$work/chart.dat"
+chart=""
+if command -v gnuplot >/dev/null 2>&1; then
+	if gnuplot >"$work/out/gnuplot.log" 2>&1 <<EOF; then
+set terminal pngcairo size 1400,720 font "sans,10"
+set output "$out_dir/results.png"
+set title "tlserve, nginx, lighttpd (socat: echo reference): each figure relative to the best server in its row (1 = best; lower-is-better rows inverted)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set yrange [0:1.15]
+set ytics 0.1
+set grid ytics
+set key top right horizontal
+set xtics rotate by -30 left
+set bmargin 6
+set rmargin 6
+set datafile missing "NaN"
+plot "$work/chart.dat" using 2:xtic(1) title "tlserve" lc rgb "#d62728", \
+     "" using 3 title "nginx" lc rgb "#2ca02c", \
+     "" using 4 title "lighttpd" lc rgb "#1f77b4", \
+     "" using 5 title "socat" lc rgb "#7f7f7f"
+EOF
+		chart=yes
+	else
+		note "gnuplot failed: $(tail -2 "$work/out/gnuplot.log" | tr '\n' ' ')"
+	fi
+else
+	note "gnuplot is not installed: no chart"
+fi
+
+{
+	echo "# tlserve benchmark results"
+	echo
+	echo "Generated by \`bench/run.sh$([ "$quick" = 1 ] && echo " --quick")\` (\`make bench\`); bench/README.md explains each row and how to read it."
+	echo
+	machine_info
+	echo
+	echo "## Results"
+	echo
+	echo "$main_table"
+	echo
+	echo "Ratio: higher-is-better rows give tlserve ÷ best peer, lower-is-better rows give best peer ÷ tlserve,"
+	echo "so above 1 tlserve wins in every row. The peers are nginx and lighttpd, and socat alone in row 5."
+	echo "CPU figures are the server's own CPU time (utime + stime of every thread, from /proc/PID/stat,"
+	echo "nginx master + worker) over the client run, divided by the work done."
+	echo
+	[ -n "$chart" ] && echo "![each figure relative to the best server in its row](results.png)" && echo
+	echo "## Crypto ceiling"
+	echo
+	crypto_table
+	echo
+	echo "## Each run"
+	echo
+	details_table
+	echo
+	echo "No-resumption check on the server side: $resumption_check"
+	echo
+	if [ ${#notes[@]} -gt 0 ]; then
+		echo "## Notes from this run"
+		echo
+		for n in "${notes[@]}"; do echo "- $n"; done
+		echo
+	fi
+	echo "## Commands"
+	echo
+	echo "Servers (configurations in bench/conf/, filled in by run.sh; PORT is a free port from 27400 up):"
+	echo
+	echo '```'
+	echo "taskset -c $srv_cpu ./tlserve -c tlserve.yaml"
+	echo "taskset -c $srv_cpu nginx -c nginx.conf -p WORK/nginx/ -e WORK/nginx/error.log"
+	echo "taskset -c $srv_cpu lighttpd -D -f lighttpd.conf"
+	echo "taskset -c $srv_cpu socat -b 16384 OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork,cert=server.crt,key=server.key,verify=0,openssl-min-proto-version=TLS1.3 PIPE"
+	echo '```'
+	echo
+	echo "Clients (all with OPENSSL_CONF preferring TLS_AES_128_GCM_SHA256; tlsload is bench/tlsload.c):"
+	echo
+	echo '```'
+	for c in "${commands[@]}"; do echo "row $c"; done
+	echo "taskset -c $srv_cpu openssl speed -seconds $speed_secs ecdsap256 ecdhx25519"
+	echo "taskset -c $srv_cpu openssl speed -seconds $speed_secs -evp aes-128-gcm -bytes 16384"
+	echo '```'
+} >"$out_dir/results.md"
+
+log "wrote $out_dir/results.md$([ -n "$chart" ] && echo " and $out_dir/results.png") in ${elapsed} s"
