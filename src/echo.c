@@ -21,8 +21,10 @@ echo_read(struct conn *c)
 		conn_send_progress(c);
 		return CONN_CONTINUE;
 	}
-	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
 		conn_release_rbuf(c);  /* idle: the buffer goes back to the pool */
+		tls_idle(c->tls);
+	}
 	return conn_io_next(c, n, "read");
 }
 

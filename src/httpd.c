@@ -580,8 +580,10 @@ httpd_read(struct conn *c)
 		c->rlen += (size_t)n;
 		return CONN_CONTINUE;
 	}
-	if ((n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) && c->rlen == 0)
+	if ((n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) && c->rlen == 0) {
 		conn_release_rbuf(c);  /* idle keep-alive holds no buffer */
+		tls_idle(c->tls);
+	}
 	return conn_io_next(c, n, "read");
 }
 

@@ -203,7 +203,10 @@ tls_ctx_policy(SSL_CTX *ctx, const struct config_tls *t, struct config_errors *e
 	/* one TLS 1.3 ticket per full handshake (OpenSSL sends two): a client
 	 * resumes one connection at a time, and each ticket costs an encryption */
 	SSL_CTX_set_num_tickets(ctx, t->session_tickets ? 1 : 0);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+	/* Record buffers are freed when a connection goes idle (tls_idle), not
+	 * after every record as SSL_MODE_RELEASE_BUFFERS would: a response of
+	 * many records then costs no allocation per record. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	/* read whole socket buffers, not a record header and then its body:
@@ -467,7 +470,10 @@ tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CT
 		for (size_t i = 0; i < tk->n && key == NULL; i++)
 			if (memcmp(name, tk->keys[i].name, 16) == 0) {
 				key = &tk->keys[i];
-				r = i == 0 ? 1 : 2;
+				/* 2 = issue a fresh ticket: for an older key, and always in
+				 * TLS 1.3, where a client uses each ticket once (RFC 8446
+				 * C.4) and would otherwise fall back to full handshakes */
+				r = i == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
 			}
 		if (key == NULL)
 			goto out;
@@ -794,6 +800,12 @@ tls_close(struct tls_conn *c)
 		return 0;  /* 0: ours sent, theirs not yet read; 1: both */
 	r = (int)tls_result(ssl, r);
 	return r == 0 ? 0 : r;
+}
+
+void
+tls_idle(struct tls_conn *c)
+{
+	SSL_free_buffers(tls_ssl(c));  /* refuses (harmlessly) while data is buffered */
 }
 
 size_t

@@ -59,6 +59,9 @@ ssize_t tls_write(struct tls_conn *, const void *buf, size_t len); /* >0 (may be
 ssize_t tls_sendfile(struct tls_conn *, int fd, off_t off, size_t len);
 /* Send close_notify: 0 when sent, TLS_WANT_* to repeat, -1 on error. */
 int     tls_close(struct tls_conn *);
+/* The connection waits for the peer with nothing buffered: give the record
+ * buffers back (an idle connection then holds only the TLS state). */
+void    tls_idle(struct tls_conn *);
 /* Bytes already decrypted and buffered inside the TLS layer. */
 size_t  tls_pending(const struct tls_conn *);
 void    tls_conn_free(struct tls_conn *);

@@ -134,6 +134,14 @@ check_resumed "TLS 1.2: a session ID resumes from the server's cache (client -no
 	"$p_https" 1.2 "$TMP/id12.sess" localhost -no_ticket
 new_session "$p_https" 1.3 "$TMP/t13.sess"
 check_resumed "TLS 1.3: a ticket (PSK) resumes" "$p_https" 1.3 "$TMP/t13.sess"
+# A resumed TLS 1.3 connection gets a fresh ticket (a client uses each once,
+# RFC 8446 C.4): resume from the first ticket, save the new one, resume again.
+rm -f "$TMP/t13b.sess"
+S_HOLD=$HOLD
+sess "$p_https" localhost -tls1_3 -sess_in "$TMP/t13.sess" -sess_out "$TMP/t13b.sess"
+S_HOLD=0
+check_contains "TLS 1.3: a resumed connection is sent a new ticket" "$S_OUT" "NewSessionTicket"
+check_resumed "TLS 1.3: that new ticket resumes in turn" "$p_https" 1.3 "$TMP/t13b.sess"
 
 # A session of one listener is not resumed on another listener (different
 # session context), although the certificate and the policy are the same.
