@@ -197,9 +197,11 @@ make_retry() {
 }
 [ -x "$root/tlserve" ] || make_retry tlserve || die "cannot build ./tlserve"
 [ -x "$root/build/tools/tls_pipe" ] || make_retry build/tools/tls_pipe || die "cannot build tls_pipe"
+[ -x "$root/build/tools/hostile" ] || make_retry build/tools/hostile || die "cannot build hostile"
 # Copies, so that a rebuild during the run does not change what is measured.
 cp "$root/tlserve" "$work/bin/tlserve"
 cp "$root/build/tools/tls_pipe" "$work/bin/tls_pipe"
+cp "$root/build/tools/hostile" "$work/bin/hostile"
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -o "$work/bin/tlsload" "$here/tlsload.c" \
 	$(pkg-config --cflags --libs openssl) || die "cannot build bench/tlsload.c"
@@ -642,6 +644,41 @@ run_idle() {  # SERVER
 	[ -n "$alive" ] && [ "$alive" -lt "$est" ] && note "row 6, $s closed $((est - alive)) of the idle connections before the end"
 }
 
+# Row 7: a normal client's latency (new connection, full handshake, one GET
+# of 1k.bin each) while attackers hold 500 slowloris connections (a request
+# head trickled a byte a second) and 500 that complete the handshake and
+# then say nothing. Attackers and the client share the client core.
+run_attack() {  # SERVER
+	local s=$1 a1 a2 out i n_att
+	n_att=$([ "$quick" = 1 ] && echo 100 || echo 500)
+	start_server "$s" || { note "$s did not start for row 7"; return; }
+	on_client "$work/bin/hostile" -p "$srv_port" -c "$work/certs/ca.crt" -t 60 slowloris "$n_att" \
+		>"$work/out/att1-$s.out" 2>&1 &
+	a1=$!
+	on_client "$work/bin/hostile" -p "$srv_port" -c "$work/certs/ca.crt" -t 60 silent-tls "$n_att" \
+		>"$work/out/att2-$s.out" 2>&1 &
+	a2=$!
+	running+=("$a1" "$a2")
+	for i in $(seq 300); do
+		grep -q 'ready' "$work/out/att1-$s.out" && grep -q 'ready' "$work/out/att2-$s.out" && break
+		sleep 0.1
+	done
+	out=$(on_client "$work/bin/hostile" -p "$srv_port" -c "$work/certs/ca.crt" -t 60 latency 300 /1k.bin 2>&1 |
+		grep '^hostile: mode=latency')
+	kill "$a1" "$a2" 2>/dev/null
+	wait "$a1" "$a2" 2>/dev/null
+	forget_pid "$a1"
+	forget_pid "$a2"
+	stop_server
+	cmd_log 7 "taskset -c $cli_cpu hostile -p PORT -t 60 slowloris $n_att & hostile silent-tls $n_att & hostile latency 300 /1k.bin"
+	val["7,$s"]=$(kv "$out" p99_ms)
+	val["7p50,$s"]=$(kv "$out" p50_ms)
+	detail 7 "$s" "$(printf '%s; attackers: %s | %s' "$out" \
+		"$(grep -a '^hostile: ready' "$work/out/att1-$s.out" | tail -1)" \
+		"$(grep -a '^hostile: ready' "$work/out/att2-$s.out" | tail -1)")"
+	[ "$(kv "$out" failed)" = 0 ] || note "row 7, $s: some normal requests failed under attack: $out"
+}
+
 # The "no resumption" check on the server's side: nginx logs
 # $ssl_session_reused for each request on its check port.
 verify_resumption() {
@@ -694,6 +731,9 @@ done
 log "row 6: RSS with $idle_n idle TLS connections"
 for s in "${peers[@]}"; do run_idle "$s"; done
 
+log "row 7: a normal client's latency under a slowloris + silent-connection attack"
+for s in "${peers[@]}"; do run_attack "$s"; done
+
 log "crypto ceiling: openssl speed"
 speed1=$(taskset -c "$srv_cpu" openssl speed -seconds "$speed_secs" ecdsap256 ecdhx25519 2>/dev/null)
 speed2=$(taskset -c "$srv_cpu" openssl speed -seconds "$speed_secs" -evp aes-128-gcm -bytes 16384 2>/dev/null)
@@ -724,6 +764,8 @@ rows=(
 	"5|h|5. echo MiB/s, ${big_file_mib} MiB stream each way; reference: socat (higher is better)|5 echo MiB/s"
 	"5cpu|l|5. echo server CPU µs per MiB (lower is better)|5 CPU/MiB"
 	"6|l|6. server RSS KiB per idle TLS connection, $idle_n connections (lower is better)|6 KiB/idle conn"
+	"7p50|l|7. p50 ms of a normal client (new connection per GET) under slowloris + silent TLS connections, 500 of each (100 with --quick) (lower is better)|7 p50 attacked"
+	"7|l|7. p99 ms of that client under attack (lower is better)|7 p99 attacked"
 )
 cols=(tlserve nginx lighttpd socat)
 
