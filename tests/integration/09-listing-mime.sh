@@ -19,6 +19,8 @@ printf 'cherry\n' >"$www/list/cherry.txt"
 printf 'amp\n' >"$www/list/a&b <c>.txt"
 printf 'query\n' >"$www/list/q?x#y.txt"
 printf 'quote\n' >"$www/list/q\"uote'.txt"
+printf 'xss\n' >"$www/list/<script>alert(1)<script> x.txt"
+printf 'utf8\n' >"$www/list/café ünïcode.txt"
 printf 'secret\n' >"$www/list/.hidden"
 printf 'git\n' >"$www/list/.git/config"
 printf 'in x<y>\n' >"$www/x<y>/f.txt"
@@ -93,6 +95,13 @@ check_not_contains "... and never raw" "$list" 'a&b <c>'
 check_contains "... its href is percent-encoded" "$list" 'href="a%26b%20%3Cc%3E.txt"'
 check_match "a name with ? and # has them percent-encoded in its href" "$list" 'href="q%3Fx%23y\.txt"'
 check_match "a name with a double quote has it percent-encoded in its href" "$list" 'href="q%22uote(%27|'"'"')\.txt"'
+check_not_contains "a <script> file name never appears raw" "$list" '<script>'
+check_contains "... it is shown HTML-escaped" "$list" '&lt;script&gt;alert(1)&lt;script&gt; x.txt'
+check_contains "... and its href percent-encoded" "$list" 'href="%3Cscript%3Ealert%281%29%3Cscript%3E%20x.txt"'
+check_contains "a non-ASCII name is shown as UTF-8" "$list" '>café ünïcode.txt<'
+check_contains "... with its href percent-encoded byte by byte" "$list" 'href="caf%C3%A9%20%C3%BCn%C3%AFcode.txt"'
+fetch https "/list/caf%C3%A9%20%C3%BCn%C3%AFcode.txt"
+check_same_file "... and that href leads to the file" "$www/list/café ünïcode.txt" "$B"
 check_not_contains "dotfiles are not listed (.hidden)" "$list" '.hidden'
 check_not_contains "dot directories are not listed (.git)" "$list" '.git'
 fetch https "/list/a%26b%20%3Cc%3E.txt"

@@ -12,6 +12,8 @@ printf 'alpha\n' >"$www/a.txt"
 printf 'bravo\n' >"$www/b.txt"
 printf 'charlie\n' >"$www/c.txt"
 printf '<p>index</p>\n' >"$www/index.html"
+mkdir -p "$www/p"
+for i in $(seq -w 0 99); do printf 'body-%s\n' "$i" >"$www/p/$i.txt"; done
 
 conf=$TMP/proto.yaml
 write_config "$conf" <<EOF
@@ -44,6 +46,19 @@ closed "... and the connection closes after the third (Connection: close)"
 send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'\r\n'"HEAD /b.txt HTTP/1.1"$'\r\n'"$H11"$'\r\n'"GET /missing HTTP/1.1"$'\r\n'"$H11"$'Connection: close\r\n\r\n'
 check_eq "pipelined GET, HEAD, GET of a missing file: 200 200 404 in order" "200 200 404 " "$(statuses "$RESP")"
 check_eq "... the HEAD response has no body (only alpha is there)" "alpha " "$(LC_ALL=C grep -aoE '^(alpha|bravo)$' "$RESP" | tr '\n' ' ')"
+
+# A burst of 100 pipelined requests in one write: 100 answers, in order.
+burst=""
+for i in $(seq -w 0 99); do
+	burst+="GET /p/$i.txt HTTP/1.1"$'\r\n'"$H11"
+	[ "$i" = 99 ] && burst+=$'Connection: close\r\n'
+	burst+=$'\r\n'
+done
+send https "$burst"
+check_eq "100 pipelined requests in one write: 100 answers of 200" 100 \
+	"$(statuses "$RESP" | tr ' ' '\n' | grep -c '^200$')"
+check_eq "... with the bodies in request order" "$(seq -w 0 99 | sed 's/^/body-/' | tr '\n' ' ')" \
+	"$(LC_ALL=C grep -aoE '^body-[0-9]+$' "$RESP" | tr '\n' ' ')"
 
 # ---- HTTP/1.0.
 send https $'GET /a.txt HTTP/1.0\r\n\r\n'

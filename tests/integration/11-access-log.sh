@@ -179,6 +179,14 @@ PY
 		"# "*) printf '%s\n' "$l" ;;
 		esac
 	done <<<"$out"
+	# the line of the request whose path holds a control byte and a quote
+	line=$(grep -a -m 1 'u0001' "$jlog")
+	if [ -n "$line" ] && printf '%s\n' "$line" | python3 -m json.tool >/dev/null 2>&1; then
+		pass "json: python3 -m json.tool accepts the line of a path with a quote and a control byte"
+	else
+		fail "json: python3 -m json.tool accepts the line of a path with a quote and a control byte" \
+			"line: ${line:-none found}"
+	fi
 	if [ $rc -ne 0 ]; then
 		fail "json: every line is valid JSON in valid UTF-8 (python3)" "$out" "$(excerpt "$jlog" 1500)"
 	else
