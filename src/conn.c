@@ -52,7 +52,7 @@ conn_acked(const struct conn *c)
 	socklen_t len = sizeof(ti);
 
 	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+	if (getsockopt(c->sock.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return 0;
 	return ti.tcpi_bytes_acked;
 }
@@ -170,6 +170,58 @@ conn_take_wbuf(struct conn *c)
 	return c->wbuf ? 0 : -1;
 }
 
+static void
+conn_warm_unlink(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (!c->warm)
+		return;
+	if (c->warm_prev)
+		c->warm_prev->warm_next = c->warm_next;
+	else
+		w->warm_head = c->warm_next;
+	if (c->warm_next)
+		c->warm_next->warm_prev = c->warm_prev;
+	else
+		w->warm_tail = c->warm_prev;
+	c->warm_prev = c->warm_next = NULL;
+	c->warm = false;
+}
+
+void
+conn_idle(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	conn_release_rbuf(c);
+	if (c->requests == 0 && c->sent == 0) {
+		tls_idle(c->tls);  /* fresh from the handshake: nothing says more comes soon */
+		return;
+	}
+	conn_warm_unlink(c);
+	c->warm = true;
+	c->warm_since = w->loop.now_ms;
+	c->warm_prev = w->warm_tail;
+	if (w->warm_tail)
+		w->warm_tail->warm_next = c;
+	else
+		w->warm_head = c;
+	w->warm_tail = c;
+}
+
+void
+conn_cool(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->warm_head) != NULL && w->loop.now_ms - c->warm_since >= CONN_WARM_MS) {
+		conn_warm_unlink(c);
+		if (c->state == CONN_READING && c->rbuf == NULL)
+			tls_idle(c->tls);  /* still idle (a busy one joins again when idle) */
+	}
+}
+
 void
 conn_release_wbuf(struct conn *c)
 {
@@ -235,7 +287,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	memset(c, 0, sizeof(*c));
 	c->kind = WORKER_EV_CONN;
 	c->state = site->cfg->proxy_protocol == CONFIG_PROXY_OFF ? CONN_HANDSHAKE : CONN_PROXY;
-	c->fd = fd;
+	c->sock.fd = fd;
 	c->w = w;
 	c->site = site;
 	c->file_fd = -1;
@@ -244,7 +296,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	conn_format_client(c, sa);
 	/* responses are written whole; Nagle would only hold back their tails */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (tls_accept(site->tls, fd, &c->tls) != 0) {
+	if (tls_accept(site->tls, &c->sock, &c->tls) != 0) {
 		worker_slot_put(w, c);
 		goto fail;
 	}
@@ -281,12 +333,13 @@ conn_close(struct conn *c)
 	conn_end_request(c);
 	if (c->in_ready)
 		worker_unready(w, c);
+	conn_warm_unlink(c);
 	loop_timer_cancel(&w->loop, &c->timer);
 	conn_release_rbuf(c);
 	conn_release_wbuf(c);
 	if (c->tls)
 		tls_conn_free(c->tls);
-	close(c->fd);  /* also removes it from epoll */
+	close(c->sock.fd);  /* also removes it from epoll */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -298,7 +351,7 @@ conn_close(struct conn *c)
 		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
 	gen_unref(c->site->gen);
 	c->state = CONN_CLOSED;
-	c->fd = -1;
+	c->sock.fd = -1;
 	c->tls = NULL;
 	worker_slot_put(w, c);
 }
@@ -339,11 +392,11 @@ conn_log_handshake_failure(struct conn *c)
 
 	tls_conn_error(c->tls, buf, sizeof(buf));
 	if (strstr(buf, "http request") != NULL ||
-	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
+	    (recv(c->sock.fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
 		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
 		/* tell a browser or curl what went wrong, as nginx does (one try, no wait) */
 		if (c->site->cfg->mode == CONFIG_MODE_FILES)
-			(void)!send(c->fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
+			(void)!send(c->sock.fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
 			            MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	if (log_enabled(&srv->elog, CONFIG_LOG_INFO))
@@ -362,7 +415,7 @@ conn_do_proxy(struct conn *c)
 		[CONFIG_PROXY_ANY] = PROXY_V1 | PROXY_V2};
 	uint8_t buf[PROXY_MAX_HEADER];
 	struct proxy_result pr;
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = recv(c->sock.fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 	int r;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -378,7 +431,7 @@ conn_do_proxy(struct conn *c)
 		        c->client);
 		return CONN_CLOSE;
 	}
-	if (recv(c->fd, buf, (size_t)r, MSG_DONTWAIT) != r)
+	if (recv(c->sock.fd, buf, (size_t)r, MSG_DONTWAIT) != r)
 		return CONN_CLOSE;
 	if (!pr.local) {
 		char was[sizeof(c->client)];
@@ -428,7 +481,7 @@ conn_do_shutdown(struct conn *c)
 		return r == TLS_WANT_POLLIN ? CONN_AGAIN_IN : CONN_AGAIN_OUT;
 	if (r != 0)
 		return CONN_CLOSE;
-	shutdown(c->fd, SHUT_WR);
+	shutdown(c->sock.fd, SHUT_WR);
 	conn_release_rbuf(c);
 	conn_release_wbuf(c);
 	c->state = CONN_LINGER;
@@ -442,7 +495,7 @@ conn_do_linger(struct conn *c)
 	char sink[4096];
 
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		ssize_t n = recv(c->sock.fd, sink, sizeof(sink), MSG_DONTWAIT);
 
 		if (n > 0)
 			continue;
@@ -482,7 +535,7 @@ conn_on_event(struct conn *c, uint32_t events)
 {
 	enum conn_next next = CONN_CONTINUE;
 
-	(void)events;
+	tls_sock_event(&c->sock, events & EPOLLIN, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
 	if (c->state == CONN_CLOSED || c->in_ready)
 		return;
 	for (int budget = CONN_BUDGET; next == CONN_CONTINUE; budget--) {

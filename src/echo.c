@@ -22,8 +22,7 @@ echo_read(struct conn *c)
 		return CONN_CONTINUE;
 	}
 	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-		conn_release_rbuf(c);  /* idle: the buffer goes back to the pool */
-		tls_idle(c->tls);
+		conn_idle(c);  /* idle: the buffers go back */
 	}
 	return conn_io_next(c, n, "read");
 }

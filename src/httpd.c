@@ -581,8 +581,7 @@ httpd_read(struct conn *c)
 		return CONN_CONTINUE;
 	}
 	if ((n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) && c->rlen == 0) {
-		conn_release_rbuf(c);  /* idle keep-alive holds no buffer */
-		tls_idle(c->tls);
+		conn_idle(c);  /* idle keep-alive holds no buffer */
 	}
 	return conn_io_next(c, n, "read");
 }

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -67,6 +69,7 @@ struct tls_server {
 	SSL_CTX **sni_ctx;            /* one per config_sni entry */
 	size_t nsni_ctx;
 	int ktls;
+	BIO_METHOD *sock_method;      /* tls_sock I/O, when kernel TLS is not offered */
 };
 
 /* ALPN wire format: a length byte, then the name. Ours, in preference order:
@@ -545,6 +548,84 @@ tls_server_rotate_tickets(struct tls_server *srv)
 	OPENSSL_cleanse(&fresh, sizeof(fresh));
 }
 
+/* The socket BIO of tlserve's user-space path. Beside what OpenSSL's own
+ * does, it notes a short read (the receive queue was empty: the next read
+ * can wait for epoll's word) and sends with MSG_MORE while tls_write has
+ * further records at hand, so a 64 KiB write leaves as one TCP push, not
+ * four. Kernel TLS needs OpenSSL's socket BIO, and keeps it. */
+static int
+tls_sock_read(BIO *b, char *buf, size_t len, size_t *got)
+{
+	struct tls_sock *s = BIO_get_data(b);
+	ssize_t n = read(s->fd, buf, len);
+
+	BIO_clear_retry_flags(b);
+	s->drained = n < (ssize_t)len;
+	if (n > 0) {
+		*got = (size_t)n;
+		return 1;
+	}
+	*got = 0;
+	if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+	else if (errno == EAGAIN || errno == EINTR)
+		BIO_set_retry_read(b);
+	return n == 0 ? 0 : -1;
+}
+
+static int
+tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
+{
+	struct tls_sock *s = BIO_get_data(b);
+	ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | (s->more ? MSG_MORE : 0));
+
+	BIO_clear_retry_flags(b);
+	if (n >= 0) {
+		*put = (size_t)n;
+		return 1;
+	}
+	*put = 0;
+	if (errno == EAGAIN || errno == EINTR)
+		BIO_set_retry_write(b);
+	return -1;
+}
+
+static long
+tls_sock_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+tls_sock_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO_METHOD *
+tls_sock_method_new(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlserve socket");
+
+	if (m != NULL &&
+	    (!BIO_meth_set_read_ex(m, tls_sock_read) || !BIO_meth_set_write_ex(m, tls_sock_write) ||
+	     !BIO_meth_set_ctrl(m, tls_sock_ctrl) || !BIO_meth_set_create(m, tls_sock_create))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
 int
 tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
                struct config_errors *errs)
@@ -563,6 +644,8 @@ tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_serve
 	if (srv->ctx == NULL || tls_server_add_sni(srv, l, errs) != 0)
 		goto fail;
 	srv->ktls = tls_kernel_offers_ktls();
+	if (!srv->ktls && (srv->sock_method = tls_sock_method_new()) == NULL)
+		goto fail;
 	for (size_t i = 0; i < 1 + srv->nsni_ctx; i++) {
 		SSL_CTX *ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
 
@@ -604,6 +687,7 @@ tls_server_unref(struct tls_server *srv)
 		OPENSSL_cleanse(srv->tickets.keys, srv->tickets.n * sizeof(*srv->tickets.keys));
 	free(srv->tickets.keys);
 	pthread_rwlock_destroy(&srv->tickets.lock);
+	BIO_meth_free(srv->sock_method);
 	free(srv);
 }
 
@@ -673,15 +757,26 @@ tls_ssl(const struct tls_conn *c)
 }
 
 int
-tls_accept(struct tls_server *srv, int fd, struct tls_conn **out)
+tls_accept(struct tls_server *srv, struct tls_sock *sock, struct tls_conn **out)
 {
 	SSL *ssl = SSL_new(srv->ctx);
+	BIO *bio;
 
 	if (ssl == NULL)
 		return -1;
-	if (SSL_set_fd(ssl, fd) != 1) {
-		SSL_free(ssl);
-		return -1;
+	if (srv->sock_method == NULL) {
+		if (SSL_set_fd(ssl, sock->fd) != 1) {
+			SSL_free(ssl);
+			return -1;
+		}
+	} else {
+		bio = BIO_new(srv->sock_method);
+		if (bio == NULL) {
+			SSL_free(ssl);
+			return -1;
+		}
+		BIO_set_data(bio, sock);
+		SSL_set_bio(ssl, bio, bio);
 	}
 	SSL_set_accept_state(ssl);
 	SSL_set_app_data(ssl, srv);  /* for the ticket key callback */
@@ -739,8 +834,12 @@ ssize_t
 tls_read(struct tls_conn *c, void *buf, size_t len)
 {
 	SSL *ssl = tls_ssl(c);
+	BIO *rbio = SSL_get_rbio(ssl);
+	struct tls_sock *s = BIO_method_type(rbio) == BIO_TYPE_SOCKET ? NULL : BIO_get_data(rbio);
 	size_t n = 0;
 
+	if (s != NULL && s->drained && !s->hup && !SSL_has_pending(ssl))
+		return TLS_WANT_POLLIN;  /* see tls_sock_event */
 	tls_clear_errors();
 	errno = 0;
 	if (SSL_read_ex(ssl, buf, len, &n) == 1)
@@ -748,17 +847,34 @@ tls_read(struct tls_conn *c, void *buf, size_t len)
 	return tls_result(ssl, 0);
 }
 
+/* The most plaintext one record carries; a write of more is cut at these
+ * boundaries, one record per SSL_write_ex (partial-write mode). */
+#define TLS_RECORD_MAX 16384
+
 ssize_t
 tls_write(struct tls_conn *c, const void *buf, size_t len)
 {
 	SSL *ssl = tls_ssl(c);
-	size_t n = 0;
+	BIO *wbio = SSL_get_wbio(ssl);
+	struct tls_sock *s = BIO_method_type(wbio) == BIO_TYPE_SOCKET ? NULL : BIO_get_data(wbio);
+	size_t done = 0, n = 0;
 	ssize_t r;
 
 	tls_clear_errors();
 	errno = 0;
-	if (SSL_write_ex(ssl, buf, len, &n) == 1)
-		return (ssize_t)n;
+	while (done < len) {
+		size_t chunk = len - done > TLS_RECORD_MAX ? TLS_RECORD_MAX : len - done;
+
+		if (s != NULL)
+			s->more = done + chunk < len;  /* the last record of the batch pushes */
+		if (SSL_write_ex(ssl, (const char *)buf + done, chunk, &n) != 1)
+			break;
+		done += n;
+	}
+	if (s != NULL)
+		s->more = false;
+	if (done > 0)
+		return (ssize_t)done;
 	r = tls_result(ssl, 0);
 	if (r == 0) {
 		errno = EPIPE;

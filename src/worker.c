@@ -366,6 +366,12 @@ worker_wait_ms(struct worker *w)
 
 		ms = left < ms ? left : ms;
 	}
+	if (w->warm_head) {
+		uint64_t due = w->warm_head->warm_since + CONN_WARM_MS;
+		int left = due > w->loop.now_ms ? (int)(due - w->loop.now_ms) : 0;
+
+		ms = left < ms ? left : ms;
+	}
 	if (w->accept_paused_until)
 		ms = ms > 100 ? 100 : ms;
 	if (w->draining) {
@@ -396,6 +402,7 @@ worker_main(void *arg)
 			worker_dispatch(w, &evs[i]);
 		worker_run_ready(w);
 		worker_run_timers(w);
+		conn_cool(w);
 		if (w->accept_paused_until && w->loop.now_ms >= w->accept_paused_until && !w->draining)
 			worker_accept_pause(w, false);
 		if (w->alog->len > 0 && w->loop.now_ms >= w->alog->oldest_ms + WORKER_LOG_FLUSH_MS)

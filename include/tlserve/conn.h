@@ -10,6 +10,7 @@
 
 #include "tlserve/http.h"
 #include "tlserve/loop.h"
+#include "tlserve/tls.h"
 #include "tlserve/worker.h"
 
 enum conn_state {
@@ -38,7 +39,7 @@ enum conn_next {
 struct conn {
 	enum worker_ev_kind kind;    /* WORKER_EV_CONN, for the epoll tag */
 	enum conn_state state;
-	int fd;
+	struct tls_sock sock;         /* the socket (sock.fd) and what its reads showed */
 	struct worker *w;
 	struct site *site;           /* in the generation the connection holds a reference on */
 	struct tls_conn *tls;
@@ -46,6 +47,9 @@ struct conn {
 	struct conn *prev, *next;    /* worker's active list, or free list via next */
 	struct conn *ready_next;
 	bool in_ready;
+	struct conn *warm_prev, *warm_next;  /* worker's warm list (see conn_idle) */
+	bool warm;
+	uint64_t warm_since;
 
 	/* input */
 	char *rbuf;                  /* pooled while bytes are buffered */
@@ -106,6 +110,15 @@ void conn_send_begin(struct conn *);
 void conn_send_progress(struct conn *);
 void conn_release_rbuf(struct conn *);
 void conn_release_wbuf(struct conn *);
+/* Nothing to read and nothing to send: the request buffer goes back to the
+ * pool. The TLS record buffers go too, at once for a connection that has
+ * not served yet, else after CONN_WARM_MS idle (conn_cool), so the next
+ * request of a busy keep-alive client costs no allocation. */
+void conn_idle(struct conn *);
+#define CONN_WARM_MS 50
+/* Give back the record buffers of the connections idle for CONN_WARM_MS
+ * (the worker's warm list is oldest first). */
+void conn_cool(struct worker *);
 int  conn_take_rbuf(struct conn *, bool large);
 /* Move the buffered bytes to a large buffer; -1 when already large. */
 int  conn_grow_rbuf(struct conn *);

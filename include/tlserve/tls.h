@@ -47,9 +47,32 @@ int tls_server_ktls(const struct tls_server *);
  * as lines prefixed by prefix. For -t. Returns days until the first expiry. */
 long tls_server_describe(const struct tls_server *, const char *prefix, char *buf, size_t len);
 
-/* A new connection on the connected descriptor fd (not taken over: the caller
- * closes it after tls_conn_free). No I/O happens yet. Returns 0 or -1. */
-int tls_accept(struct tls_server *, int fd, struct tls_conn **out);
+/* The socket under a connection as the TLS layer's own I/O sees it. It lives
+ * in the caller's connection object, beside the tls_conn, and must stay put
+ * until tls_conn_free. */
+struct tls_sock {
+	int fd;
+	bool drained;  /* the last read(2) found the receive queue empty */
+	bool hup;      /* the peer shut its side, or the socket failed */
+	bool more;     /* more records follow at once: send with MSG_MORE */
+};
+
+/* What epoll reported for the socket. A read that came back short means the
+ * queue was empty then, and with edge-triggered epoll any later arrival is
+ * reported: until it is, tls_read answers TLS_WANT_POLLIN without a system
+ * call (never once the peer has shut its side: that edge may be gone). */
+static inline void
+tls_sock_event(struct tls_sock *s, bool readable, bool hup)
+{
+	if (readable)
+		s->drained = false;
+	if (hup)
+		s->hup = true;
+}
+
+/* A new connection on the connected socket sock->fd (not taken over: the
+ * caller closes it after tls_conn_free). No I/O happens yet. 0 or -1. */
+int tls_accept(struct tls_server *, struct tls_sock *sock, struct tls_conn **out);
 
 int     tls_handshake(struct tls_conn *);                  /* 0 | TLS_WANT_* | -1 */
 ssize_t tls_read(struct tls_conn *, void *buf, size_t len); /* >0 | 0 peer closed | TLS_WANT_* | -1 */

@@ -90,6 +90,7 @@ struct worker {
 	struct conn *active;         /* doubly linked list of open connections */
 	size_t nactive;
 	struct conn *ready;          /* connections that yielded with work left */
+	struct conn *warm_head, *warm_tail; /* idle ones holding TLS buffers, oldest first */
 	struct worker_pool spool;    /* small request buffers (CONN_SMALL_BUF) */
 	struct worker_pool rpool;    /* large ones: max_request_head, at least the echo size */
 	struct worker_pool wpool;    /* response buffers */

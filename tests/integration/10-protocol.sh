@@ -37,6 +37,33 @@ closed() {
 	fi
 }
 
+# ---- a request and then the client's end of the stream, in one go: the
+# request is answered, then the server sees the end (a bare FIN, or a
+# close_notify) and closes at once, not after idle_timeout (30 s here). The
+# FIN often arrives with the request, in the read that empties the socket.
+if have_tls_pipe; then
+	printf 'GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$TMP/req-fin.in"
+	for how in -f close_notify; do
+		flag=$how
+		[ "$how" = close_notify ] && flag=
+		for round in 1 2 3; do
+			t0=$(date +%s%N)
+			# shellcheck disable=SC2086
+			timeout -k 2 $((10 * SLOW)) "$TLS_PIPE" $flag 127.0.0.1 "$(port_of https)" "$CERTS/ca.crt" \
+				<"$TMP/req-fin.in" >"$TMP/req-fin.out" 2>"$TMP/req-fin.err"
+			rc=$?
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			[ "$rc" = 0 ] && [ "$(statuses "$TMP/req-fin.out")" = "200 " ] &&
+				grep -q '^alpha' "$TMP/req-fin.out" || break
+		done
+		check_eq "request then $how: answered (200, alpha) and closed by the server (status 0), 3 times" \
+			"0 200 " "$rc $(statuses "$TMP/req-fin.out")" || note "$(cat "$TMP/req-fin.err")"
+		check_true "... the last close came after $ms ms, well before idle_timeout (30 s)" test "$ms" -lt 5000
+	done
+else
+	skip "request then end of stream" "no $TLS_PIPE (make unit-bins builds it)"
+fi
+
 # ---- pipelining: three requests in one write, answered in order.
 send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'\r\n'"GET /b.txt HTTP/1.1"$'\r\n'"$H11"$'\r\n'"GET /c.txt HTTP/1.1"$'\r\n'"$H11"$'Connection: close\r\n\r\n'
 check_eq "three pipelined requests: three 200s" "200 200 200 " "$(statuses "$RESP")"
