@@ -276,7 +276,6 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
 	struct conn *c;
-	int one = 1;
 
 	(void)len;
 	if (conn_admit(w, site, fd) != 0)
@@ -294,8 +293,6 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	c->counted = true;
 	loop_timer_init(&c->timer);
 	conn_format_client(c, sa);
-	/* responses are written whole; Nagle would only hold back their tails */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (tls_accept(site->tls, &c->sock, &c->tls) != 0) {
 		worker_slot_put(w, c);
 		goto fail;
@@ -494,6 +491,8 @@ conn_do_linger(struct conn *c)
 {
 	char sink[4096];
 
+	if (c->sock.drained && !c->sock.hup)
+		return CONN_AGAIN_IN;  /* nothing came since the last read: see tls_sock_event */
 	for (int i = 0; i < 64; i++) {
 		ssize_t n = recv(c->sock.fd, sink, sizeof(sink), MSG_DONTWAIT);
 

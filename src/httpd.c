@@ -694,7 +694,11 @@ httpd_write(struct conn *c)
 	}
 	if (c->woff == c->wlen)
 		return httpd_finish(c);
+	/* the last bytes of a response on a connection that closes after it
+	 * wait for the close_notify and the FIN: one TCP push for the three */
+	c->sock.hold = !httpd_body_left(c) && (c->close_after || !c->keepalive || c->w->draining);
 	n = tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff);
+	c->sock.hold = false;
 	if (n <= 0)
 		return conn_io_next(c, n == 0 ? -1 : n, "write");
 	c->woff += (size_t)n;

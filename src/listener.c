@@ -134,7 +134,10 @@ listener_bind(struct listener_addr *a, int backlog, char *err, size_t errlen)
 	if (listener_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0 ||
 	    listener_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0 ||
 	    (a->ss.ss_family == AF_INET6 && listener_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1)) ||
-	    listener_setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, LISTENER_DEFER_ACCEPT_SECS) != 0) {
+	    listener_setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, LISTENER_DEFER_ACCEPT_SECS) != 0 ||
+	    /* responses are written whole, so Nagle would only hold back their
+	     * tails; accepted sockets inherit it: no setsockopt per connection */
+	    listener_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1) != 0) {
 		snprintf(err, errlen, "setsockopt on %s: %s", a->text, strerror(errno));
 		goto fail;
 	}

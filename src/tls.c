@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -557,9 +559,17 @@ static int
 tls_sock_read(BIO *b, char *buf, size_t len, size_t *got)
 {
 	struct tls_sock *s = BIO_get_data(b);
-	ssize_t n = read(s->fd, buf, len);
+	ssize_t n;
 
 	BIO_clear_retry_flags(b);
+	if (s->drained && !s->hup) {
+		/* empty until epoll says otherwise (tls_sock_event): the read
+		 * after the server's handshake flight, say, is not made at all */
+		BIO_set_retry_read(b);
+		*got = 0;
+		return -1;
+	}
+	n = read(s->fd, buf, len);
 	s->drained = n < (ssize_t)len;
 	if (n > 0) {
 		*got = (size_t)n;
@@ -581,6 +591,7 @@ tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
 
 	BIO_clear_retry_flags(b);
 	if (n >= 0) {
+		s->corked = s->more;  /* a send without MSG_MORE pushes all that waits */
 		*put = (size_t)n;
 		return 1;
 	}
@@ -749,11 +760,31 @@ tls_server_describe(const struct tls_server *srv, const char *prefix, char *buf,
 	return min_days;
 }
 
+/* Push what waits in the socket (sent with MSG_MORE): setting TCP_NODELAY,
+ * even again, sends the pending segments at once. */
+static void
+tls_sock_push(struct tls_sock *s)
+{
+	int one = 1;
+
+	if (s->corked && setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0)
+		s->corked = false;
+}
+
 /* struct tls_conn is the SSL object itself: no allocation beyond OpenSSL's. */
 static SSL *
 tls_ssl(const struct tls_conn *c)
 {
 	return (SSL *)c;
+}
+
+/* Our socket under the connection, or NULL under OpenSSL's socket BIO. */
+static struct tls_sock *
+tls_sock_of(SSL *ssl)
+{
+	BIO *b = SSL_get_wbio(ssl);
+
+	return b == NULL || BIO_method_type(b) == BIO_TYPE_SOCKET ? NULL : BIO_get_data(b);
 }
 
 int
@@ -819,11 +850,25 @@ int
 tls_handshake(struct tls_conn *c)
 {
 	SSL *ssl = tls_ssl(c);
+	struct tls_sock *s = tls_sock_of(ssl);
 	int r;
 
 	tls_clear_errors();
 	errno = 0;
+	/* After its Finished, a TLS 1.3 server writes only the session ticket,
+	 * once the client's Finished is in. The client's request usually came
+	 * with it: the ticket waits in the socket and leaves with the response
+	 * (tls_read pushes it when no request follows). */
+	if (s != NULL) {
+		OSSL_HANDSHAKE_STATE st = SSL_get_state(ssl);
+
+		/* (EARLY_DATA: where a TLS 1.3 server waits after its Finished) */
+		s->more = SSL_version(ssl) == TLS1_3_VERSION &&
+		          (st == TLS_ST_SW_FINISHED || st == TLS_ST_EARLY_DATA);
+	}
 	r = SSL_do_handshake(ssl);
+	if (s != NULL)
+		s->more = false;
 	if (r == 1)
 		return 0;
 	r = (int)tls_result(ssl, r);
@@ -834,17 +879,22 @@ ssize_t
 tls_read(struct tls_conn *c, void *buf, size_t len)
 {
 	SSL *ssl = tls_ssl(c);
-	BIO *rbio = SSL_get_rbio(ssl);
-	struct tls_sock *s = BIO_method_type(rbio) == BIO_TYPE_SOCKET ? NULL : BIO_get_data(rbio);
+	struct tls_sock *s = tls_sock_of(ssl);
 	size_t n = 0;
+	ssize_t r;
 
-	if (s != NULL && s->drained && !s->hup && !SSL_has_pending(ssl))
-		return TLS_WANT_POLLIN;  /* see tls_sock_event */
-	tls_clear_errors();
-	errno = 0;
-	if (SSL_read_ex(ssl, buf, len, &n) == 1)
-		return (ssize_t)n;
-	return tls_result(ssl, 0);
+	if (s != NULL && s->drained && !s->hup && !SSL_has_pending(ssl)) {
+		r = TLS_WANT_POLLIN;  /* see tls_sock_event */
+	} else {
+		tls_clear_errors();
+		errno = 0;
+		if (SSL_read_ex(ssl, buf, len, &n) == 1)
+			return (ssize_t)n;
+		r = tls_result(ssl, 0);
+	}
+	if (s != NULL && r == TLS_WANT_POLLIN)
+		tls_sock_push(s);  /* nothing more to answer now: what waits goes */
+	return r;
 }
 
 /* The most plaintext one record carries; a write of more is cut at these
@@ -855,8 +905,7 @@ ssize_t
 tls_write(struct tls_conn *c, const void *buf, size_t len)
 {
 	SSL *ssl = tls_ssl(c);
-	BIO *wbio = SSL_get_wbio(ssl);
-	struct tls_sock *s = BIO_method_type(wbio) == BIO_TYPE_SOCKET ? NULL : BIO_get_data(wbio);
+	struct tls_sock *s = tls_sock_of(ssl);
 	size_t done = 0, n = 0;
 	ssize_t r;
 
@@ -865,8 +914,8 @@ tls_write(struct tls_conn *c, const void *buf, size_t len)
 	while (done < len) {
 		size_t chunk = len - done > TLS_RECORD_MAX ? TLS_RECORD_MAX : len - done;
 
-		if (s != NULL)
-			s->more = done + chunk < len;  /* the last record of the batch pushes */
+		if (s != NULL)  /* the last record of the batch pushes, unless held */
+			s->more = done + chunk < len || s->hold;
 		if (SSL_write_ex(ssl, (const char *)buf + done, chunk, &n) != 1)
 			break;
 		done += n;
@@ -905,13 +954,18 @@ int
 tls_close(struct tls_conn *c)
 {
 	SSL *ssl = tls_ssl(c);
+	struct tls_sock *s = tls_sock_of(ssl);
 	int r;
 
 	if (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)
 		return 0;
 	tls_clear_errors();
 	errno = 0;
+	if (s != NULL)
+		s->more = true;  /* leaves with the caller's FIN */
 	r = SSL_shutdown(ssl);
+	if (s != NULL)
+		s->more = false;
 	if (r >= 0)
 		return 0;  /* 0: ours sent, theirs not yet read; 1: both */
 	r = (int)tls_result(ssl, r);

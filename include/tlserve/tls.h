@@ -55,6 +55,8 @@ struct tls_sock {
 	bool drained;  /* the last read(2) found the receive queue empty */
 	bool hup;      /* the peer shut its side, or the socket failed */
 	bool more;     /* more records follow at once: send with MSG_MORE */
+	bool hold;     /* the caller sends more right after this write (tls_write) */
+	bool corked;   /* bytes wait in the socket for a push (sent with MSG_MORE) */
 };
 
 /* What epoll reported for the socket. A read that came back short means the
@@ -76,11 +78,16 @@ int tls_accept(struct tls_server *, struct tls_sock *sock, struct tls_conn **out
 
 int     tls_handshake(struct tls_conn *);                  /* 0 | TLS_WANT_* | -1 */
 ssize_t tls_read(struct tls_conn *, void *buf, size_t len); /* >0 | 0 peer closed | TLS_WANT_* | -1 */
-ssize_t tls_write(struct tls_conn *, const void *buf, size_t len); /* >0 (may be partial) | TLS_WANT_* | -1 */
+/* >0 (may be partial) | TLS_WANT_* | -1. With sock->hold set, the last
+ * record too may wait in the socket for what the caller sends next (the
+ * close_notify of tls_close, say): one TCP push for both. */
+ssize_t tls_write(struct tls_conn *, const void *buf, size_t len);
 /* Kernel TLS only: send len bytes of fd from off. -1 with errno ENOTSUP when
  * kernel TLS is not active on this connection (use pread + tls_write). */
 ssize_t tls_sendfile(struct tls_conn *, int fd, off_t off, size_t len);
-/* Send close_notify: 0 when sent, TLS_WANT_* to repeat, -1 on error. */
+/* Send close_notify: 0 when sent, TLS_WANT_* to repeat, -1 on error. The
+ * record may wait in the socket for the caller's shutdown(SHUT_WR) or
+ * close(), which send it with the FIN. */
 int     tls_close(struct tls_conn *);
 /* The connection waits for the peer with nothing buffered: give the record
  * buffers back (an idle connection then holds only the TLS state). */
