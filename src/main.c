@@ -540,12 +540,14 @@ main(int argc, char **argv)
 	if (g == NULL) {
 		print_errors(o.config, &errs);
 		config_errors_free(&errs);
+		tls_fini();
 		return EXIT_CONFIG;
 	}
 	if (o.check) {
 		gen_describe(g, o.config, stdout, NULL);
 		printf("%s: ok\n", o.config);
 		gen_unref(g);
+		tls_fini();
 		return 0;
 	}
 	atomic_init(&srv.gen, g);
@@ -560,5 +562,6 @@ main(int argc, char **argv)
 		close(access_fd);
 	if (srv.elog.fd > STDERR_FILENO)
 		close(srv.elog.fd);
+	tls_fini();
 	return rc;
 }

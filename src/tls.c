@@ -71,17 +71,124 @@ struct tls_server {
 	SSL_CTX **sni_ctx;            /* one per config_sni entry */
 	size_t nsni_ctx;
 	int ktls;
-	BIO_METHOD *sock_method;      /* tls_sock I/O, when kernel TLS is not offered */
 };
 
 /* ALPN wire format: a length byte, then the name. Ours, in preference order:
  * HTTP/1.1, and HTTP/1.0 for the clients that announce it (curl --http1.0). */
 static const unsigned char tls_alpn_http11[] = "\x08http/1.1\x08http/1.0";
 
+/* The socket BIO of tlserve's user-space path. Beside what OpenSSL's own
+ * does, it notes a short read (the receive queue was empty: the next read
+ * can wait for epoll's word) and sends with MSG_MORE while tls_write has
+ * further records at hand, so a 64 KiB write leaves as one TCP push, not
+ * four. Kernel TLS needs OpenSSL's socket BIO, and keeps it. */
+static int
+tls_sock_read(BIO *b, char *buf, size_t len, size_t *got)
+{
+	struct tls_sock *s = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (s->drained && !s->hup) {
+		/* empty until epoll says otherwise (tls_sock_event): the read
+		 * after the server's handshake flight, say, is not made at all */
+		BIO_set_retry_read(b);
+		*got = 0;
+		return -1;
+	}
+	n = read(s->fd, buf, len);
+	s->drained = n < (ssize_t)len;
+	if (n > 0) {
+		*got = (size_t)n;
+		return 1;
+	}
+	*got = 0;
+	if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+	else if (errno == EAGAIN || errno == EINTR)
+		BIO_set_retry_read(b);
+	return n == 0 ? 0 : -1;
+}
+
+static int
+tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
+{
+	struct tls_sock *s = BIO_get_data(b);
+	ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | (s->more ? MSG_MORE : 0));
+
+	BIO_clear_retry_flags(b);
+	if (n >= 0) {
+		s->corked = s->more;  /* a send without MSG_MORE pushes all that waits */
+		*put = (size_t)n;
+		return 1;
+	}
+	*put = 0;
+	if (errno == EAGAIN || errno == EINTR)
+		BIO_set_retry_write(b);
+	return -1;
+}
+
+static long
+tls_sock_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+tls_sock_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* The method of those BIOs: made once by tls_init, before any thread
+ * starts, and only read after (a BIO type index is a process-wide, finite
+ * resource: one per reload would run out). NULL if it could not be made:
+ * connections then get OpenSSL's socket BIO. */
+static BIO_METHOD *tls_sock_method;
+static int tls_sock_type;
+
+static BIO_METHOD *
+tls_sock_method_new(void)
+{
+	int index = BIO_get_new_index();
+	BIO_METHOD *m;
+
+	if (index < 0)
+		return NULL;
+	tls_sock_type = index | BIO_TYPE_SOURCE_SINK;
+	m = BIO_meth_new(tls_sock_type, "tlserve socket");
+
+	if (m != NULL &&
+	    (!BIO_meth_set_read_ex(m, tls_sock_read) || !BIO_meth_set_write_ex(m, tls_sock_write) ||
+	     !BIO_meth_set_ctrl(m, tls_sock_ctrl) || !BIO_meth_set_create(m, tls_sock_create))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
 void
 tls_init(void)
 {
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
+	tls_sock_method = tls_sock_method_new();
+}
+
+void
+tls_fini(void)
+{
+	BIO_meth_free(tls_sock_method);
+	tls_sock_method = NULL;
 }
 
 const char *
@@ -550,93 +657,6 @@ tls_server_rotate_tickets(struct tls_server *srv)
 	OPENSSL_cleanse(&fresh, sizeof(fresh));
 }
 
-/* The socket BIO of tlserve's user-space path. Beside what OpenSSL's own
- * does, it notes a short read (the receive queue was empty: the next read
- * can wait for epoll's word) and sends with MSG_MORE while tls_write has
- * further records at hand, so a 64 KiB write leaves as one TCP push, not
- * four. Kernel TLS needs OpenSSL's socket BIO, and keeps it. */
-static int
-tls_sock_read(BIO *b, char *buf, size_t len, size_t *got)
-{
-	struct tls_sock *s = BIO_get_data(b);
-	ssize_t n;
-
-	BIO_clear_retry_flags(b);
-	if (s->drained && !s->hup) {
-		/* empty until epoll says otherwise (tls_sock_event): the read
-		 * after the server's handshake flight, say, is not made at all */
-		BIO_set_retry_read(b);
-		*got = 0;
-		return -1;
-	}
-	n = read(s->fd, buf, len);
-	s->drained = n < (ssize_t)len;
-	if (n > 0) {
-		*got = (size_t)n;
-		return 1;
-	}
-	*got = 0;
-	if (n == 0)
-		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
-	else if (errno == EAGAIN || errno == EINTR)
-		BIO_set_retry_read(b);
-	return n == 0 ? 0 : -1;
-}
-
-static int
-tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
-{
-	struct tls_sock *s = BIO_get_data(b);
-	ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | (s->more ? MSG_MORE : 0));
-
-	BIO_clear_retry_flags(b);
-	if (n >= 0) {
-		s->corked = s->more;  /* a send without MSG_MORE pushes all that waits */
-		*put = (size_t)n;
-		return 1;
-	}
-	*put = 0;
-	if (errno == EAGAIN || errno == EINTR)
-		BIO_set_retry_write(b);
-	return -1;
-}
-
-static long
-tls_sock_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)num;
-	(void)ptr;
-	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;
-	case BIO_CTRL_EOF:
-		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
-	default:
-		return 0;
-	}
-}
-
-static int
-tls_sock_create(BIO *b)
-{
-	BIO_set_init(b, 1);
-	return 1;
-}
-
-static BIO_METHOD *
-tls_sock_method_new(void)
-{
-	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlserve socket");
-
-	if (m != NULL &&
-	    (!BIO_meth_set_read_ex(m, tls_sock_read) || !BIO_meth_set_write_ex(m, tls_sock_write) ||
-	     !BIO_meth_set_ctrl(m, tls_sock_ctrl) || !BIO_meth_set_create(m, tls_sock_create))) {
-		BIO_meth_free(m);
-		m = NULL;
-	}
-	return m;
-}
-
 int
 tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
                struct config_errors *errs)
@@ -655,8 +675,6 @@ tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_serve
 	if (srv->ctx == NULL || tls_server_add_sni(srv, l, errs) != 0)
 		goto fail;
 	srv->ktls = tls_kernel_offers_ktls();
-	if (!srv->ktls && (srv->sock_method = tls_sock_method_new()) == NULL)
-		goto fail;
 	for (size_t i = 0; i < 1 + srv->nsni_ctx; i++) {
 		SSL_CTX *ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
 
@@ -698,7 +716,6 @@ tls_server_unref(struct tls_server *srv)
 		OPENSSL_cleanse(srv->tickets.keys, srv->tickets.n * sizeof(*srv->tickets.keys));
 	free(srv->tickets.keys);
 	pthread_rwlock_destroy(&srv->tickets.lock);
-	BIO_meth_free(srv->sock_method);
 	free(srv);
 }
 
@@ -784,7 +801,10 @@ tls_sock_of(SSL *ssl)
 {
 	BIO *b = SSL_get_wbio(ssl);
 
-	return b == NULL || BIO_method_type(b) == BIO_TYPE_SOCKET ? NULL : BIO_get_data(b);
+	if (b == NULL || tls_sock_method == NULL ||
+	    BIO_method_type(b) != tls_sock_type)
+		return NULL;
+	return BIO_get_data(b);
 }
 
 int
@@ -795,13 +815,13 @@ tls_accept(struct tls_server *srv, struct tls_sock *sock, struct tls_conn **out)
 
 	if (ssl == NULL)
 		return -1;
-	if (srv->sock_method == NULL) {
+	if (srv->ktls || tls_sock_method == NULL) {
 		if (SSL_set_fd(ssl, sock->fd) != 1) {
 			SSL_free(ssl);
 			return -1;
 		}
 	} else {
-		bio = BIO_new(srv->sock_method);
+		bio = BIO_new(tls_sock_method);
 		if (bio == NULL) {
 			SSL_free(ssl);
 			return -1;
@@ -851,27 +871,26 @@ tls_handshake(struct tls_conn *c)
 {
 	SSL *ssl = tls_ssl(c);
 	struct tls_sock *s = tls_sock_of(ssl);
+	unsigned char fin[EVP_MAX_MD_SIZE];
 	int r;
 
 	tls_clear_errors();
 	errno = 0;
-	/* After its Finished, a TLS 1.3 server writes only the session ticket,
-	 * once the client's Finished is in. The client's request usually came
-	 * with it: the ticket waits in the socket and leaves with the response
-	 * (tls_read pushes it when no request follows). */
-	if (s != NULL) {
-		OSSL_HANDSHAKE_STATE st = SSL_get_state(ssl);
-
-		/* (EARLY_DATA: where a TLS 1.3 server waits after its Finished) */
-		s->more = SSL_version(ssl) == TLS1_3_VERSION &&
-		          (st == TLS_ST_SW_FINISHED || st == TLS_ST_EARLY_DATA);
-	}
+	/* Once its Finished is out, a TLS 1.3 server writes only the session
+	 * ticket, after the client's Finished. The client's request usually
+	 * came with that: the ticket waits in the socket and leaves with the
+	 * response (tls_read pushes it when no request follows). Before our
+	 * Finished (a HelloRetryRequest's second flight, say), nothing waits. */
+	if (s != NULL)
+		s->more = SSL_version(ssl) == TLS1_3_VERSION && SSL_get_finished(ssl, fin, sizeof(fin)) > 0;
 	r = SSL_do_handshake(ssl);
 	if (s != NULL)
 		s->more = false;
 	if (r == 1)
 		return 0;
 	r = (int)tls_result(ssl, r);
+	if (s != NULL && r == TLS_WANT_POLLIN)
+		tls_sock_push(s);  /* the peer speaks next: what waits must go */
 	return r == 0 ? -1 : r;
 }
 

@@ -19,6 +19,8 @@ struct tls_conn;
 
 /* One-time library setup; call before any thread starts. */
 void tls_init(void);
+/* At exit, after the last tls_server is gone. */
+void tls_fini(void);
 
 /* "OpenSSL 3.0.x ..." as the library reports it at run time. */
 const char *tls_library_version(void);
