@@ -274,7 +274,9 @@ conn_admit(struct worker *w, struct site *site, int fd)
 int
 conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
+	/* EPOLLOUT joins at the first write that blocks (conn_want_pollout):
+	 * registered now, a writable new socket would wake us once for nothing */
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET};
 	struct conn *c;
 
 	(void)len;
@@ -529,6 +531,22 @@ conn_step(struct conn *c)
 	return CONN_CLOSE;
 }
 
+/* A write would block: from now on epoll also reports writability (one
+ * epoll_ctl per connection at most; MOD reports it at once if the socket
+ * became writable meanwhile). 0, or -1 when it cannot be done. */
+static int
+conn_want_pollout(struct conn *c)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+
+	if (c->pollout)
+		return 0;
+	if (epoll_ctl(c->w->loop.epfd, EPOLL_CTL_MOD, c->sock.fd, &ev) != 0)
+		return -1;
+	c->pollout = true;
+	return 0;
+}
+
 void
 conn_on_event(struct conn *c, uint32_t events)
 {
@@ -547,6 +565,8 @@ conn_on_event(struct conn *c, uint32_t events)
 		}
 		next = conn_step(c);
 	}
+	if (next == CONN_AGAIN_OUT && conn_want_pollout(c) != 0)
+		next = CONN_CLOSE;
 	if (next == CONN_CLOSE)
 		conn_close(c);
 }

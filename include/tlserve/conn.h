@@ -47,6 +47,7 @@ struct conn {
 	struct conn *prev, *next;    /* worker's active list, or free list via next */
 	struct conn *ready_next;
 	bool in_ready;
+	bool pollout;                /* EPOLLOUT is registered (after a blocked write) */
 	struct conn *warm_prev, *warm_next;  /* worker's warm list (see conn_idle) */
 	bool warm;
 	uint64_t warm_since;
