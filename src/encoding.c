@@ -20,11 +20,6 @@
 #define Q_UNSET -1
 #define Q_ONE 1000
 
-/* A read position in v[0..n): p never passes end. */
-struct cur {
-	const char *p, *end;
-};
-
 /* The codings we track; everything else (identity, deflate, zstd, ...) is
  * parsed and dropped. */
 enum coding { CODING_OTHER = -1, CODING_GZIP, CODING_BR, CODING_STAR };
@@ -40,26 +35,9 @@ is_tchar(char c)
 	return memchr(punct, c, sizeof(punct) - 1) != NULL;  /* not the NUL */
 }
 
-static void
-skip_ows(struct cur *c)
-{
-	while (c->p < c->end && util_is_ows(*c->p))
-		c->p++;
-}
-
-/* Consume the byte ch if it is next; returns 1 when it was, else 0. */
-static int
-take(struct cur *c, char ch)
-{
-	if (c->p == c->end || *c->p != ch)
-		return 0;
-	c->p++;
-	return 1;
-}
-
 /* A token; returns its length (0: none there). */
 static size_t
-token(struct cur *c)
+token(struct util_cur *c)
 {
 	const char *start = c->p;
 
@@ -72,9 +50,9 @@ token(struct cur *c)
  * qdtext being HTAB, SP, VCHAR except '"' and '\', and obs-text. Returns 0 and
  * moves past it, or -1 (unterminated, or a CTL inside). */
 static int
-quoted_string(struct cur *c)
+quoted_string(struct util_cur *c)
 {
-	if (!take(c, '"'))
+	if (!util_cur_take(c, '"'))
 		return -1;
 	while (c->p < c->end) {
 		unsigned char ch = (unsigned char)*c->p++;
@@ -134,12 +112,12 @@ qvalue(const char *s, size_t len, int *q)
  * 5.6.6). A "q" (case-insensitive, like every parameter name) sets *q. Returns
  * 0, or -1 when malformed. */
 static int
-parameter(struct cur *c, int *q)
+parameter(struct util_cur *c, int *q)
 {
 	const char *pname = c->p, *val;
 	size_t plen = token(c), vlen;
 
-	if (plen == 0 || !take(c, '='))
+	if (plen == 0 || !util_cur_take(c, '='))
 		return -1;
 	if (c->p < c->end && *c->p == '"')
 		return eq_nocase(pname, plen, "q") ? -1 : quoted_string(c);
@@ -156,7 +134,7 @@ parameter(struct cur *c, int *q)
  * ',' or the end. Returns the coding with *q (1000 when no weight), or -2 when
  * malformed (the caller then skips to the next ','). */
 static int
-element(struct cur *c, int *q)
+element(struct util_cur *c, int *q)
 {
 	const char *nm = c->p;
 	size_t len = token(c);
@@ -167,16 +145,16 @@ element(struct cur *c, int *q)
 	*q = Q_ONE;
 	for (;;) {
 		mark = c->p;
-		skip_ows(c);
-		if (!take(c, ';')) {
+		util_cur_skip_ows(c);
+		if (!util_cur_take(c, ';')) {
 			c->p = mark;
 			break;
 		}
-		skip_ows(c);
+		util_cur_skip_ows(c);
 		if (parameter(c, q) < 0)
 			return -2;
 	}
-	skip_ows(c);
+	util_cur_skip_ows(c);
 	if (c->p != c->end && *c->p != ',')
 		return -2;
 	if (eq_nocase(nm, len, "gzip") || eq_nocase(nm, len, "x-gzip"))
@@ -203,10 +181,10 @@ effective(int own, int star)
  * ("gzip, x-gzip;q=0") keeps its lowest weight: refusing is always safe, since
  * identity remains. O(n): the skip rereads each byte at most once. */
 static void
-weights(struct cur *c, int q[3])
+weights(struct util_cur *c, int q[3])
 {
 	for (;;) {
-		skip_ows(c);
+		util_cur_skip_ows(c);
 		if (c->p < c->end && *c->p != ',') {
 			const char *start = c->p;
 			int w, k = element(c, &w);
@@ -220,7 +198,7 @@ weights(struct cur *c, int q[3])
 				q[k] = w;
 			}
 		}
-		if (!take(c, ','))
+		if (!util_cur_take(c, ','))
 			return;
 	}
 }
@@ -232,11 +210,11 @@ unsigned
 encoding_accepted(const char *v, size_t n, int *prefer_br)
 {
 	int q[3] = { Q_UNSET, Q_UNSET, Q_UNSET };
-	struct cur c;
+	struct util_cur c;
 	int g, b;
 
 	if (v != NULL) {
-		c = (struct cur){ v, v + n };  /* not before the check: NULL + 0 is UB */
+		c = (struct util_cur){ v, v + n };  /* not before the check: NULL + 0 is UB */
 		weights(&c, q);
 	}
 	g = effective(q[CODING_GZIP], q[CODING_STAR]);

@@ -21,34 +21,11 @@
 #define RANGE_MAX_ELEMENTS 100
 #define SECS_PER_DAY 86400
 
-/* A read position in v[0..n): p never passes end. */
-struct cur {
-	const char *p, *end;
-};
-
-/* Advance over OWS. */
-static void
-skip_ows(struct cur *c)
-{
-	while (c->p < c->end && util_is_ows(*c->p))
-		c->p++;
-}
-
-/* Consume the byte ch if it is next; returns 1 when it was, else 0. */
-static int
-take(struct cur *c, char ch)
-{
-	if (c->p == c->end || *c->p != ch)
-		return 0;
-	c->p++;
-	return 1;
-}
-
 /* 1*DIGIT as a byte position (RFC 9110 14.1.1). Leading zeros are allowed; a
  * value above INT64_MAX (what off_t holds) is refused. Returns 0 with *v, or
  * -1 (no digit, or overflow) leaving *v alone. */
 static int
-pos(struct cur *c, uint64_t *v)
+pos(struct util_cur *c, uint64_t *v)
 {
 	uint64_t x = 0;
 	const char *start = c->p;
@@ -72,11 +49,11 @@ pos(struct cur *c, uint64_t *v)
  * for an int-range, n > 0 for a suffix), 0 when valid but unsatisfiable, -1
  * when invalid (including last < first, which the RFC calls invalid). */
 static int
-range_spec(struct cur *c, uint64_t size, struct range_span *s)
+range_spec(struct util_cur *c, uint64_t size, struct range_span *s)
 {
 	uint64_t a, b;
 
-	if (take(c, '-')) {
+	if (util_cur_take(c, '-')) {
 		if (pos(c, &b) < 0)
 			return -1;
 		if (b == 0 || size == 0)
@@ -85,7 +62,7 @@ range_spec(struct cur *c, uint64_t size, struct range_span *s)
 		s->last = size - 1;
 		return 1;
 	}
-	if (pos(c, &a) < 0 || !take(c, '-'))
+	if (pos(c, &a) < 0 || !util_cur_take(c, '-'))
 		return -1;
 	b = UINT64_MAX;
 	if (c->p < c->end && util_is_digit(*c->p)) {
@@ -129,7 +106,7 @@ merge(struct range_span *s, size_t k)
  * compared case-insensitively), and nothing between the unit and '='. Returns
  * 1 and moves past it, or 0. */
 static int
-bytes_unit(struct cur *c)
+bytes_unit(struct util_cur *c)
 {
 	static const char unit[] = "bytes=";
 	size_t i, len = sizeof(unit) - 1;
@@ -152,16 +129,16 @@ enum range_result
 range_parse(const char *v, size_t n, uint64_t size, struct range_span *out)
 {
 	struct range_span span[RANGE_MAX_ELEMENTS];
-	struct cur c;
+	struct util_cur c;
 	size_t elems = 0, sat = 0;
 
 	if (v == NULL)
 		return RANGE_IGNORE;
-	c = (struct cur){ v, v + n };
+	c = (struct util_cur){ v, v + n };
 	if (!bytes_unit(&c))
 		return RANGE_IGNORE;
 	for (;;) {
-		skip_ows(&c);
+		util_cur_skip_ows(&c);
 		if (c.p < c.end && *c.p != ',') {
 			int r;
 
@@ -170,11 +147,11 @@ range_parse(const char *v, size_t n, uint64_t size, struct range_span *out)
 			if ((r = range_spec(&c, size, &span[sat])) < 0)
 				return RANGE_IGNORE;
 			sat += (size_t)r;
-			skip_ows(&c);
+			util_cur_skip_ows(&c);
 		}
 		if (c.p == c.end)
 			break;
-		if (!take(&c, ','))
+		if (!util_cur_take(&c, ','))
 			return RANGE_IGNORE;
 	}
 	if (elems == 0)
@@ -199,7 +176,7 @@ is_etagc(unsigned char ch)
  * (%s"W/" in RFC 9110 8.8.3). Returns 0 with *op, *oplen (the opaque-tag with
  * its quotes, pointing into the input) and *weak, or -1. */
 static int
-entity_tag(struct cur *c, const char **op, size_t *oplen, int *weak)
+entity_tag(struct util_cur *c, const char **op, size_t *oplen, int *weak)
 {
 	const char *start;
 
@@ -209,11 +186,11 @@ entity_tag(struct cur *c, const char **op, size_t *oplen, int *weak)
 		c->p += 2;
 	}
 	start = c->p;
-	if (!take(c, '"'))
+	if (!util_cur_take(c, '"'))
 		return -1;
 	while (c->p < c->end && is_etagc((unsigned char)*c->p))
 		c->p++;
-	if (!take(c, '"'))
+	if (!util_cur_take(c, '"'))
 		return -1;
 	*op = start;
 	*oplen = (size_t)(c->p - start);
@@ -224,12 +201,12 @@ entity_tag(struct cur *c, const char **op, size_t *oplen, int *weak)
 static int
 is_star(const char *v, size_t n)
 {
-	struct cur c = { v, v + n };
+	struct util_cur c = { v, v + n };
 
-	skip_ows(&c);
-	if (!take(&c, '*'))
+	util_cur_skip_ows(&c);
+	if (!util_cur_take(&c, '*'))
 		return 0;
-	skip_ows(&c);
+	util_cur_skip_ows(&c);
 	return c.p == c.end;
 }
 
@@ -243,12 +220,12 @@ is_star(const char *v, size_t n)
 int
 range_etag_match(const char *v, size_t n, const char *etag, size_t etaglen, int weak)
 {
-	struct cur c;
+	struct util_cur c;
 	int ours_weak = 0, match = 0;
 
 	if (v == NULL || etag == NULL)
 		return -1;
-	c = (struct cur){ v, v + n };
+	c = (struct util_cur){ v, v + n };
 	if (is_star(v, n))
 		return 1;
 	if (etaglen >= 2 && etag[0] == 'W' && etag[1] == '/') {
@@ -257,7 +234,7 @@ range_etag_match(const char *v, size_t n, const char *etag, size_t etaglen, int 
 		etaglen -= 2;
 	}
 	for (;;) {
-		skip_ows(&c);
+		util_cur_skip_ows(&c);
 		if (c.p < c.end && *c.p != ',') {
 			const char *op;
 			size_t oplen;
@@ -268,18 +245,18 @@ range_etag_match(const char *v, size_t n, const char *etag, size_t etaglen, int 
 			if ((weak || (!w && !ours_weak)) && oplen == etaglen &&
 			    memcmp(op, etag, etaglen) == 0)
 				match = 1;
-			skip_ows(&c);
+			util_cur_skip_ows(&c);
 		}
 		if (c.p == c.end)
 			return match;
-		if (!take(&c, ','))
+		if (!util_cur_take(&c, ','))
 			return -1;
 	}
 }
 
 /* Exactly k digits as a number; returns 0 with *v, or -1. k <= 4. */
 static int
-digits(struct cur *c, size_t k, int *v)
+digits(struct util_cur *c, size_t k, int *v)
 {
 	int x = 0;
 
@@ -298,7 +275,7 @@ digits(struct cur *c, size_t k, int *v)
 /* The literal s (case-sensitive: HTTP-date is, RFC 9110 5.6.7). Returns 0 and
  * moves past it, or -1. */
 static int
-lit(struct cur *c, const char *s)
+lit(struct util_cur *c, const char *s)
 {
 	size_t len = strlen(s);
 
@@ -317,7 +294,7 @@ static const char *const month_name[] = { "Jan", "Feb", "Mar", "Apr", "May", "Ju
 /* One of the k names in tab; returns its index and moves past it, or -1. No
  * name in a table is a prefix of another, so the first hit is the only one. */
 static int
-name(struct cur *c, const char *const *tab, int k)
+name(struct util_cur *c, const char *const *tab, int k)
 {
 	for (int i = 0; i < k; i++) {
 		if (lit(c, tab[i]) == 0)
@@ -333,7 +310,7 @@ struct date {
 
 /* month = 3 letters; returns 0 with d->mon (1..12), or -1. */
 static int
-month(struct cur *c, struct date *d)
+month(struct util_cur *c, struct date *d)
 {
 	int m = name(c, month_name, 12);
 
@@ -346,7 +323,7 @@ month(struct cur *c, struct date *d)
 /* time-of-day = hour ":" minute ":" second, 2DIGIT each (RFC 9110 5.6.7).
  * Range checks are left to date_valid. Returns 0 or -1. */
 static int
-time_of_day(struct cur *c, struct date *d)
+time_of_day(struct util_cur *c, struct date *d)
 {
 	if (digits(c, 2, &d->hour) < 0 || lit(c, ":") < 0 || digits(c, 2, &d->min) < 0 ||
 	    lit(c, ":") < 0 || digits(c, 2, &d->sec) < 0)
@@ -356,7 +333,7 @@ time_of_day(struct cur *c, struct date *d)
 
 /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". Returns 0 or -1. */
 static int
-imf_fixdate(struct cur *c, struct date *d)
+imf_fixdate(struct util_cur *c, struct date *d)
 {
 	if (name(c, day_short, 7) < 0 || lit(c, ", ") < 0 || digits(c, 2, &d->day) < 0 ||
 	    lit(c, " ") < 0 || month(c, d) < 0 || lit(c, " ") < 0 || digits(c, 4, &d->year) < 0 ||
@@ -370,7 +347,7 @@ imf_fixdate(struct cur *c, struct date *d)
  * the past century", which needs a clock; a fixed window keeps this pure and
  * agrees with it until 2019+50. Returns 0 or -1. */
 static int
-rfc850_date(struct cur *c, struct date *d)
+rfc850_date(struct util_cur *c, struct date *d)
 {
 	if (name(c, day_long, 7) < 0 || lit(c, ", ") < 0 || digits(c, 2, &d->day) < 0 ||
 	    lit(c, "-") < 0 || month(c, d) < 0 || lit(c, "-") < 0 || digits(c, 2, &d->year) < 0 ||
@@ -383,7 +360,7 @@ rfc850_date(struct cur *c, struct date *d)
 /* asctime-date: "Sun Nov  6 08:49:37 1994"; the day is 2DIGIT or SP DIGIT.
  * Returns 0 or -1. */
 static int
-asctime_date(struct cur *c, struct date *d)
+asctime_date(struct util_cur *c, struct date *d)
 {
 	if (name(c, day_short, 7) < 0 || lit(c, " ") < 0 || month(c, d) < 0 || lit(c, " ") < 0)
 		return -1;
@@ -445,7 +422,7 @@ days_from_civil(int64_t y, int m, int d)
 int
 range_parse_http_date(const char *v, size_t n, time_t *t)
 {
-	static int (*const form[])(struct cur *, struct date *) = { imf_fixdate, rfc850_date,
+	static int (*const form[])(struct util_cur *, struct date *) = { imf_fixdate, rfc850_date,
 		                                                    asctime_date };
 	struct date d;
 	int64_t s;
@@ -453,7 +430,7 @@ range_parse_http_date(const char *v, size_t n, time_t *t)
 	if (v == NULL)
 		return -1;
 	for (size_t i = 0; i < sizeof(form) / sizeof(form[0]); i++) {
-		struct cur c = { v, v + n };
+		struct util_cur c = { v, v + n };
 
 		if (form[i](&c, &d) < 0 || c.p != c.end || !date_valid(&d))
 			continue;

@@ -38,4 +38,28 @@ util_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
 }
 
+/* A read position in a header value v[0..n): p never passes end. The
+ * header parsers (range.c, encoding.c) walk values with it. */
+struct util_cur {
+	const char *p, *end;
+};
+
+/* Advance over OWS. */
+static inline void
+util_cur_skip_ows(struct util_cur *c)
+{
+	while (c->p < c->end && util_is_ows(*c->p))
+		c->p++;
+}
+
+/* Consume the byte ch if it is next; returns 1 when it was, else 0. */
+static inline int
+util_cur_take(struct util_cur *c, char ch)
+{
+	if (c->p == c->end || *c->p != ch)
+		return 0;
+	c->p++;
+	return 1;
+}
+
 #endif
