@@ -101,12 +101,59 @@ for v in 1.2 1.3; do
 	check_contains "... and its subject is logged" "$line" "CN=tlserve revoked client"
 done
 
-# A certificate whose key the client does not hold: curl cannot even try; the
-# handshake proof (CertificateVerify) is what the server checks. s_client with
-# the client certificate and the stranger's key must fail.
-out=$(printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
-	sclient req -cert "$CERTS/client.crt" -key "$CERTS/stranger.key" 2>&1)
-check_not_contains "require: a certificate presented with the wrong key gets no response" "$out" "HTTP/1."
+# A certificate whose signature does not verify: the test CA's name, subject
+# and key identifiers, but signed by another key. The client holds the
+# certificate's key, so s_client goes through with the handshake and only the
+# server's chain check can refuse it (RFC 8446 4.4.2.4: the server aborts with
+# an alert). The server's log must name the reason, once per attempt.
+forge=$TMP/forge
+mkdir -p "$forge"
+forge_ok=1
+ca_skid=$(openssl x509 -in "$ca" -noout -ext subjectKeyIdentifier 2>/dev/null | tail -n 1 | tr -d ' ')
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=%s\n' \
+	"$ca_skid" >"$forge/ca.ext"
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n' \
+	>"$forge/client.ext"
+{
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$forge/ca.key" &&
+		openssl req -new -key "$forge/ca.key" -subj "/O=tlserve/CN=tlserve development CA" -out "$forge/ca.csr" &&
+		openssl x509 -req -in "$forge/ca.csr" -signkey "$forge/ca.key" -days 30 -extfile "$forge/ca.ext" \
+			-out "$forge/ca.crt" &&
+		openssl req -new -key "$CERTS/client.key" -subj "/O=tlserve/CN=tlserve forged client" -out "$forge/client.csr" &&
+		openssl x509 -req -in "$forge/client.csr" -CA "$forge/ca.crt" -CAkey "$forge/ca.key" -set_serial 0x1f0e \
+			-days 30 -extfile "$forge/client.ext" -out "$forge/client.crt"
+} >"$forge/openssl.log" 2>&1 || forge_ok=0
+# The forgery is what it should be: same issuer name and key identifier as the
+# test CA's certificates, a signature that fails against it.
+if [ "$forge_ok" = 1 ] && [ -n "$ca_skid" ] &&
+	openssl x509 -in "$forge/client.crt" -noout -ext authorityKeyIdentifier | grep -qF "$ca_skid" &&
+	openssl verify -CAfile "$ca" "$forge/client.crt" 2>&1 | grep -q 'certificate signature failure'; then
+	pass "a client certificate naming the test CA but signed by another key (openssl verify: signature failure)"
+else
+	fail "a client certificate naming the test CA but signed by another key" "$(excerpt "$forge/openssl.log")"
+fi
+printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$TMP/forged.req"
+for v in 1_2 1_3; do
+	before=$(grep -ac 'TLS handshake failed: client certificate: certificate signature failure' "$SERVER_LOG")
+	SCLIENT_TIMEOUT=$((10 * SLOW)) sclient req -tls"$v" -cert "$forge/client.crt" -key "$CERTS/client.key" \
+		<"$TMP/forged.req" >"$TMP/forged.$v.out"
+	rc=$?
+	cp "$TMP/sclient.err" "$TMP/forged.$v.err"
+	check_eq "require, TLS ${v/_/.}: a forged certificate gets no HTTP response" 0 \
+		"$(grep -ac 'HTTP/1' "$TMP/forged.$v.out")"
+	check_ne "... and the connection ends (not held open)" 124 "$rc"
+	if wait_log 'TLS handshake failed: client certificate: certificate signature failure' $((before + 1)) 50; then
+		pass "... and the server refused it: its log says \"certificate signature failure\""
+	else
+		fail "... and the server refused it: its log says \"certificate signature failure\"" \
+			"s_client: $(excerpt "$TMP/forged.$v.err" 400)" "$(server_log_tail 5)"
+	fi
+done
+# TLS 1.2: the client sends nothing before the server's Finished, so the
+# server's alert is what it reads (decrypt_error, RFC 5246 7.2.2: a signature
+# that cannot be verified).
+check_file_contains "require, TLS 1.2: s_client read the server's decrypt_error alert" "$TMP/forged.1_2.err" \
+	"alert decrypt error"
 
 # TLS 1.3 may report the refusal only on the first read: whatever curl says,
 # no HTTP response may ever come back. s_client sends a request right away.
