@@ -5,17 +5,29 @@
 # Gives each script a temporary directory ($TMP, removed on exit), starts and
 # stops the server under test ($TLSERVE_WRAPPER $TLSERVE_BIN -c FILE), finds
 # the ports it bound from its `listening` log lines, and prints TAP-ish lines
-# ("ok - ..." / "not ok - ..." with a few "#" detail lines) that it counts.
-# A script ends with `finish`, which prints "# NAME: N passed, M failed" (the
-# line tests/run.sh reads) and exits non-zero when anything failed.
+# ("ok - ..." / "not ok - ..." / "ok - ... # SKIP ..." with a few "#" detail
+# lines) that it counts. A script ends with `finish`, which prints
+# "# NAME: N passed, M failed, K skipped" (the line tests/run.sh reads) and
+# exits non-zero when anything failed. A skip is not a pass: `make ci` fails
+# on any. A missing tool is never a skip: `require_cmd` fails the check
+# (scripts/deps.sh test installs every tool the tests use).
+#
+# A sanitizer report (AddressSanitizer, UndefinedBehaviorSanitizer) from the
+# server, the tests' tools or a foreground run fails the script even when the
+# exit status looked as expected: the reports go to $TMP/sanitizer.PID
+# (log_path, unless ASAN_OPTIONS/UBSAN_OPTIONS already set one) and every
+# server log is scanned for "runtime error:" and "Sanitizer" when the server
+# stops and at `finish`.
 #
 # Environment:
 #   TLSERVE_BIN      the server binary (default ./tlserve of the repository)
 #   TLSERVE_WRAPPER  command prepended to the server, e.g.
 #                    "valgrind --leak-check=full --error-exitcode=99 -q"
+#   TLSERVE_PREFIX   command prepended before the wrapper, for a script that
+#                    runs the server in a sandbox (tests/tools/nosys)
 #   CERTS            certificate directory (default tests/certs, made if absent)
 #   TLS_PIPE         the echo test client tests/tools/tls_pipe.c (default
-#                    build/tools/tls_pipe; checks needing it are skipped without it)
+#                    build/tools/tls_pipe)
 #   KEEP_TMP=1       keep $TMP for inspection
 #
 # Every wait is bounded; every curl and openssl call has a timeout; nothing
@@ -29,6 +41,7 @@ SCRIPT=$(basename "$0" .sh)
 TLSERVE_BIN=${TLSERVE_BIN:-$REPO/tlserve}
 case $TLSERVE_BIN in /*) ;; *) TLSERVE_BIN=$REPO/${TLSERVE_BIN#./} ;; esac
 TLSERVE_WRAPPER=${TLSERVE_WRAPPER:-}
+TLSERVE_PREFIX=${TLSERVE_PREFIX:-}
 CERTS=${CERTS:-$REPO/tests/certs}
 case $CERTS in /*) ;; *) CERTS=$REPO/$CERTS ;; esac
 TLS_PIPE=${TLS_PIPE:-$REPO/build/tools/tls_pipe}
@@ -50,6 +63,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy NO_PROXY
 
 N_PASS=0
 N_FAIL=0
+N_SKIP=0
 SERVER_PID=""
 SERVER_LOG=""
 SERVER_CONF=""
@@ -58,9 +72,15 @@ BG_PIDS=()
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tlserve-$SCRIPT.XXXXXX") || {
 	echo "not ok - mktemp -d failed"
-	echo "# $SCRIPT: 0 passed, 1 failed"
+	echo "# $SCRIPT: 0 passed, 1 failed, 0 skipped"
 	exit 1
 }
+
+# Sanitizer reports of every process started from here go to files in $TMP
+# (one per process), so a report on a path whose exit status a check expects
+# (a configuration error exits 1) cannot pass unseen.
+case ${ASAN_OPTIONS:-} in *log_path=*) ;; *) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TMP/sanitizer" ;; esac
+case ${UBSAN_OPTIONS:-} in *log_path=*) ;; *) export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$TMP/sanitizer" ;; esac
 
 _cleanup() {
 	local pid
@@ -103,7 +123,31 @@ fail() {
 	return 1
 }
 
-skip() { N_PASS=$((N_PASS + 1)); printf 'ok - %s # skip %s\n' "$1" "${2:-}"; }
+# skip DESC WHY — a check that did not run. Counted apart from passes; any
+# skip fails `make ci`. Never for a missing tool (use require_cmd).
+skip() { N_SKIP=$((N_SKIP + 1)); printf 'ok - %s # SKIP %s\n' "$1" "${2:-}"; }
+
+# require_cmd CMD... — fails one check per missing command and returns 1 when
+# any is missing: the tests never skip for a tool, scripts/deps.sh test
+# installs them all.
+require_cmd() {
+	local c rc=0
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			fail "$c is installed" "$c not found in PATH; scripts/deps.sh test installs it"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+# require_exec FILE HOW — fails a check and returns 1 when FILE is not an
+# executable (a test tool the Makefile builds; HOW says how to get it).
+require_exec() {
+	[ -x "$1" ] && return 0
+	fail "$(basename "$1") is built" "no executable $1 ($2)"
+	return 1
+}
 
 # A short, printable excerpt of a file for failure details.
 excerpt() {
@@ -189,14 +233,53 @@ check_same_file() {   # DESC EXPECTED-FILE ACTUAL-FILE — compared by size and 
 }
 
 # finish — stop the server if still running (checking its exit status),
-# print the summary line and exit non-zero if any check failed.
+# check that no sanitizer reported anything, print the summary line and exit
+# non-zero if any check failed.
 finish() {
 	if [ -n "$SERVER_PID" ]; then
 		stop_server
 	fi
-	printf '# %s: %d passed, %d failed\n' "$SCRIPT" "$N_PASS" "$N_FAIL"
+	check_no_sanitizer_report
+	printf '# %s: %d passed, %d failed, %d skipped\n' "$SCRIPT" "$N_PASS" "$N_FAIL" "$N_SKIP"
 	[ "$N_FAIL" -eq 0 ]
 	exit
+}
+
+# Server logs and outputs of this script (start_server's, and any a script
+# registers with watch_log FILE), scanned for sanitizer reports.
+WATCHED_LOGS=()
+watch_log() { WATCHED_LOGS+=("$1"); }
+
+SANITIZER_RE='runtime error:|Sanitizer'
+SANITIZER_SEEN=""
+# _sanitizer_reports — the report files and logs holding a report not yet
+# failed for, one per line.
+_sanitizer_reports() {
+	local f
+	for f in "$TMP"/sanitizer.* "$TMP"/server.*.log "$TMP"/server.*.out "${WATCHED_LOGS[@]}"; do
+		[ -f "$f" ] || continue
+		case " $SANITIZER_SEEN " in *" $f "*) continue ;; esac
+		case $f in
+		"$TMP"/sanitizer.*) [ -s "$f" ] && printf '%s\n' "$f" ;;
+		*) LC_ALL=C grep -aEq -- "$SANITIZER_RE" "$f" && printf '%s\n' "$f" ;;
+		esac
+	done
+}
+
+# check_no_sanitizer_report [WHEN] — one check: no sanitizer report since the
+# last one (each report fails once).
+check_no_sanitizer_report() {
+	local files f detail=()
+	files=$(_sanitizer_reports)
+	if [ -z "$files" ]; then
+		pass "no sanitizer report${1:+ $1}"
+		return 0
+	fi
+	for f in $files; do
+		SANITIZER_SEEN="$SANITIZER_SEEN $f"
+		detail+=("$f:" "$(LC_ALL=C grep -aE -m 3 -A 4 -- "$SANITIZER_RE|ERROR|SUMMARY" "$f" | head -n 12)")
+	done
+	fail "no sanitizer report${1:+ $1}" "${detail[@]}"
 }
 
 # ---------------------------------------------------------------- helpers
@@ -240,7 +323,7 @@ write_config() {
 # run_tlserve ARGS... — the binary (under the wrapper) in the foreground, bounded.
 run_tlserve() {
 	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
-	timeout -k 5 $((30 * SLOW)) $TLSERVE_WRAPPER "$TLSERVE_BIN" "$@"
+	timeout -k 5 $((30 * SLOW)) $TLSERVE_PREFIX $TLSERVE_WRAPPER "$TLSERVE_BIN" "$@"
 }
 
 # ---------------------------------------------------------------- server
@@ -296,7 +379,7 @@ start_server() {
 		return 1
 	fi
 	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
-	$TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$conf" "$@" >"$TMP/server.$N_SERVER.out" 2>"$SERVER_LOG" &
+	$TLSERVE_PREFIX $TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$conf" "$@" >"$TMP/server.$N_SERVER.out" 2>"$SERVER_LOG" &
 	SERVER_PID=$!
 	names=$(_config_names "$conf")
 	for ((i = 0; i < START_TRIES; i++)); do
@@ -359,10 +442,12 @@ stop_server() {
 	STOP_STATUS=$status
 	if [ "$status" -eq 0 ]; then
 		pass "server exits with status 0 after SIG$sig"
+		[ -z "$(_sanitizer_reports)" ] || check_no_sanitizer_report "from the server"
 		return 0
 	fi
 	case $status in
 	99) fail "server exits with status 0 after SIG$sig (status 99: valgrind found errors)" "$(server_log_tail 40)" ;;
+	86) fail "server exits with status 0 after SIG$sig (status 86: a sanitizer report)" "$(server_log_tail 40)" ;;
 	*) fail "server exits with status 0 after SIG$sig (status $status)" "$(server_log_tail 40)" ;;
 	esac
 	return 1
@@ -539,7 +624,7 @@ resp_body() {   # FILE — everything after the first head (binary-safe)
 if [ ! -s "$CERTS/server.crt" ] || [ ! -s "$CERTS/rsa.key" ]; then
 	"$REPO/scripts/make-certs.sh" "$CERTS" >/dev/null || {
 		echo "not ok - certificates in $CERTS"
-		echo "# $SCRIPT: 0 passed, 1 failed"
+		echo "# $SCRIPT: 0 passed, 1 failed, 0 skipped"
 		exit 1
 	}
 fi
