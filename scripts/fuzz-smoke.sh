@@ -7,7 +7,10 @@
 # -timeout=10 -rss_limit_mb=2048, and artifacts in a temporary directory.
 # Prints the number of executions per harness. Exits non-zero when any harness
 # crashed, leaked, timed out or ran out of memory, and shows the artifact paths
-# (copy one into fuzz/corpus/NAME/ and add a named unit test).
+# (copy one into fuzz/corpus/NAME/ and add a named unit test). Also exits
+# non-zero when there is nothing to run: no harness in DIR, a fuzz/fuzz_NAME.c
+# without its built DIR/fuzz_NAME, or a harness without a seed corpus
+# directory fuzz/corpus/NAME (an empty smoke run proves nothing).
 set -uo pipefail
 
 prog=${0##*/}
@@ -26,10 +29,21 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 shopt -s nullglob
 bins=("$dir"/fuzz_*)
+srcs=(fuzz/fuzz_*.c)
 shopt -u nullglob
 if [ ${#bins[@]} -eq 0 ]; then
-	echo "$prog: no harnesses in $dir (run make fuzz)"
-	exit 0
+	echo "$prog: FAILED: no harnesses in $dir (run make fuzz)"
+	exit 1
+fi
+# Every harness in the tree must have been built: a missing one is not fuzzed.
+unbuilt=()
+for src in "${srcs[@]}"; do
+	b=${src##*/}
+	[ -x "$dir/${b%.c}" ] || unbuilt+=("${b%.c}")
+done
+if [ ${#unbuilt[@]} -gt 0 ]; then
+	echo "$prog: FAILED: not built in $dir: ${unbuilt[*]} (run make fuzz)"
+	exit 1
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-smoke.XXXXXX") || exit 1
@@ -60,20 +74,25 @@ show_failure() {
 }
 
 for bin in "${bins[@]}"; do
+	name=${bin##*/fuzz_}
 	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+		echo "$prog: $name: $bin is not an executable file"
+		failed+=("$name")
+		summary+=("$name: FAILED: not an executable file")
 		continue
 	fi
-	name=${bin##*/fuzz_}
 	corpus=fuzz/corpus/$name
 	dict=fuzz/$name.dict
 	scratch=$work/$name/corpus
 	art=$work/$name/artifacts
-	mkdir -p "$scratch" "$art"
-	if [ -d "$corpus" ]; then
-		cp -R "$corpus"/. "$scratch"/
-	else
-		echo "$prog: $name: no seed corpus $corpus"
+	if [ ! -d "$corpus" ] || [ -z "$(find "$corpus" -type f -print -quit)" ]; then
+		echo "$prog: $name: no seed corpus: $corpus is missing or empty"
+		failed+=("$name")
+		summary+=("$name: FAILED: no seed corpus $corpus")
+		continue
 	fi
+	mkdir -p "$scratch" "$art"
+	cp -R "$corpus"/. "$scratch"/
 	args=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/")
 	if [ -f "$dict" ]; then
 		args+=(-dict="$dict")
@@ -108,7 +127,11 @@ done
 echo "$prog: summary"
 printf '    %s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
-	echo "$prog: FAILED: ${failed[*]} (logs and artifacts kept in $work)"
+	if [ "$keep_work" = 1 ]; then
+		echo "$prog: FAILED: ${failed[*]} (logs and artifacts kept in $work)"
+	else
+		echo "$prog: FAILED: ${failed[*]}"
+	fi
 	exit 1
 fi
 echo "$prog: ${#summary[@]} harnesses ok"
