@@ -1,7 +1,19 @@
 #!/bin/sh
 # Install the Debian/Ubuntu packages a make target needs, and only the missing ones.
 # Usage: scripts/deps.sh build|test|fuzz|valgrind|bench|...
-# Each need is "check:package" where check is pc:NAME (pkg-config), cmd:NAME or hdr:PATH.
+# Each need is "check:package" where check is pc:NAME (pkg-config), cmd:NAME
+# (in PATH, /usr/sbin or /sbin) or hdr:PATH.
+#
+# `test` is every tool the unit and integration tests run: the tests install
+# nothing themselves and fail when one is missing. Besides what every Debian
+# system has (coreutils, grep, sed, gzip, mawk, findutils, libc-bin's getent):
+#   curl, openssl     HTTP and TLS clients of every integration script
+#   haproxy           22-fleet (the balancer in front of two instances)
+#   python3           11-access-log (parses the JSON access log)
+#   ss (iproute2)     18-hostile (finds a port without the log)
+#   systemd-analyze   20-install (`make verify-unit` on the installed unit)
+#   logrotate         20-install (`logrotate -d` on dist/tlserve.logrotate)
+#   timeout, stdbuf   every script, tests/run.sh (coreutils, listed to be sure)
 set -eu
 
 needs=""
@@ -9,7 +21,9 @@ for group in "$@"; do
 	case "$group" in
 	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev" ;;
 	certs) needs="$needs cmd:openssl:openssl" ;;
-	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl cmd:haproxy:haproxy" ;;
+	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl cmd:haproxy:haproxy
+		cmd:python3:python3 cmd:ss:iproute2 cmd:systemd-analyze:systemd cmd:logrotate:logrotate
+		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
 	*) echo "deps.sh: unknown group $group" >&2; exit 2 ;;
@@ -21,7 +35,7 @@ for n in $needs; do
 	kind=${n%%:*}; rest=${n#*:}; what=${rest%:*}; pkg=${rest##*:}
 	case "$kind" in
 	pc) pkg-config --exists "$what" 2>/dev/null && continue ;;
-	cmd) command -v "$what" >/dev/null 2>&1 && continue ;;
+	cmd) { command -v "$what" || [ -x "/usr/sbin/$what" ] || [ -x "/sbin/$what" ]; } >/dev/null 2>&1 && continue ;;
 	hdr) for f in $what; do [ -e "$f" ] && continue 2; done ;;
 	esac
 	case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac

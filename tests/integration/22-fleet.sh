@@ -10,8 +10,8 @@
 #       HAProxy marks it down, it exits 0;
 #   (e) a connection that finished its handshake but had not sent its request
 #       yet when SIGTERM came still gets its response.
-# HAProxy comes from Debian's packages: installed with apt-get (through sudo
-# when not root, saying so) when missing. Only 127.0.0.0/8 is used.
+# HAProxy is Debian's package, which `scripts/deps.sh test` installs (the
+# test installs nothing: without haproxy it fails). Only 127.0.0.0/8 is used.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -29,36 +29,13 @@ find_haproxy() {
 	[ -n "$HAPROXY" ]
 }
 
-# install_haproxy — apt-get install haproxy (Debian's package) when missing.
-install_haproxy() {
-	local sudo="" log=$TMP/apt.log
-	find_haproxy && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		if ! command -v sudo >/dev/null 2>&1; then
-			echo "need root or sudo to install haproxy" >"$log"
-			return 1
-		fi
-		sudo=sudo
-		note "using sudo to install haproxy"
-	fi
-	note "installing haproxy (Debian package) with apt-get"
-	# the package lists may be missing or stale: update once when the first try
-	# fails; wait for a dpkg lock another apt-get holds rather than fail
-	local apt=(timeout 300)
-	[ -n "$sudo" ] && apt+=("$sudo")
-	apt+=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 -y -qq)
-	"${apt[@]}" install --no-install-recommends haproxy >"$log" 2>&1 ||
-		{ "${apt[@]}" update >>"$log" 2>&1 &&
-			"${apt[@]}" install --no-install-recommends haproxy >>"$log" 2>&1; }
-	find_haproxy
-}
-
-if install_haproxy; then
+if find_haproxy; then
 	pass "haproxy is installed ($("$HAPROXY" -v 2>/dev/null | head -n 1 | cut -d' ' -f1-3))"
 else
-	fail "haproxy is installed (apt-get install haproxy failed)" "$(tail -n 10 "$TMP/apt.log" 2>/dev/null)"
+	fail "haproxy is installed" "no haproxy in PATH, /usr/sbin or /usr/local/sbin; scripts/deps.sh test installs it"
 	finish
 fi
+require_cmd curl openssl || finish
 
 # ---------------------------------------------------------------- the fleet
 
@@ -89,9 +66,11 @@ done
 start_instance() {
 	local x=$1 log=$TMP/$1.err pid port="" i
 	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
-	$TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$TMP/$x.yaml" >"$TMP/$x.out" 2>"$log" &
+	$TLSERVE_PREFIX $TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$TMP/$x.yaml" >"$TMP/$x.out" 2>"$log" &
 	pid=$!
 	track_bg "$pid"
+	watch_log "$log"
+	watch_log "$TMP/$x.out"
 	for ((i = 0; i < START_TRIES; i++)); do
 		port=$(awk '/listening/ && / name=https / { for (i = 1; i <= NF; i++) if ($i ~ /^port=/) { print substr($i, 6); exit } }' "$log" 2>/dev/null)
 		[ -n "$port" ] && break
