@@ -2,6 +2,7 @@
  * nosys — run a command with openat2(2) refused, the way a sandbox can.
  *
  *   nosys EPERM|ENOSYS -- COMMAND [ARG...]
+ *   nosys --probe
  *
  * Installs a seccomp-BPF filter that makes every openat2 call fail with the
  * given errno, then execs COMMAND, which keeps the filter (and so do its
@@ -10,8 +11,13 @@
  * read, so it refuses the call whole); ENOSYS is a kernel or a filter that
  * does not know the system call. Every other system call is allowed.
  *
- * Exits 2 on a usage error, 1 when the filter cannot be installed; otherwise
- * the status is COMMAND's.
+ * --probe calls openat2 once (RESOLVE_BENEATH on ".") and prints "ok" or the
+ * error's strerror text: what openat2 does where the server would run, e.g.
+ * under `nosys EPERM -- valgrind nosys --probe` (valgrind answers ENOSYS
+ * itself for a system call it does not know).
+ *
+ * Exits 2 on a usage error, 1 when the filter cannot be installed or the
+ * probe cannot print; otherwise the status is COMMAND's.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -21,8 +27,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 
 /* openat2 is 437 on every architecture (Linux 5.6 added it to the common table). */
@@ -41,8 +49,21 @@
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: nosys EPERM|ENOSYS -- COMMAND [ARG...]\n");
+	fprintf(stderr, "usage: nosys EPERM|ENOSYS -- COMMAND [ARG...]\n       nosys --probe\n");
 	return 2;
+}
+
+static int
+probe(void)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_BENEATH };
+	long fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof(how));
+
+	if (fd >= 0) {
+		close((int)fd);
+		return puts("ok") == EOF;
+	}
+	return puts(strerror(errno)) == EOF;
 }
 
 /*
@@ -88,6 +109,8 @@ main(int argc, char **argv)
 {
 	unsigned int err;
 
+	if (argc == 2 && strcmp(argv[1], "--probe") == 0)
+		return probe();
 	if (argc < 4 || strcmp(argv[2], "--") != 0)
 		return usage();
 	if (strcmp(argv[1], "EPERM") == 0)
