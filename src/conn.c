@@ -35,10 +35,21 @@ conn_limits(const struct conn *c)
 	return &conn_config(c)->limits;
 }
 
+/* A connection's one timer. Every open connection has its place in the
+ * heap reserved (conn_open), so arming cannot fail; should it all the same,
+ * the connection is closed at the end of its step rather than left without
+ * a deadline. */
+static void
+conn_set_deadline(struct conn *c, uint64_t deadline)
+{
+	if (loop_timer_set(&c->w->loop, &c->timer, deadline) != 0)
+		c->timer_failed = true;
+}
+
 void
 conn_set_timer(struct conn *c, uint64_t ms_from_now)
 {
-	loop_timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms_from_now);
+	conn_set_deadline(c, c->w->loop.now_ms + ms_from_now);
 }
 
 /* min_send_rate is judged over windows of this length */
@@ -52,7 +63,7 @@ conn_acked(const struct conn *c)
 	socklen_t len = sizeof(ti);
 
 	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(c->sock.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return 0;
 	return ti.tcpi_bytes_acked;
 }
@@ -69,23 +80,44 @@ conn_send_begin(struct conn *c)
 	conn_send_progress(c);
 }
 
-/* Arm the send timer: idle_timeout after the last progress, or the end of
- * the min_send_rate window when that comes first. */
+/* While a write is blocked, what the peer acknowledges is sampled this
+ * many times per idle_timeout (see conn_send_check). */
+#define CONN_ACK_SAMPLES 4
+
+/* Arm the send timer: idle_timeout after the last progress, the next
+ * acknowledgement sample while blocked, or the end of the min_send_rate
+ * window, whichever comes first. */
 static void
 conn_send_arm(struct conn *c)
 {
 	const struct config_limits *lim = conn_limits(c);
 	uint64_t deadline = c->progress_ms + lim->idle_timeout_ms;
 
+	if (c->ack_mark_ms && c->ack_mark_ms + lim->idle_timeout_ms / CONN_ACK_SAMPLES < deadline)
+		deadline = c->ack_mark_ms + lim->idle_timeout_ms / CONN_ACK_SAMPLES;
 	if (c->rate_mark_ms && c->rate_mark_ms + CONN_RATE_WINDOW_MS < deadline)
 		deadline = c->rate_mark_ms + CONN_RATE_WINDOW_MS;
-	loop_timer_set(&c->w->loop, &c->timer, deadline);
+	conn_set_deadline(c, deadline);
+}
+
+/* A write found the socket full. What the peer acknowledged so far is the
+ * mark later samples are compared with: acknowledgements of bytes that were
+ * already on their way do not count as the peer reading. */
+static void
+conn_send_blocked(struct conn *c)
+{
+	if (c->ack_mark_ms != 0)
+		return;  /* still the same stall */
+	c->acked = conn_acked(c);
+	c->ack_mark_ms = c->w->loop.now_ms;
+	conn_send_arm(c);
 }
 
 void
 conn_send_progress(struct conn *c)
 {
 	c->progress_ms = c->w->loop.now_ms;
+	c->ack_mark_ms = 0;  /* the stall, if any, is over */
 	conn_send_arm(c);
 }
 
@@ -93,7 +125,12 @@ conn_send_progress(struct conn *c)
  * long time while a slow client reads, so progress is what the peer
  * acknowledges, not what we wrote: a slow but steady reader keeps its
  * connection; one that stalls for idle_timeout, or takes less than
- * min_send_rate over a window, loses it. Returns true when re-armed. */
+ * min_send_rate over a window, loses it. While blocked, acknowledgements
+ * are sampled every idle_timeout / CONN_ACK_SAMPLES; bytes acknowledged
+ * between two samples count as progress at the earlier one, so a peer that
+ * stopped reading is cut idle_timeout after it stopped (to one sample),
+ * not idle_timeout after the acknowledgements of what was in flight.
+ * Returns true when re-armed. */
 static bool
 conn_send_check(struct conn *c)
 {
@@ -102,8 +139,13 @@ conn_send_check(struct conn *c)
 
 	if (acked > c->acked) {
 		c->acked = acked;
-		c->progress_ms = now;
+		if (c->ack_mark_ms > c->progress_ms)
+			c->progress_ms = c->ack_mark_ms;
+		else if (c->ack_mark_ms == 0)
+			c->progress_ms = now;
 	}
+	if (c->ack_mark_ms != 0)
+		c->ack_mark_ms = now;
 	if (c->rate_mark_ms && now - c->rate_mark_ms >= CONN_RATE_WINDOW_MS) {
 		if ((acked - c->rate_mark_bytes) * 1000 / (now - c->rate_mark_ms) < lim->min_send_rate) {
 			log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
@@ -283,19 +325,23 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	if (conn_admit(w, site, fd) != 0)
 		return -1;
 	c = worker_slot_get(w);
-	if (c == NULL)
+	/* a place in the timer heap for every open connection: arming never fails */
+	if (c == NULL || loop_timer_reserve(&w->loop, w->nactive + 1) != 0) {
+		if (c != NULL)
+			worker_slot_put(w, c);
 		goto fail;
+	}
 	memset(c, 0, sizeof(*c));
 	c->kind = WORKER_EV_CONN;
 	c->state = site->cfg->proxy_protocol == CONFIG_PROXY_OFF ? CONN_HANDSHAKE : CONN_PROXY;
-	c->sock.fd = fd;
+	c->fd = fd;
 	c->w = w;
 	c->site = site;
 	c->file_fd = -1;
 	c->counted = true;
 	loop_timer_init(&c->timer);
 	conn_format_client(c, sa);
-	if (tls_accept(site->tls, &c->sock, &c->tls) != 0) {
+	if (tls_accept(site->tls, fd, &c->tls) != 0) {
 		worker_slot_put(w, c);
 		goto fail;
 	}
@@ -338,7 +384,7 @@ conn_close(struct conn *c)
 	conn_release_wbuf(c);
 	if (c->tls)
 		tls_conn_free(c->tls);
-	close(c->sock.fd);  /* also removes it from epoll */
+	close(c->fd);  /* also removes it from epoll */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -350,29 +396,36 @@ conn_close(struct conn *c)
 		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
 	gen_unref(c->site->gen);
 	c->state = CONN_CLOSED;
-	c->sock.fd = -1;
+	c->fd = -1;
 	c->tls = NULL;
 	worker_slot_put(w, c);
 }
 
-/* The one place that maps a TLS result to the next step. Errors and resets
- * are the peer's business: logged at info (nginx does the same), never more. */
+static void conn_log_handshake_failure(struct conn *);
+
 enum conn_next
-conn_io_next(struct conn *c, ssize_t r, const char *what)
+conn_io_next(struct conn *c, ssize_t r, enum conn_op op)
 {
+	static const char *const what[] = {
+		[CONN_OP_HANDSHAKE] = "handshake", [CONN_OP_READ] = "read",
+		[CONN_OP_WRITE] = "write", [CONN_OP_SHUTDOWN] = "shutdown"};
 	char buf[160];
 
 	if (r == TLS_WANT_POLLIN)
 		return CONN_AGAIN_IN;
 	if (r == TLS_WANT_POLLOUT)
 		return CONN_AGAIN_OUT;
-	if (r == 0) {
-		c->state = CONN_SHUTDOWN;
+	if (r == 0 && op == CONN_OP_READ) {
+		c->state = CONN_SHUTDOWN;  /* the peer closed: ours follows */
 		return CONN_CONTINUE;
+	}
+	if (op == CONN_OP_HANDSHAKE) {
+		conn_log_handshake_failure(c);
+		return CONN_CLOSE;
 	}
 	if (log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
 		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: %s failed: %s", c->site->cfg->name,
-		        c->client, what, tls_conn_error(c->tls, buf, sizeof(buf)));
+		        c->client, what[op], tls_conn_error(c->tls, buf, sizeof(buf)));
 	return CONN_CLOSE;
 }
 
@@ -391,11 +444,11 @@ conn_log_handshake_failure(struct conn *c)
 
 	tls_conn_error(c->tls, buf, sizeof(buf));
 	if (strstr(buf, "http request") != NULL ||
-	    (recv(c->sock.fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
+	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
 		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
 		/* tell a browser or curl what went wrong, as nginx does (one try, no wait) */
 		if (c->site->cfg->mode == CONFIG_MODE_FILES)
-			(void)!send(c->sock.fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
+			(void)!send(c->fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
 			            MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	if (log_enabled(&srv->elog, CONFIG_LOG_INFO))
@@ -414,7 +467,7 @@ conn_do_proxy(struct conn *c)
 		[CONFIG_PROXY_ANY] = PROXY_V1 | PROXY_V2};
 	uint8_t buf[PROXY_MAX_HEADER];
 	struct proxy_result pr;
-	ssize_t n = recv(c->sock.fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 	int r;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -430,7 +483,7 @@ conn_do_proxy(struct conn *c)
 		        c->client);
 		return CONN_CLOSE;
 	}
-	if (recv(c->sock.fd, buf, (size_t)r, MSG_DONTWAIT) != r)
+	if (recv(c->fd, buf, (size_t)r, MSG_DONTWAIT) != r)
 		return CONN_CLOSE;
 	if (!pr.local) {
 		char was[sizeof(c->client)];
@@ -462,12 +515,7 @@ conn_do_handshake(struct conn *c)
 		conn_set_timer(c, c->w->draining ? CONN_DRAIN_GRACE_MS : conn_limits(c)->idle_timeout_ms);
 		return CONN_CONTINUE;
 	}
-	if (r == TLS_WANT_POLLIN)
-		return CONN_AGAIN_IN;
-	if (r == TLS_WANT_POLLOUT)
-		return CONN_AGAIN_OUT;
-	conn_log_handshake_failure(c);
-	return CONN_CLOSE;
+	return conn_io_next(c, r, CONN_OP_HANDSHAKE);
 }
 
 /* close_notify, then half-close TCP and linger for the peer's remains. */
@@ -476,11 +524,9 @@ conn_do_shutdown(struct conn *c)
 {
 	int r = tls_close(c->tls);
 
-	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT)
-		return r == TLS_WANT_POLLIN ? CONN_AGAIN_IN : CONN_AGAIN_OUT;
 	if (r != 0)
-		return CONN_CLOSE;
-	shutdown(c->sock.fd, SHUT_WR);
+		return conn_io_next(c, r, CONN_OP_SHUTDOWN);
+	shutdown(c->fd, SHUT_WR);
 	conn_release_rbuf(c);
 	conn_release_wbuf(c);
 	c->state = CONN_LINGER;
@@ -493,10 +539,10 @@ conn_do_linger(struct conn *c)
 {
 	char sink[4096];
 
-	if (c->sock.drained && !c->sock.hup)
-		return CONN_AGAIN_IN;  /* nothing came since the last read: see tls_sock_event */
+	if (tls_conn_drained(c->tls))
+		return CONN_AGAIN_IN;  /* nothing came since the last read: see tls_conn_event */
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(c->sock.fd, sink, sizeof(sink), MSG_DONTWAIT);
+		ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
 
 		if (n > 0)
 			continue;
@@ -541,7 +587,7 @@ conn_want_pollout(struct conn *c)
 
 	if (c->pollout)
 		return 0;
-	if (epoll_ctl(c->w->loop.epfd, EPOLL_CTL_MOD, c->sock.fd, &ev) != 0)
+	if (epoll_ctl(c->w->loop.epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 		return -1;
 	c->pollout = true;
 	return 0;
@@ -552,7 +598,7 @@ conn_on_event(struct conn *c, uint32_t events)
 {
 	enum conn_next next = CONN_CONTINUE;
 
-	tls_sock_event(&c->sock, events & EPOLLIN, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+	tls_conn_event(c->tls, events & EPOLLIN, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
 	if (c->state == CONN_CLOSED || c->in_ready)
 		return;
 	for (int budget = CONN_BUDGET; next == CONN_CONTINUE; budget--) {
@@ -565,7 +611,9 @@ conn_on_event(struct conn *c, uint32_t events)
 		}
 		next = conn_step(c);
 	}
-	if (next == CONN_AGAIN_OUT && conn_want_pollout(c) != 0)
+	if (next == CONN_AGAIN_OUT && c->state == CONN_WRITING)
+		conn_send_blocked(c);
+	if ((next == CONN_AGAIN_OUT && conn_want_pollout(c) != 0) || c->timer_failed)
 		next = CONN_CLOSE;
 	if (next == CONN_CLOSE)
 		conn_close(c);

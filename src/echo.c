@@ -24,16 +24,16 @@ echo_read(struct conn *c)
 	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
 		conn_idle(c);  /* idle: the buffers go back */
 	}
-	return conn_io_next(c, n, "read");
+	return conn_io_next(c, n, CONN_OP_READ);
 }
 
 enum conn_next
 echo_write(struct conn *c)
 {
-	ssize_t n = tls_write(c->tls, c->rbuf + c->woff, c->rlen - c->woff);
+	ssize_t n = tls_write(c->tls, c->rbuf + c->woff, c->rlen - c->woff, 0);
 
 	if (n <= 0)
-		return conn_io_next(c, n == 0 ? -1 : n, "write");
+		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
 	c->sent += (uint64_t)n;
 	conn_send_progress(c);

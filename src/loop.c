@@ -85,6 +85,24 @@ loop_sift_down(struct loop *l, size_t i)
 }
 
 int
+loop_timer_reserve(struct loop *l, size_t n)
+{
+	size_t cap = l->cap ? l->cap : 256;
+	struct loop_timer **h;
+
+	if (n <= l->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	h = realloc(l->heap, cap * sizeof(*h));
+	if (h == NULL)
+		return -1;
+	l->heap = h;
+	l->cap = cap;
+	return 0;
+}
+
+int
 loop_timer_set(struct loop *l, struct loop_timer *t, uint64_t deadline)
 {
 	t->deadline = deadline;
@@ -95,15 +113,8 @@ loop_timer_set(struct loop *l, struct loop_timer *t, uint64_t deadline)
 		loop_sift_up(l, t->idx);
 		return 0;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct loop_timer **h = realloc(l->heap, cap * sizeof(*h));
-
-		if (h == NULL)
-			return -1;
-		l->heap = h;
-		l->cap = cap;
-	}
+	if (l->n == l->cap && loop_timer_reserve(l, l->n + 1) != 0)
+		return -1;
 	t->key = deadline;
 	loop_heap_place(l, l->n++, t);
 	loop_sift_up(l, t->idx);

@@ -73,6 +73,25 @@ struct tls_server {
 	int ktls;
 };
 
+/* The socket under a connection as tlserve's own BIO sees it. */
+struct tls_sock {
+	int fd;
+	bool drained;  /* the last read(2) found the receive queue empty */
+	bool hup;      /* the peer shut its side, or the socket failed */
+	bool more;     /* more records follow at once: send with MSG_MORE */
+	bool hold;     /* the caller sends more right after this write (TLS_WRITE_HOLD) */
+	bool corked;   /* bytes wait in the socket for a push (sent with MSG_MORE) */
+};
+
+/* One connection: the SSL object and what tlserve tracks beside it. */
+struct tls_conn {
+	SSL *ssl;
+	struct tls_sock sock;   /* the BIO's state; unused under OpenSSL's socket BIO */
+	bool own_bio;           /* sock is the BIO under ssl (user-space path) */
+	bool notify_out;        /* our close_notify has left OpenSSL for the socket */
+	bool read_wants_write;  /* the last SSL_read stopped on a blocked write */
+};
+
 /* ALPN wire format: a length byte, then the name. Ours, in preference order:
  * HTTP/1.1, and HTTP/1.0 for the clients that announce it (curl --http1.0). */
 static const unsigned char tls_alpn_http11[] = "\x08http/1.1\x08http/1.0";
@@ -155,7 +174,6 @@ tls_sock_create(BIO *b)
  * resource: one per reload would run out). NULL if it could not be made:
  * connections then get OpenSSL's socket BIO. */
 static BIO_METHOD *tls_sock_method;
-static int tls_sock_type;
 
 static BIO_METHOD *
 tls_sock_method_new(void)
@@ -165,8 +183,7 @@ tls_sock_method_new(void)
 
 	if (index < 0)
 		return NULL;
-	tls_sock_type = index | BIO_TYPE_SOURCE_SINK;
-	m = BIO_meth_new(tls_sock_type, "tlserve socket");
+	m = BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "tlserve socket");
 
 	if (m != NULL &&
 	    (!BIO_meth_set_read_ex(m, tls_sock_read) || !BIO_meth_set_write_ex(m, tls_sock_write) ||
@@ -195,6 +212,12 @@ const char *
 tls_library_version(void)
 {
 	return OpenSSL_version(OPENSSL_VERSION);
+}
+
+const char *
+tls_build_version(void)
+{
+	return OPENSSL_VERSION_TEXT;
 }
 
 /* Append the OpenSSL error queue's last reason to msg, and clear the queue. */
@@ -310,8 +333,13 @@ tls_ctx_policy(SSL_CTX *ctx, const struct config_tls *t, struct config_errors *e
 	SSL_CTX_set_min_proto_version(ctx, t->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* With tickets the client carries the session: a server-side cache
+	 * would only hold memory (and a lock) for sessions nobody resumes by
+	 * ID. Without tickets the cache is what resumption has. */
 	if (!t->session_tickets)
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	else
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	/* one TLS 1.3 ticket per full handshake (OpenSSL sends two): a client
 	 * resumes one connection at a time, and each ticket costs an encryption */
 	SSL_CTX_set_num_tickets(ctx, t->session_tickets ? 1 : 0);
@@ -788,51 +816,59 @@ tls_sock_push(struct tls_sock *s)
 		s->corked = false;
 }
 
-/* struct tls_conn is the SSL object itself: no allocation beyond OpenSSL's. */
-static SSL *
-tls_ssl(const struct tls_conn *c)
-{
-	return (SSL *)c;
-}
-
 /* Our socket under the connection, or NULL under OpenSSL's socket BIO. */
 static struct tls_sock *
-tls_sock_of(SSL *ssl)
+tls_sock_of(struct tls_conn *c)
 {
-	BIO *b = SSL_get_wbio(ssl);
-
-	if (b == NULL || tls_sock_method == NULL ||
-	    BIO_method_type(b) != tls_sock_type)
-		return NULL;
-	return BIO_get_data(b);
+	return c->own_bio ? &c->sock : NULL;
 }
 
 int
-tls_accept(struct tls_server *srv, struct tls_sock *sock, struct tls_conn **out)
+tls_accept(struct tls_server *srv, int fd, struct tls_conn **out)
 {
-	SSL *ssl = SSL_new(srv->ctx);
+	struct tls_conn *c = calloc(1, sizeof(*c));
 	BIO *bio;
 
-	if (ssl == NULL)
+	if (c == NULL)
 		return -1;
+	c->sock.fd = fd;
+	c->ssl = SSL_new(srv->ctx);
+	if (c->ssl == NULL)
+		goto fail;
 	if (srv->ktls || tls_sock_method == NULL) {
-		if (SSL_set_fd(ssl, sock->fd) != 1) {
-			SSL_free(ssl);
-			return -1;
-		}
+		if (SSL_set_fd(c->ssl, fd) != 1)
+			goto fail;
 	} else {
 		bio = BIO_new(tls_sock_method);
-		if (bio == NULL) {
-			SSL_free(ssl);
-			return -1;
-		}
-		BIO_set_data(bio, sock);
-		SSL_set_bio(ssl, bio, bio);
+		if (bio == NULL)
+			goto fail;
+		BIO_set_data(bio, &c->sock);
+		SSL_set_bio(c->ssl, bio, bio);
+		c->own_bio = true;
 	}
-	SSL_set_accept_state(ssl);
-	SSL_set_app_data(ssl, srv);  /* for the ticket key callback */
-	*out = (struct tls_conn *)ssl;
+	SSL_set_accept_state(c->ssl);
+	SSL_set_app_data(c->ssl, srv);  /* for the ticket key callback */
+	*out = c;
 	return 0;
+fail:
+	SSL_free(c->ssl);
+	free(c);
+	return -1;
+}
+
+void
+tls_conn_event(struct tls_conn *c, bool readable, bool hup)
+{
+	if (readable)
+		c->sock.drained = false;
+	if (hup)
+		c->sock.hup = true;
+}
+
+bool
+tls_conn_drained(const struct tls_conn *c)
+{
+	return c->own_bio && c->sock.drained && !c->sock.hup;
 }
 
 /* SSL_get_error needs an empty error queue before each call. Clearing it
@@ -869,8 +905,8 @@ tls_result(SSL *ssl, int ret)
 int
 tls_handshake(struct tls_conn *c)
 {
-	SSL *ssl = tls_ssl(c);
-	struct tls_sock *s = tls_sock_of(ssl);
+	SSL *ssl = c->ssl;
+	struct tls_sock *s = tls_sock_of(c);
 	unsigned char fin[EVP_MAX_MD_SIZE];
 	int r;
 
@@ -897,19 +933,26 @@ tls_handshake(struct tls_conn *c)
 ssize_t
 tls_read(struct tls_conn *c, void *buf, size_t len)
 {
-	SSL *ssl = tls_ssl(c);
-	struct tls_sock *s = tls_sock_of(ssl);
+	SSL *ssl = c->ssl;
+	struct tls_sock *s = tls_sock_of(c);
 	size_t n = 0;
 	ssize_t r;
 
-	if (s != NULL && s->drained && !s->hup && !SSL_has_pending(ssl)) {
-		r = TLS_WANT_POLLIN;  /* see tls_sock_event */
+	/* The shortcut (no read(2) while the queue is known empty) holds only
+	 * when OpenSSL has nothing to send either: a read that stopped on a
+	 * blocked write (a KeyUpdate answer, an alert) must be repeated for
+	 * that write to go out once the socket is writable. */
+	if (s != NULL && s->drained && !s->hup && !c->read_wants_write && !SSL_has_pending(ssl)) {
+		r = TLS_WANT_POLLIN;  /* see tls_conn_event */
 	} else {
 		tls_clear_errors();
 		errno = 0;
-		if (SSL_read_ex(ssl, buf, len, &n) == 1)
+		if (SSL_read_ex(ssl, buf, len, &n) == 1) {
+			c->read_wants_write = false;
 			return (ssize_t)n;
+		}
 		r = tls_result(ssl, 0);
+		c->read_wants_write = r == TLS_WANT_POLLOUT;
 	}
 	if (s != NULL && r == TLS_WANT_POLLIN)
 		tls_sock_push(s);  /* nothing more to answer now: what waits goes */
@@ -921,15 +964,17 @@ tls_read(struct tls_conn *c, void *buf, size_t len)
 #define TLS_RECORD_MAX 16384
 
 ssize_t
-tls_write(struct tls_conn *c, const void *buf, size_t len)
+tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 {
-	SSL *ssl = tls_ssl(c);
-	struct tls_sock *s = tls_sock_of(ssl);
+	SSL *ssl = c->ssl;
+	struct tls_sock *s = tls_sock_of(c);
 	size_t done = 0, n = 0;
 	ssize_t r;
 
 	tls_clear_errors();
 	errno = 0;
+	if (s != NULL)
+		s->hold = (flags & TLS_WRITE_HOLD) != 0;
 	while (done < len) {
 		size_t chunk = len - done > TLS_RECORD_MAX ? TLS_RECORD_MAX : len - done;
 
@@ -940,7 +985,7 @@ tls_write(struct tls_conn *c, const void *buf, size_t len)
 		done += n;
 	}
 	if (s != NULL)
-		s->more = false;
+		s->more = s->hold = false;
 	if (done > 0)
 		return (ssize_t)done;
 	r = tls_result(ssl, 0);
@@ -954,7 +999,7 @@ tls_write(struct tls_conn *c, const void *buf, size_t len)
 ssize_t
 tls_sendfile(struct tls_conn *c, int fd, off_t off, size_t len)
 {
-	SSL *ssl = tls_ssl(c);
+	SSL *ssl = c->ssl;
 	ossl_ssize_t n;
 
 	if (!BIO_get_ktls_send(SSL_get_wbio(ssl))) {
@@ -969,14 +1014,18 @@ tls_sendfile(struct tls_conn *c, int fd, off_t off, size_t len)
 	return tls_result(ssl, (int)n);
 }
 
+/* SSL_shutdown marks the close_notify sent (SSL_SENT_SHUTDOWN) before it
+ * leaves: when the socket is full the alert waits inside OpenSSL and the
+ * call says WANT_WRITE. Only a later call that returns 0 or 1 has handed it
+ * to the socket, so that, not the flag, is what makes it "sent". */
 int
 tls_close(struct tls_conn *c)
 {
-	SSL *ssl = tls_ssl(c);
-	struct tls_sock *s = tls_sock_of(ssl);
+	SSL *ssl = c->ssl;
+	struct tls_sock *s = tls_sock_of(c);
 	int r;
 
-	if (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)
+	if (c->notify_out)
 		return 0;
 	tls_clear_errors();
 	errno = 0;
@@ -985,22 +1034,30 @@ tls_close(struct tls_conn *c)
 	r = SSL_shutdown(ssl);
 	if (s != NULL)
 		s->more = false;
-	if (r >= 0)
-		return 0;  /* 0: ours sent, theirs not yet read; 1: both */
+	if (r >= 0) {
+		c->notify_out = true;  /* 0: ours sent, theirs not yet read; 1: both */
+		return 0;
+	}
 	r = (int)tls_result(ssl, r);
+	if (r == TLS_WANT_POLLIN) {
+		/* a shutdown that would read: ours is out (OpenSSL only reads
+		 * once the alert was dispatched) */
+		c->notify_out = true;
+		return 0;
+	}
 	return r == 0 ? 0 : r;
 }
 
 void
 tls_idle(struct tls_conn *c)
 {
-	SSL_free_buffers(tls_ssl(c));  /* refuses (harmlessly) while data is buffered */
+	SSL_free_buffers(c->ssl);  /* refuses (harmlessly) while data is buffered */
 }
 
 size_t
 tls_pending(const struct tls_conn *c)
 {
-	int n = SSL_pending(tls_ssl(c));
+	int n = SSL_pending(c->ssl);
 
 	return n > 0 ? (size_t)n : 0;
 }
@@ -1008,25 +1065,28 @@ tls_pending(const struct tls_conn *c)
 void
 tls_conn_free(struct tls_conn *c)
 {
-	SSL_free(tls_ssl(c));
+	if (c == NULL)
+		return;
+	SSL_free(c->ssl);
+	free(c);
 }
 
 const char *
 tls_conn_version(const struct tls_conn *c)
 {
-	return SSL_get_version(tls_ssl(c));
+	return SSL_get_version(c->ssl);
 }
 
 const char *
 tls_conn_servername(const struct tls_conn *c)
 {
-	return SSL_get_servername(tls_ssl(c), TLSEXT_NAMETYPE_host_name);
+	return SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
 }
 
 int
 tls_conn_peer_subject(const struct tls_conn *c, char *buf, size_t len)
 {
-	SSL *ssl = tls_ssl(c);
+	SSL *ssl = c->ssl;
 	X509 *peer = SSL_get0_peer_certificate(ssl);
 	BIO *mem;
 	int n;
@@ -1049,7 +1109,7 @@ const char *
 tls_conn_error(struct tls_conn *c, char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
-	long vr = SSL_get_verify_result(tls_ssl(c));
+	long vr = SSL_get_verify_result(c->ssl);
 
 	if (vr != X509_V_OK)
 		snprintf(buf, len, "client certificate: %s", X509_verify_cert_error_string(vr));

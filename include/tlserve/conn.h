@@ -39,7 +39,7 @@ enum conn_next {
 struct conn {
 	enum worker_ev_kind kind;    /* WORKER_EV_CONN, for the epoll tag */
 	enum conn_state state;
-	struct tls_sock sock;         /* the socket (sock.fd) and what its reads showed */
+	int fd;                      /* the connected socket */
 	struct worker *w;
 	struct site *site;           /* in the generation the connection holds a reference on */
 	struct tls_conn *tls;
@@ -77,7 +77,9 @@ struct conn {
 	size_t hdr_len;              /* header bytes at the start of the response */
 	uint64_t sent;               /* bytes of the response written so far */
 	uint64_t progress_ms;        /* when the peer last took bytes (write or ack) */
-	uint64_t acked;              /* TCP bytes the peer had acknowledged then */
+	uint64_t acked;              /* TCP bytes the peer had acknowledged at the last sample */
+	uint64_t ack_mark_ms;        /* while a write is blocked: when acked was sampled; else 0 */
+	bool timer_failed;           /* the timer could not be armed: close after this step */
 	uint64_t rate_mark_ms;       /* min_send_rate window start (0 = off) */
 	uint64_t rate_mark_bytes;    /* acknowledged bytes at the window start */
 	uint64_t start_ms;
@@ -102,8 +104,14 @@ void conn_drain(struct conn *);
 /* Close at once (shutdown deadline). */
 void conn_abort(struct conn *);
 
+/* What a TLS result came from, for conn_io_next. */
+enum conn_op { CONN_OP_HANDSHAKE, CONN_OP_READ, CONN_OP_WRITE, CONN_OP_SHUTDOWN };
+
 /* Helpers shared by the handlers (echo.c, httpd.c). */
-enum conn_next conn_io_next(struct conn *, ssize_t r, const char *what);
+/* The one place that maps a TLS result (<= 0) to the next step: TLS_WANT_*
+ * wait, a peer's close on a read shuts down, anything else closes (logged
+ * at info, as the peer's business). A write that returned 0 is an error. */
+enum conn_next conn_io_next(struct conn *, ssize_t r, enum conn_op op);
 void conn_set_timer(struct conn *, uint64_t ms_from_now);
 /* Sending: start the send timer (idle_timeout without progress, and the
  * min_send_rate windows); note progress after each write. */

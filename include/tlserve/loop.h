@@ -36,6 +36,9 @@ loop_timer_init(struct loop_timer *t)
  * the deadline moves earlier or the timer was idle, O(1) when later.
  * Returns 0, or -1 when the heap cannot grow. */
 int  loop_timer_set(struct loop *, struct loop_timer *, uint64_t deadline);
+/* Make room for n armed timers at once, so that arming up to n never
+ * allocates (and never fails). 0, or -1 when out of memory. */
+int  loop_timer_reserve(struct loop *, size_t n);
 /* Remove the timer. O(log n). */
 void loop_timer_cancel(struct loop *, struct loop_timer *);
 /* Pop one timer whose deadline has passed, or NULL. */

@@ -22,8 +22,10 @@ void tls_init(void);
 /* At exit, after the last tls_server is gone. */
 void tls_fini(void);
 
-/* "OpenSSL 3.0.x ..." as the library reports it at run time. */
+/* "OpenSSL 3.0.x ..." as the library reports it at run time, and the
+ * version of the headers tlserve was built with. */
 const char *tls_library_version(void);
+const char *tls_build_version(void);
 
 /* Build the server context of a listener: certificate chain and key (checked
  * to match), SNI certificates, policy (TLS 1.2+ only, ECDHE + AEAD, no
@@ -49,41 +51,26 @@ int tls_server_ktls(const struct tls_server *);
  * as lines prefixed by prefix. For -t. Returns days until the first expiry. */
 long tls_server_describe(const struct tls_server *, const char *prefix, char *buf, size_t len);
 
-/* The socket under a connection as the TLS layer's own I/O sees it. It lives
- * in the caller's connection object, beside the tls_conn, and must stay put
- * until tls_conn_free. */
-struct tls_sock {
-	int fd;
-	bool drained;  /* the last read(2) found the receive queue empty */
-	bool hup;      /* the peer shut its side, or the socket failed */
-	bool more;     /* more records follow at once: send with MSG_MORE */
-	bool hold;     /* the caller sends more right after this write (tls_write) */
-	bool corked;   /* bytes wait in the socket for a push (sent with MSG_MORE) */
-};
+/* A new connection on the connected socket fd (not taken over: the caller
+ * closes it after tls_conn_free). No I/O happens yet. 0 or -1. */
+int tls_accept(struct tls_server *, int fd, struct tls_conn **out);
 
 /* What epoll reported for the socket. A read that came back short means the
  * queue was empty then, and with edge-triggered epoll any later arrival is
  * reported: until it is, tls_read answers TLS_WANT_POLLIN without a system
  * call (never once the peer has shut its side: that edge may be gone). */
-static inline void
-tls_sock_event(struct tls_sock *s, bool readable, bool hup)
-{
-	if (readable)
-		s->drained = false;
-	if (hup)
-		s->hup = true;
-}
-
-/* A new connection on the connected socket sock->fd (not taken over: the
- * caller closes it after tls_conn_free). No I/O happens yet. 0 or -1. */
-int tls_accept(struct tls_server *, struct tls_sock *sock, struct tls_conn **out);
+void tls_conn_event(struct tls_conn *, bool readable, bool hup);
+/* true while the last read found the receive queue empty and epoll has
+ * reported nothing since (so a read now would only say EAGAIN). */
+bool tls_conn_drained(const struct tls_conn *);
 
 int     tls_handshake(struct tls_conn *);                  /* 0 | TLS_WANT_* | -1 */
 ssize_t tls_read(struct tls_conn *, void *buf, size_t len); /* >0 | 0 peer closed | TLS_WANT_* | -1 */
-/* >0 (may be partial) | TLS_WANT_* | -1. With sock->hold set, the last
+/* >0 (may be partial) | TLS_WANT_* | -1. With TLS_WRITE_HOLD the last
  * record too may wait in the socket for what the caller sends next (the
  * close_notify of tls_close, say): one TCP push for both. */
-ssize_t tls_write(struct tls_conn *, const void *buf, size_t len);
+#define TLS_WRITE_HOLD 1
+ssize_t tls_write(struct tls_conn *, const void *buf, size_t len, int flags);
 /* Kernel TLS only: send len bytes of fd from off. -1 with errno ENOTSUP when
  * kernel TLS is not active on this connection (use pread + tls_write). */
 ssize_t tls_sendfile(struct tls_conn *, int fd, off_t off, size_t len);

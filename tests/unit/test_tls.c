@@ -1,0 +1,229 @@
+/* test_tls: the TLS module over a real loopback TCP connection, with an
+ * OpenSSL client on the other end, for what only a blocked socket shows:
+ * a close_notify that could not be sent at once still leaves.
+ *
+ * A blocked socket on demand: the server writes while the client reads
+ * nothing, then the server's SO_SNDBUF is lowered below what is queued:
+ * every send(2) now says EAGAIN. Raising it again lets them through, as a
+ * client that starts reading would. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "tlserve/config.h"
+#include "tlserve/tls.h"
+
+struct pair {
+	struct config *cfg;
+	struct tls_server *srv;
+	struct tls_conn *tc;   /* server side */
+	int sfd;
+	SSL_CTX *cctx;
+	SSL *cssl;             /* client side */
+	int cfd;
+};
+
+static const char *
+certs_dir(void)
+{
+	const char *d = getenv("CERTS");
+
+	return d && *d ? d : "tests/certs";
+}
+
+static void
+set_sndbuf(int fd, int size)
+{
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
+}
+
+/* A connected pair of stream sockets, both non-blocking. AF_UNIX, not TCP:
+ * what a TCP socket queues can grow by appending to its last unsent
+ * segment whatever its send buffer says, so a small send may still go
+ * through; a Unix socket charges every send to its send buffer. */
+static void
+sock_pair(int *server, int *client)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	*server = sv[0];
+	*client = sv[1];
+}
+
+/* Both handshakes, interleaved; bounded in steps. */
+static void
+handshake(struct pair *p)
+{
+	int sdone = 0, cdone = 0;
+
+	for (int i = 0; i < 2000 && !(sdone && cdone); i++) {
+		if (!cdone) {
+			int r = SSL_connect(p->cssl);
+
+			if (r == 1)
+				cdone = 1;
+			else
+				assert_true(SSL_get_error(p->cssl, r) == SSL_ERROR_WANT_READ ||
+				            SSL_get_error(p->cssl, r) == SSL_ERROR_WANT_WRITE);
+		}
+		if (!sdone) {
+			tls_conn_event(p->tc, true, false);
+			int r = tls_handshake(p->tc);
+
+			if (r == 0)
+				sdone = 1;
+			else
+				assert_true(r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT);
+		}
+		poll(NULL, 0, 1);
+	}
+	assert_true(sdone && cdone);
+}
+
+static int
+setup(void **state)
+{
+	char yaml[1024];
+	struct config_errors errs = {0};
+	struct pair *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	snprintf(yaml, sizeof(yaml),
+	         "tls: {certificate: %s/server.crt, key: %s/server.key}\n"
+	         "listeners:\n  - {name: t, host: 127.0.0.1, port: 0, mode: echo}\n",
+	         certs_dir(), certs_dir());
+	if (config_load_string(yaml, strlen(yaml), "test", ".", &p->cfg, &errs) != 0 ||
+	    tls_server_new(&p->cfg->listeners[0], false, &p->srv, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "setup: %s\n", errs.v[i].msg);
+		config_errors_free(&errs);
+		return -1;
+	}
+	sock_pair(&p->sfd, &p->cfd);
+	assert_int_equal(tls_accept(p->srv, p->sfd, &p->tc), 0);
+	p->cctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(p->cctx);
+	SSL_CTX_set_min_proto_version(p->cctx, TLS1_3_VERSION);
+	p->cssl = SSL_new(p->cctx);
+	assert_non_null(p->cssl);
+	SSL_set_fd(p->cssl, p->cfd);
+	SSL_set_tlsext_host_name(p->cssl, "localhost");
+	handshake(p);
+	*state = p;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct pair *p = *state;
+
+	tls_conn_free(p->tc);
+	tls_server_unref(p->srv);
+	config_free(p->cfg);
+	SSL_free(p->cssl);
+	SSL_CTX_free(p->cctx);
+	close(p->sfd);
+	close(p->cfd);
+	free(p);
+	return 0;
+}
+
+/* The server writes n bytes in full (its send buffer made large enough
+ * first), then its socket is made to refuse every send. */
+static void
+fill_and_block(struct pair *p, size_t n)
+{
+	static char data[16384];
+	size_t done = 0;
+
+	set_sndbuf(p->sfd, 4 << 20);
+	memset(data, 'd', sizeof(data));
+	for (int i = 0; i < 1000 && done < n; i++) {
+		ssize_t w = tls_write(p->tc, data, sizeof(data), 0);
+
+		assert_true(w > 0);
+		done += (size_t)w;
+	}
+	assert_true(done >= n);
+	set_sndbuf(p->sfd, 1);  /* the kernel's minimum: far below what is queued */
+}
+
+/* The client reads everything that comes, until the server's close (or
+ * until nothing more arrives for a while). Returns the SSL error code that
+ * ended it: SSL_ERROR_ZERO_RETURN for a close_notify. */
+static int
+client_drain(struct pair *p, size_t *got)
+{
+	char buf[16384];
+	int quiet = 0;
+
+	*got = 0;
+	for (int i = 0; i < 20000 && quiet < 200; i++) {
+		int r = SSL_read(p->cssl, buf, sizeof(buf));
+		if (r > 0) {
+			*got += (size_t)r;
+			quiet = 0;
+			continue;
+		}
+		int e = SSL_get_error(p->cssl, r);
+
+		if (e != SSL_ERROR_WANT_READ)
+			return e;
+		quiet++;
+		poll(NULL, 0, 1);
+	}
+	return SSL_ERROR_WANT_READ;
+}
+
+/* tls_close on a full socket says "try again", and the retry, once the
+ * socket takes bytes, really sends the close_notify (SSL_shutdown marks it
+ * sent before it leaves). */
+static void
+test_close_notify_after_blocked_send(void **state)
+{
+	struct pair *p = *state;
+	size_t got;
+	int r;
+
+	fill_and_block(p, 64 * 1024);
+	r = tls_close(p->tc);
+	assert_int_equal(r, TLS_WANT_POLLOUT);
+	set_sndbuf(p->sfd, 4 << 20);  /* the client reads again */
+	for (int i = 0; i < 100 && (r = tls_close(p->tc)) != 0; i++)
+		assert_int_equal(r, TLS_WANT_POLLOUT);
+	assert_int_equal(r, 0);
+	assert_int_equal(shutdown(p->sfd, SHUT_WR), 0);
+	assert_int_equal(client_drain(p, &got), SSL_ERROR_ZERO_RETURN);
+	assert_true(got >= 64 * 1024);
+	/* and asking again sends nothing more */
+	assert_int_equal(tls_close(p->tc), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_close_notify_after_blocked_send, setup, teardown),
+	};
+	int rc;
+
+	tls_init();
+	rc = cmocka_run_group_tests_name("tls", tests, NULL, NULL);
+	tls_fini();
+	return rc;
+}
