@@ -24,24 +24,13 @@
  * parsed and dropped. */
 enum coding { CODING_OTHER = -1, CODING_GZIP, CODING_BR, CODING_STAR };
 
-/* tchar (RFC 9110 5.6.2): ALPHA, DIGIT and !#$%&'*+-.^_`|~. */
-static int
-is_tchar(char c)
-{
-	static const char punct[] = "!#$%&'*+-.^_`|~";
-
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || util_is_digit(c))
-		return 1;
-	return memchr(punct, c, sizeof(punct) - 1) != NULL;  /* not the NUL */
-}
-
 /* A token; returns its length (0: none there). */
 static size_t
 token(struct util_cur *c)
 {
 	const char *start = c->p;
 
-	while (c->p < c->end && is_tchar(*c->p))
+	while (c->p < c->end && util_is_tchar(*c->p))
 		c->p++;
 	return (size_t)(c->p - start);
 }
@@ -68,19 +57,6 @@ quoted_string(struct util_cur *c)
 			return -1;
 	}
 	return -1;
-}
-
-/* Is s[0..len) the lower-case word w, ignoring ASCII case? */
-static int
-eq_nocase(const char *s, size_t len, const char *w)
-{
-	size_t i;
-
-	for (i = 0; i < len && w[i] != '\0'; i++) {
-		if (util_lower(s[i]) != w[i])
-			return 0;
-	}
-	return i == len && w[i] == '\0';
 }
 
 /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110
@@ -120,12 +96,12 @@ parameter(struct util_cur *c, int *q)
 	if (plen == 0 || !util_cur_take(c, '='))
 		return -1;
 	if (c->p < c->end && *c->p == '"')
-		return eq_nocase(pname, plen, "q") ? -1 : quoted_string(c);
+		return util_strieq(pname, plen, "q") ? -1 : quoted_string(c);
 	val = c->p;
 	vlen = token(c);
 	if (vlen == 0)
 		return -1;
-	if (eq_nocase(pname, plen, "q"))
+	if (util_strieq(pname, plen, "q"))
 		return qvalue(val, vlen, q);
 	return 0;
 }
@@ -157,11 +133,11 @@ element(struct util_cur *c, int *q)
 	util_cur_skip_ows(c);
 	if (c->p != c->end && *c->p != ',')
 		return -2;
-	if (eq_nocase(nm, len, "gzip") || eq_nocase(nm, len, "x-gzip"))
+	if (util_strieq(nm, len, "gzip") || util_strieq(nm, len, "x-gzip"))
 		return CODING_GZIP;  /* x-gzip: RFC 9110 8.4.1.3 */
-	if (eq_nocase(nm, len, "br"))
+	if (util_strieq(nm, len, "br"))
 		return CODING_BR;
-	if (eq_nocase(nm, len, "*"))
+	if (util_strieq(nm, len, "*"))
 		return CODING_STAR;
 	return CODING_OTHER;
 }
@@ -203,23 +179,47 @@ weights(struct util_cur *c, int q[3])
 	}
 }
 
+/* See encoding.h. */
+void
+encoding_init(struct encoding_acc *acc)
+{
+	acc->q[0] = acc->q[1] = acc->q[2] = Q_UNSET;
+}
+
+/* See encoding.h. One field line's list joins those before it, as if they
+ * had been one line separated by commas (RFC 9110 5.3). */
+void
+encoding_add(struct encoding_acc *acc, const char *v, size_t n)
+{
+	struct util_cur c;
+
+	if (v == NULL)
+		return;
+	c = (struct util_cur){ v, v + n };  /* not before the check: NULL + 0 is UB */
+	weights(&c, acc->q);
+}
+
 /* See encoding.h. *prefer_br (may be NULL) is 1 only when br is allowed and
  * its weight is at least gzip's, so ties ("*", "gzip, br") go to br, the
  * smaller encoding; with nothing allowed it is 0. */
 unsigned
-encoding_accepted(const char *v, size_t n, int *prefer_br)
+encoding_result(const struct encoding_acc *acc, int *prefer_br)
 {
-	int q[3] = { Q_UNSET, Q_UNSET, Q_UNSET };
-	struct util_cur c;
-	int g, b;
+	int g = effective(acc->q[CODING_GZIP], acc->q[CODING_STAR]);
+	int b = effective(acc->q[CODING_BR], acc->q[CODING_STAR]);
 
-	if (v != NULL) {
-		c = (struct util_cur){ v, v + n };  /* not before the check: NULL + 0 is UB */
-		weights(&c, q);
-	}
-	g = effective(q[CODING_GZIP], q[CODING_STAR]);
-	b = effective(q[CODING_BR], q[CODING_STAR]);
 	if (prefer_br != NULL)
 		*prefer_br = b > 0 && b >= g;
 	return (g > 0 ? ENCODING_GZIP : 0u) | (b > 0 ? ENCODING_BR : 0u);
+}
+
+/* See encoding.h. */
+unsigned
+encoding_accepted(const char *v, size_t n, int *prefer_br)
+{
+	struct encoding_acc acc;
+
+	encoding_init(&acc);
+	encoding_add(&acc, v, n);
+	return encoding_result(&acc, prefer_br);
 }

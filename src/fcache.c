@@ -111,6 +111,7 @@ fcache_put(struct fcache *fc, const void *site, const char *norm, size_t len, ui
 	e->fd = hit->fd;
 	e->st = hit->st;
 	e->opened_ms = now;
+	e->sidecar = -1;
 	e->refs = 1;
 	e->stale = 0;
 	hit->cached = e;

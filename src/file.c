@@ -28,21 +28,46 @@ file_openat2(int dirfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
+/* See file.h. */
+int
+file_probe_openat2(int rootfd)
+{
+	int probe = file_openat2(rootfd, ".", O_PATH | O_CLOEXEC);
+
+	if (probe < 0)
+		return errno ? errno : EINVAL;
+	close(probe);
+	return 0;
+}
+
 int
 file_root_open(const char *root, bool *use_openat2, char *err, size_t errlen)
 {
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int probe;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open root %s: %s", root, strerror(errno));
 		return -1;
 	}
-	probe = file_openat2(fd, ".", O_PATH | O_CLOEXEC);
-	*use_openat2 = probe >= 0 || errno != ENOSYS;
-	if (probe >= 0)
-		close(probe);
+	/* Any failure of the probe means the walk serves: ENOSYS (no openat2),
+	 * EPERM (a seccomp filter such as systemd's RestrictSUIDSGID=, which
+	 * cannot inspect open_how and so refuses openat2 whole), or anything
+	 * else. The walk is stricter (it refuses every symlink), never looser. */
+	*use_openat2 = file_probe_openat2(fd) == 0;
 	return fd;
+}
+
+/* See file.h. */
+const char *
+file_root_mode(const struct site *site, char *buf, size_t len)
+{
+	int e;
+
+	if (site->use_openat2)
+		return "openat2";
+	e = file_probe_openat2(site->rootfd);
+	snprintf(buf, len, "a component walk (openat2: %s)", e ? strerror(e) : "not used");
+	return buf;
 }
 
 /* Without openat2: walk one component at a time refusing every symlink.
@@ -99,6 +124,10 @@ file_errno_status(int err)
 		return 404;
 	case EACCES:
 	case EPERM:
+	case ENXIO:    /* a socket, or a device with nothing behind it */
+	case ENODEV:   /* a device without a driver */
+	case EWOULDBLOCK:
+	case ETXTBSY:
 		return 403;
 	case ENAMETOOLONG:
 		return 414;
@@ -208,6 +237,18 @@ file_open_sidecar(const struct site *site, const struct file_hit *base, const ch
 	out->name = base->name;
 	out->namelen = base->namelen;
 	return 0;
+}
+
+/* See file.h. The answer only compares: what is served is still the
+ * descriptor that was opened beneath root. */
+bool
+file_hit_current(const struct site *site, const struct file_hit *hit)
+{
+	struct stat st;
+
+	if (fstatat(site->rootfd, hit->rellen ? hit->rel : ".", &st, 0) != 0)
+		return false;
+	return st.st_ino == hit->st.st_ino && st.st_dev == hit->st.st_dev;
 }
 
 /* Lower-case hex of v without leading zeros; returns the end. */

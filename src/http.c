@@ -16,9 +16,13 @@
  * looked at until they can end (or break) the head, so a head trickling in
  * byte by byte costs O(n), not O(n^2).
  */
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <string.h>
+
 #include "tlserve/http.h"
+#include "tlserve/util.h"
 
 
 /* Internal result of the step functions: 0 done (pointer advanced), NEED when the
@@ -50,14 +54,6 @@ static const unsigned char cls[256] = {
 };
 
 #define IS(c, k) (cls[(unsigned char)(c)] & (k))
-
-/* ASCII lower case only: header names are ASCII tokens, and "|0x20" alone would
- * confuse '^' with '~'. */
-static inline unsigned char
-lower(unsigned char c)
-{
-	return (unsigned)c - 'A' < 26u ? (unsigned char)(c | 0x20) : c;
-}
 
 /* Consume one line ending at *pp: CRLF or bare LF. Returns 0, NEED, or 400 for a
  * CR not followed by LF or any other byte (RFC 9112 2.2: a bare CR is invalid). */
@@ -286,15 +282,7 @@ http_parse_request(const char *buf, size_t len, size_t last_len,
 static int
 name_eq(struct http_span s, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < s.n; i++) {
-		if (name[i] == '\0')
-			return 0;
-		if (lower((unsigned char)s.p[i]) != lower((unsigned char)name[i]))
-			return 0;
-	}
-	return name[i] == '\0';
+	return util_strieq(s.p, s.n, name);
 }
 
 /* See http.h. O(nhdr); the result points into req->hdr. */
@@ -324,12 +312,14 @@ http_header_id(struct http_span n)
 		{"accept-encoding", HTTP_H_ACCEPT_ENCODING},
 		{"if-none-match", HTTP_H_IF_NONE_MATCH},
 		{"if-modified-since", HTTP_H_IF_MODIFIED_SINCE},
+		{"if-match", HTTP_H_IF_MATCH},
+		{"if-unmodified-since", HTTP_H_IF_UNMODIFIED_SINCE},
 		{"if-range", HTTP_H_IF_RANGE},
 		{"range", HTTP_H_RANGE},
 		{"referer", HTTP_H_REFERER},
 		{"user-agent", HTTP_H_USER_AGENT},
 	};
-	static const unsigned char len[] = {4, 10, 14, 17, 15, 13, 17, 8, 5, 7, 10};
+	static const unsigned char len[] = {4, 10, 14, 17, 15, 13, 17, 8, 19, 8, 5, 7, 10};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (n.n == len[i] && name_eq(n, known[i].name))
@@ -387,4 +377,305 @@ http_has_token(struct http_span value, const char *token)
 			return 1;
 	}
 	return 0;
+}
+
+
+/* Two field names equal ignoring ASCII case. */
+static int
+span_ieq(struct http_span a, struct http_span b)
+{
+	if (a.n != b.n)
+		return 0;
+	for (size_t i = 0; i < a.n; i++)
+		if (util_lower(a.p[i]) != util_lower(b.p[i]))
+			return 0;
+	return 1;
+}
+
+/* See http.h. */
+const struct http_header *
+http_next_header(const struct http_request *req, const struct http_header *h)
+{
+	for (size_t i = (size_t)(h - req->hdr) + 1; i < req->nhdr; i++)
+		if (span_ieq(req->hdr[i].name, h->name))
+			return &req->hdr[i];
+	return NULL;
+}
+
+/* See http.h. */
+int
+http_lines_have_token(const struct http_request *req, const struct http_header *first,
+                      const char *token)
+{
+	for (const struct http_header *h = first; h != NULL; h = http_next_header(req, h))
+		if (http_has_token(h->value, token))
+			return 1;
+	return 0;
+}
+
+/* reg-name bytes (RFC 3986 3.2.2): unreserved / sub-delims; '%' starts a
+ * pct-encoded triple, checked by the caller. */
+static int
+host_char(char c)
+{
+	static const char other[] = "-._~!$&'()*+,;=";
+
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || util_is_digit(c))
+		return 1;
+	return c != '\0' && strchr(other, c) != NULL;
+}
+
+static int
+hex_digit(char c)
+{
+	return util_is_digit(c) || (util_lower(c) >= 'a' && util_lower(c) <= 'f');
+}
+
+/* IP-literal = "[" IPv6address "]" (IPvFuture is not accepted). Returns the
+ * byte after ']', or NULL. */
+static const char *
+host_ipv6(const char *p, const char *end)
+{
+	const char *close = memchr(p, ']', (size_t)(end - p));
+	char buf[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+	size_t n;
+
+	if (close == NULL || (n = (size_t)(close - p - 1)) == 0 || n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, p + 1, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, &a) == 1 ? close + 1 : NULL;
+}
+
+/* See http.h. O(v.n). */
+bool
+http_host_valid(struct http_span v)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	unsigned long port = 0;
+
+	if (v.n == 0)
+		return true;
+	if (*p == '[') {
+		if ((p = host_ipv6(p, end)) == NULL)
+			return false;
+	} else {
+		while (p < end && (host_char(*p) || *p == '%')) {
+			if (*p == '%' && (end - p < 3 || !hex_digit(p[1]) || !hex_digit(p[2])))
+				return false;
+			p += *p == '%' ? 3 : 1;
+		}
+		if (p == v.p)
+			return false;  /* ":80" names no host */
+	}
+	if (p == end)
+		return true;
+	if (*p++ != ':')
+		return false;
+	/* port = *DIGIT (RFC 3986 3.2.3); at most 65535 for TCP */
+	for (int digits = 0; p < end; p++, digits++) {
+		if (!util_is_digit(*p) || digits == 5)
+			return false;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	return port <= 65535;
+}
+
+/* One Content-Length element: 1*DIGIT, at most 2^63 - 1. */
+static int
+cl_value(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!util_is_digit(s[i]) || v > (UINT64_C(1) << 63) / 10 - 1)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* See http.h. Each element of every line must equal the first. O(total). */
+int
+http_content_length(const struct http_request *req, const struct http_header *first,
+                    uint64_t *len)
+{
+	uint64_t seen = 0, v;
+	int any = 0;
+
+	for (const struct http_header *h = first; h != NULL; h = http_next_header(req, h)) {
+		struct util_cur c = {h->value.p, h->value.p + h->value.n};
+		int elems = 0;
+
+		for (;;) {
+			const char *s;
+
+			util_cur_skip_ows(&c);
+			s = c.p;
+			while (c.p < c.end && util_is_digit(*c.p))
+				c.p++;
+			if (cl_value(s, (size_t)(c.p - s), &v) != 0 || (any && v != seen))
+				return -1;
+			seen = v;
+			any = elems = 1;
+			util_cur_skip_ows(&c);
+			if (c.p == c.end)
+				break;
+			if (!util_cur_take(&c, ','))
+				return -1;
+		}
+		if (!elems)
+			return -1;
+	}
+	if (!any)
+		return 0;
+	*len = seen;
+	return 1;
+}
+
+/* The transfer codings RFC 9112 7 and the IANA registry define, besides
+ * chunked; "trailers" is a TE value, not one of these. */
+static int
+known_coding(const char *s, size_t n)
+{
+	static const char *const known[] = {"gzip", "x-gzip", "deflate", "compress", "x-compress"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (util_strieq(s, n, known[i]))
+			return 1;
+	return 0;
+}
+
+/* See http.h. transfer-coding = token *( OWS ";" OWS parameter ); the
+ * parameters are skipped up to the next ','. O(total). */
+int
+http_transfer_coding(const struct http_request *req, const struct http_header *first)
+{
+	int n = 0, unknown = 0, chunked_at = -1;
+
+	if (first == NULL)
+		return 0;
+	for (const struct http_header *h = first; h != NULL; h = http_next_header(req, h)) {
+		struct util_cur c = {h->value.p, h->value.p + h->value.n};
+
+		while (c.p < c.end) {
+			const char *s;
+
+			util_cur_skip_ows(&c);
+			if (util_cur_take(&c, ','))
+				continue;  /* empty element (RFC 9110 5.6.1) */
+			s = c.p;
+			while (c.p < c.end && util_is_tchar(*c.p))
+				c.p++;
+			if (c.p == s)
+				return -1;
+			if (util_strieq(s, (size_t)(c.p - s), "chunked")) {
+				if (chunked_at >= 0)
+					return -1;
+				chunked_at = n;
+			} else if (!known_coding(s, (size_t)(c.p - s))) {
+				unknown = 1;
+			}
+			n++;
+			util_cur_skip_ows(&c);
+			if (c.p < c.end && *c.p != ',' && *c.p != ';')
+				return -1;
+			while (c.p < c.end && *c.p != ',')
+				c.p++;
+		}
+	}
+	if (n == 0 || (chunked_at >= 0 && chunked_at != n - 1))
+		return -1;
+	if (unknown)
+		return -2;
+	/* RFC 9112 6.1: a request whose final coding is not chunked has no
+	 * determinable length: 400 */
+	return chunked_at == n - 1 ? 1 : -1;
+}
+
+/* See http.h. */
+bool
+http_status_keeps(int status)
+{
+	return status < 400 || status == 403 || status == 404 || status == 412 || status == 416;
+}
+
+/* See http.h. */
+bool
+http_wants_keepalive(const struct http_request *req, const struct http_index *ix)
+{
+	const struct http_header *h = ix->h[HTTP_H_CONNECTION];
+
+	if (req->minor == 0)
+		return http_lines_have_token(req, h, "keep-alive");
+	return !http_lines_have_token(req, h, "close");
+}
+
+static int
+method_is(const struct http_request *req, const char *m)
+{
+	size_t n = strlen(m);
+
+	/* methods are case-sensitive (RFC 9110 9.1) */
+	return req->method.n == n && memcmp(req->method.p, m, n) == 0;
+}
+
+/* Host and framing: 0, or 400/501 (see http_decide). Sets *body. */
+static int
+check_head(const struct http_request *req, const struct http_index *ix, bool *body)
+{
+	const struct http_header *host = ix->h[HTTP_H_HOST];
+	uint64_t len = 0;
+	int te, cl;
+
+	/* RFC 9112 3.2: a 1.1 request without exactly one Host is a 400 */
+	if ((req->minor == 1 && ix->count[HTTP_H_HOST] != 1) || ix->count[HTTP_H_HOST] > 1)
+		return 400;
+	if (host != NULL && !http_host_valid(host->value))
+		return 400;
+	te = http_transfer_coding(req, ix->h[HTTP_H_TRANSFER_ENCODING]);
+	cl = http_content_length(req, ix->h[HTTP_H_CONTENT_LENGTH], &len);
+	*body = te != 0 || (cl == 1 && len > 0);
+	/* RFC 9112 6.1: Transfer-Encoding in HTTP/1.0, or beside Content-Length,
+	 * is faulty framing; 6.3: so is an invalid Content-Length */
+	if (te != 0 && (req->minor == 0 || cl != 0))
+		return 400;
+	if (te == -1 || cl == -1)
+		return 400;
+	return te == -2 ? 501 : 0;
+}
+
+/* See http.h. */
+void
+http_decide(const struct http_request *req, const struct http_index *ix, size_t head_len,
+            struct http_verdict *v)
+{
+	static const char *const other[] = {"POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"};
+	bool body = false;
+	int status = check_head(req, ix, &body);
+
+	v->head_only = method_is(req, "HEAD");
+	if (status == 0) {
+		if (method_is(req, "GET") || v->head_only)
+			status = 0;
+		else if (method_is(req, "OPTIONS"))
+			status = 204;
+		else
+			status = 501;
+		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]) && status == 501; i++)
+			if (method_is(req, other[i]))
+				status = 405;
+		/* a body is never read: answering the request and then reading its
+		 * body as the next request is how requests get smuggled */
+		if (body && (status == 0 || status == 204))
+			status = 413;
+	}
+	v->status = status;
+	v->has_body = body;
+	v->keepalive = !body && http_status_keeps(status) && http_wants_keepalive(req, ix);
+	v->consumed = head_len;
 }

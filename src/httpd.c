@@ -35,7 +35,7 @@ out_mem(struct httpd_out *o, const char *s, size_t n)
 {
 	if (o->n + n > o->cap)
 		n = o->cap - o->n;  /* cannot happen with the sizes used; never overflow */
-	memcpy(o->p + o->n, s, n);
+	memmove(o->p + o->n, s, n);  /* s may lie further on in the same buffer */
 	o->n += n;
 }
 
@@ -72,6 +72,7 @@ httpd_reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
@@ -138,7 +139,7 @@ httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *
 	if (httpd_begin(c, &o, status) != 0)
 		return CONN_CLOSE;
 	/* resource errors keep the connection; protocol errors end it */
-	if (status >= 400 && status != 403 && status != 404 && status != 416)
+	if (!http_status_keeps(status))
 		c->close_after = true;
 	if (status != 204 && status != 304)
 		blen = snprintf(body, sizeof(body),
@@ -170,35 +171,78 @@ httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *
 	return CONN_CONTINUE;
 }
 
-/* 301 to the slash form of a directory, keeping the query (RFC 9110 15.4.2). */
-static enum conn_next
-httpd_redirect_dir(struct conn *c, const struct httpd_req *req, const char *norm, size_t len,
-                   size_t query_off)
+/* The Location of the 301 to the slash form of a directory: the normalised
+ * path, re-escaped where needed, a '/', and the query (RFC 9110 15.4.2).
+ * Returns its length, or 0 when it does not fit in cap bytes. */
+static size_t
+httpd_location(char *loc, size_t cap, const char *norm, size_t len, const char *q, size_t qlen)
 {
-	char loc[4096];
-	size_t n = 0, qlen = req->r->target.n - query_off;
-	const char *q = req->r->target.p + query_off;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
 
-	/* the Location is built from the normalised path, re-escaped where needed */
-	for (size_t i = 0; i < len && n + 4 < sizeof(loc); i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)norm[i];
+		bool esc = ch <= 0x20 || ch >= 0x7f || ch == '%' || ch == '?' || ch == '#' || ch == '"';
 
-		if (ch <= 0x20 || ch >= 0x7f || ch == '%' || ch == '?' || ch == '#' || ch == '"') {
-			n += (size_t)snprintf(loc + n, sizeof(loc) - n, "%%%02X", ch);
+		if (n + 3 > cap)
+			return 0;
+		if (esc) {
+			loc[n++] = '%';
+			loc[n++] = hex[ch >> 4];
+			loc[n++] = hex[ch & 15];
 		} else {
 			loc[n++] = (char)ch;
 		}
 	}
-	if (n + 1 + qlen >= sizeof(loc))
-		qlen = 0;
+	if (qlen > 0 && memchr(q, '#', qlen) != NULL)
+		qlen = 0;  /* a fragment has no place in a request-target */
+	if (n + 1 + qlen > cap)
+		return 0;
 	loc[n++] = '/';
-	if (qlen > 0 && memchr(q, '#', qlen) == NULL) {
-		memcpy(loc + n, q, qlen);
-		n += qlen;
-	}
-	return httpd_simple(c, 301, req->r->minor,
-	                    req->r->method.n == 4 && memcmp(req->r->method.p, "HEAD", 4) == 0, "Location: ",
-	                    loc, n);
+	memcpy(loc + n, q, qlen);
+	return n + qlen;
+}
+
+/* 301 to the slash form of a directory. The Location is built in the write
+ * buffer's tail, never cut: when it cannot fit beside the headers, 414. */
+static enum conn_next
+httpd_redirect_dir(struct conn *c, const struct httpd_req *req, const char *norm, size_t len,
+                   size_t query_off, bool head_only)
+{
+	/* room left for the rest of the 301: status line, headers, body */
+	const size_t reserve = 1024;
+	size_t qlen = req->r->target.n - query_off, n;
+	const char *q = req->r->target.p + query_off;
+	char *loc;
+
+	if (conn_take_wbuf(c) != 0)
+		return CONN_CLOSE;
+	/* the tail of the write buffer holds the Location while the head is
+	 * written before it; out_mem copies it down (memmove-safe: it only
+	 * ever moves towards the start, and the head stays shorter) */
+	loc = c->wbuf + reserve;
+	n = httpd_location(loc, CONN_WBUF_SIZE - 2 * reserve, norm, len, q, qlen);
+	if (n == 0)
+		return httpd_simple(c, 414, req->r->minor, head_only, NULL, NULL, 0);
+	return httpd_simple(c, 301, req->r->minor, head_only, "Location: ", loc, n);
+}
+
+/* The validators, and Vary when the answer depends on Accept-Encoding: all
+ * a 304 carries (RFC 9110 15.4.5), and part of every file response. */
+static void
+httpd_validators(struct httpd_out *o, const struct file_hit *rep, const char *etag,
+                 size_t etaglen, bool vary)
+{
+	char date[40];
+
+	if (vary)
+		out_str(o, "Vary: Accept-Encoding\r\n");
+	out_str(o, "Last-Modified: ");
+	log_http_date(rep->st.st_mtim.tv_sec, date, sizeof(date));
+	out_str(o, date);
+	out_str(o, "\r\nETag: ");
+	out_mem(o, etag, etaglen);
+	out_str(o, "\r\n");
 }
 
 /* The representation headers of a file response (RFC 9110 8). */
@@ -207,7 +251,6 @@ httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *re
                   const char *etag, size_t etaglen, const char *encoding, bool vary)
 {
 	const struct config *cfg = conn_config(c);
-	char date[40];
 
 	out_str(o, "Content-Type: ");
 	out_str(o, mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
@@ -215,18 +258,38 @@ httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *re
 		out_str(o, "\r\nContent-Encoding: ");
 		out_str(o, encoding);
 	}
-	if (vary)
-		out_str(o, "\r\nVary: Accept-Encoding");
-	out_str(o, "\r\nLast-Modified: ");
-	log_http_date(rep->st.st_mtim.tv_sec, date, sizeof(date));
-	out_str(o, date);
-	out_str(o, "\r\nETag: ");
-	out_mem(o, etag, etaglen);
-	out_str(o, "\r\nAccept-Ranges: bytes\r\n");
+	out_str(o, "\r\n");
+	httpd_validators(o, rep, etag, etaglen, vary);
+	out_str(o, "Accept-Ranges: bytes\r\n");
+}
+
+/* Does the file have a sidecar that some Accept-Encoding would choose? Then
+ * every response for it, identity included, varies (RFC 9110 12.5.5). The
+ * open-file cache remembers the answer while its entry lives. */
+static bool
+httpd_has_sidecar(struct conn *c, const struct file_hit *hit)
+{
+	static const char *const suffix[2] = {".br", ".gz"};
+	struct fcache_entry *e = hit->cached;
+	struct file_hit alt;
+	bool found = false;
+
+	if (e != NULL && e->sidecar >= 0)
+		return e->sidecar == 1;
+	for (int i = 0; i < 2 && !found; i++) {
+		if (file_open_sidecar(c->site, hit, suffix[i], &alt) == 0) {
+			close(alt.fd);
+			found = true;
+		}
+	}
+	if (e != NULL)
+		e->sidecar = found;
+	return found;
 }
 
 /* Choose a precompressed sidecar the client accepts (br before gzip unless
- * the client ranks gzip higher). On success the sidecar replaces *hit.
+ * the client ranks gzip higher). Every Accept-Encoding line counts: they
+ * form one list (RFC 9110 5.3). On success the sidecar replaces *hit.
  * Sets *vary when the answer depends on Accept-Encoding. */
 static const char *
 httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit *hit,
@@ -234,15 +297,17 @@ httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit
 {
 	static const struct { unsigned bit; const char *suffix, *name; } codings[2] = {
 		{ENCODING_BR, ".br", "br"}, {ENCODING_GZIP, ".gz", "gzip"}};
-	const struct http_header *ae = req->ix.h[HTTP_H_ACCEPT_ENCODING];
+	struct encoding_acc acc;
 	struct file_hit alt;
 	unsigned ok;
 	int prefer_br = 1;
 
-	*vary = false;
-	if (ae == NULL || (ok = encoding_accepted(ae->value.p, ae->value.n, &prefer_br)) == 0)
-		return NULL;
-	for (int k = 0; k < 2; k++) {
+	encoding_init(&acc);
+	for (const struct http_header *h = req->ix.h[HTTP_H_ACCEPT_ENCODING]; h != NULL;
+	     h = http_next_header(req->r, h))
+		encoding_add(&acc, h->value.p, h->value.n);
+	ok = req->ix.h[HTTP_H_ACCEPT_ENCODING] ? encoding_result(&acc, &prefer_br) : 0;
+	for (int k = 0; k < 2 && ok != 0; k++) {
 		int i = prefer_br ? k : 1 - k;
 
 		if (!(ok & codings[i].bit) || file_open_sidecar(c->site, hit, codings[i].suffix, &alt) != 0)
@@ -253,11 +318,51 @@ httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit
 		*vary = true;
 		return codings[i].name;
 	}
+	*vary = httpd_has_sidecar(c, hit);
 	return NULL;
 }
 
-/* RFC 9110 13.1.2/13.1.3 and 13.2.2: If-None-Match (weak comparison) wins
- * over If-Modified-Since. Returns true when the answer is 304. */
+/* Does any element of the entity-tag lists on every line of the header that
+ * starts at first match (RFC 9110 13.1.1/13.1.2)? 1, 0, or -1 when no line
+ * could be read (the header is then ignored). */
+static int
+httpd_etag_lines(const struct httpd_req *req, const struct http_header *first, const char *etag,
+                 size_t etaglen, int weak)
+{
+	int r = -1;
+
+	for (const struct http_header *h = first; h != NULL; h = http_next_header(req->r, h)) {
+		int m = range_etag_match(h->value.p, h->value.n, etag, etaglen, weak);
+
+		if (m == 1)
+			return 1;
+		if (m == 0)
+			r = 0;
+	}
+	return r;
+}
+
+/* RFC 9110 13.2.2 steps 1-2: If-Match (strong comparison; "*" matches the
+ * file, which exists), else If-Unmodified-Since. Returns true when the
+ * precondition fails: 412. A date that cannot be read is ignored (13.1.4). */
+static bool
+httpd_precondition_failed(const struct httpd_req *req, const struct file_hit *rep,
+                          const char *etag, size_t etaglen)
+{
+	const struct http_header *im = req->ix.h[HTTP_H_IF_MATCH];
+	const struct http_header *ius = req->ix.h[HTTP_H_IF_UNMODIFIED_SINCE];
+	time_t since;
+
+	if (im != NULL)
+		return httpd_etag_lines(req, im, etag, etaglen, 0) != 1;
+	if (ius == NULL || req->ix.count[HTTP_H_IF_UNMODIFIED_SINCE] != 1 ||
+	    range_parse_http_date(ius->value.p, ius->value.n, &since) != 0)
+		return false;
+	return rep->st.st_mtim.tv_sec > since;
+}
+
+/* RFC 9110 13.1.2/13.1.3 and 13.2.2: If-None-Match (weak comparison, every
+ * line) wins over If-Modified-Since. Returns true when the answer is 304. */
 static bool
 httpd_not_modified(const struct httpd_req *req, const struct file_hit *rep, const char *etag,
                    size_t etaglen)
@@ -267,7 +372,7 @@ httpd_not_modified(const struct httpd_req *req, const struct file_hit *rep, cons
 	time_t since;
 
 	if (inm != NULL) {
-		int m = range_etag_match(inm->value.p, inm->value.n, etag, etaglen, 1);
+		int m = httpd_etag_lines(req, inm, etag, etaglen, 1);
 
 		if (m >= 0)
 			return m == 1;
@@ -281,27 +386,31 @@ httpd_not_modified(const struct httpd_req *req, const struct file_hit *rep, cons
 
 /* If-Range (RFC 9110 13.1.5): the range applies only when the validator
  * still matches: an entity tag compared strongly, or a date equal to
- * Last-Modified. */
+ * Last-Modified. An entity tag starts with '"' or "W/" (8.8.3); anything
+ * else is a date, "Wed, ..." included. */
 static bool
 httpd_if_range_ok(const struct httpd_req *req, const struct file_hit *rep, const char *etag,
                   size_t etaglen)
 {
 	const struct http_header *ir = req->ix.h[HTTP_H_IF_RANGE];
+	const char *v;
 	time_t t;
 
 	if (ir == NULL)
 		return true;
+	v = ir->value.p;
 	/* one validator only: a list is not an If-Range value */
-	if (ir->value.n > 0 && (ir->value.p[0] == '"' || ir->value.p[0] == 'W'))
-		return memchr(ir->value.p, ',', ir->value.n) == NULL &&
-		       range_etag_match(ir->value.p, ir->value.n, etag, etaglen, 0) == 1;
-	return range_parse_http_date(ir->value.p, ir->value.n, &t) == 0 && t == rep->st.st_mtim.tv_sec;
+	if (ir->value.n > 0 && (v[0] == '"' || (ir->value.n > 1 && v[0] == 'W' && v[1] == '/')))
+		return memchr(v, ',', ir->value.n) == NULL &&
+		       range_etag_match(v, ir->value.n, etag, etaglen, 0) == 1;
+	return range_parse_http_date(v, ir->value.n, &t) == 0 && t == rep->st.st_mtim.tv_sec;
 }
 
-/* 304: the validators and no body. */
+/* 304: the validators and Vary, no representation metadata and no body
+ * (RFC 9110 15.4.5). */
 static enum conn_next
 httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, const char *etag,
-          size_t etaglen, const char *encoding, bool vary)
+          size_t etaglen, bool vary)
 {
 	struct httpd_out o;
 
@@ -309,7 +418,7 @@ httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, con
 	if (httpd_begin(c, &o, 304) != 0)
 		return CONN_CLOSE;
 	httpd_head_start(c, &o, 304);
-	httpd_rep_headers(c, &o, rep, etag, etaglen, encoding, vary);
+	httpd_validators(&o, rep, etag, etaglen, vary);
 	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	c->state = CONN_WRITING;
@@ -335,8 +444,12 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 
 	size = (uint64_t)hit->st.st_size;
 	etaglen = file_etag(&hit->st, etag, sizeof(etag));
+	if (httpd_precondition_failed(req, hit, etag, etaglen)) {
+		file_hit_close(hit);
+		return httpd_simple(c, 412, req->r->minor, head_only, NULL, NULL, 0);
+	}
 	if (httpd_not_modified(req, hit, etag, etaglen))
-		return httpd_304(c, req, hit, etag, etaglen, encoding, vary);
+		return httpd_304(c, req, hit, etag, etaglen, vary);
 	/* ranges are defined for GET only (RFC 9110 14.2) */
 	if (!head_only && (rh = req->ix.h[HTTP_H_RANGE]) != NULL &&
 	    httpd_if_range_ok(req, hit, etag, etaglen))
@@ -442,92 +555,50 @@ httpd_note_request(struct conn *c, const struct httpd_req *req)
 	c->user_agent = h ? h->value : (struct http_span){NULL, 0};
 }
 
-/* Does the request carry a body we would have to read (RFC 9112 6.3)? */
-static bool
-httpd_has_body(const struct httpd_req *req)
-{
-	const struct http_header *cl = req->ix.h[HTTP_H_CONTENT_LENGTH];
-
-	if (req->ix.h[HTTP_H_TRANSFER_ENCODING] != NULL)
-		return true;
-	return cl != NULL && !(cl->value.n == 1 && cl->value.p[0] == '0');
-}
-
-/* Checks that do not depend on the file: Host, bodies, methods. Returns 0
- * or the error status. */
-static int
-httpd_check(const struct httpd_req *req, bool *head_only)
-{
-	static const char *const known[] = {"POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"};
-
-	/* methods are case-sensitive (RFC 9110 9.1) */
-	*head_only = req->r->method.n == 4 && memcmp(req->r->method.p, "HEAD", 4) == 0;
-	/* RFC 9112 3.2: a 1.1 request without exactly one Host is a 400 */
-	if (req->r->minor == 1 && req->ix.count[HTTP_H_HOST] != 1)
-		return 400;
-	if (req->ix.count[HTTP_H_HOST] > 1 || req->ix.count[HTTP_H_CONTENT_LENGTH] > 1)
-		return 400;
-	if (req->r->method.n == 3 && memcmp(req->r->method.p, "GET", 3) == 0)
-		return httpd_has_body(req) ? 413 : 0;
-	if (*head_only)
-		return httpd_has_body(req) ? 413 : 0;
-	if (req->r->method.n == 7 && memcmp(req->r->method.p, "OPTIONS", 7) == 0)
-		return 204;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (req->r->method.n == strlen(known[i]) && memcmp(req->r->method.p, known[i], req->r->method.n) == 0)
-			return 405;
-	return 501;
-}
-
-static bool
-httpd_wants_keepalive(const struct httpd_req *req)
-{
-	const struct http_header *h = req->ix.h[HTTP_H_CONNECTION];
-
-	if (req->r->minor == 0)
-		return h != NULL && http_has_token(h->value, "keep-alive");
-	return h == NULL || !http_has_token(h->value, "close");
-}
-
-/* A complete request head is in rbuf[0..head_len): answer it. */
+/* A complete request head is in rbuf[0..head_len): answer it. What does not
+ * depend on the file (Host, framing, method, keep-alive) is http_decide's. */
 static enum conn_next
 httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len)
 {
 	struct httpd_req rq = {.r = parsed}, *req = &rq;
 	const struct config_listener *lc = c->site->cfg;
 	char norm[8192];  /* a longer path gets 414 */
+	struct http_verdict v;
 	struct file_hit hit;
 	size_t query = 0;
-	bool head_only;
 	int status, plen;
 
 	http_index_headers(parsed, &rq.ix);
-	c->head_len = head_len;
+	http_decide(parsed, &rq.ix, head_len, &v);
+	c->head_len = v.consumed;
 	c->start_ms = c->w->loop.now_ms;
-	c->keepalive = httpd_wants_keepalive(req);
+	c->keepalive = v.keepalive;
 	httpd_note_request(c, req);
-	status = httpd_check(req, &head_only);
-	if (status != 0)
-		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
+	if (v.status != 0)
+		return httpd_simple(c, v.status, req->r->minor, v.head_only, NULL, NULL, 0);
 	plen = path_normalize(req->r->target.p, req->r->target.n, norm, sizeof(norm), &query, &status);
 	if (plen < 0)
-		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, status, req->r->minor, v.head_only, NULL, NULL, 0);
 	if (lc->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen))
-		return httpd_simple(c, 404, req->r->minor, head_only, NULL, NULL, 0);
-	if (fcache_get(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit)) {
+		return httpd_simple(c, 404, req->r->minor, v.head_only, NULL, NULL, 0);
+	hit.cached = NULL;
+	if (fcache_get(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit) &&
+	    file_hit_current(c->site, &hit)) {
 		status = 200;
 	} else {
+		if (hit.cached != NULL)
+			file_hit_close(&hit);  /* replaced since: resolve the path again */
 		status = file_resolve(c->site, norm, (size_t)plen, &hit);
 		if (status == 200)
 			fcache_put(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit);
 	}
 	if (status == 301)
-		return httpd_redirect_dir(c, req, norm, (size_t)plen, query);
+		return httpd_redirect_dir(c, req, norm, (size_t)plen, query, v.head_only);
 	if (status == FILE_LIST_DIR)
-		return httpd_listing(c, req, &hit, norm, (size_t)plen, head_only);
+		return httpd_listing(c, req, &hit, norm, (size_t)plen, v.head_only);
 	if (status != 200)
-		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
-	return httpd_file(c, req, &hit, head_only);
+		return httpd_simple(c, status, req->r->minor, v.head_only, NULL, NULL, 0);
+	return httpd_file(c, req, &hit, v.head_only);
 }
 
 /* A request head that could not be parsed: note what there is of its first
@@ -583,7 +654,7 @@ httpd_read(struct conn *c)
 	if ((n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) && c->rlen == 0) {
 		conn_idle(c);  /* idle keep-alive holds no buffer */
 	}
-	return conn_io_next(c, n, "read");
+	return conn_io_next(c, n, CONN_OP_READ);
 }
 
 /* The response is out: log it, then wait for the next request or close. */
@@ -663,7 +734,7 @@ httpd_sendfile(struct conn *c)
 		return -1;
 	}
 	if (n <= 0)
-		return conn_io_next(c, n == 0 ? -1 : n, "sendfile");
+		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->file_off += n;
 	c->sent += (uint64_t)n;
 	conn_send_progress(c);
@@ -696,11 +767,12 @@ httpd_write(struct conn *c)
 		return httpd_finish(c);
 	/* the last bytes of a response on a connection that closes after it
 	 * wait for the close_notify and the FIN: one TCP push for the three */
-	c->sock.hold = !httpd_body_left(c) && (c->close_after || !c->keepalive || c->w->draining);
-	n = tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff);
-	c->sock.hold = false;
+	n = tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff,
+	              !httpd_body_left(c) && (c->close_after || !c->keepalive || c->w->draining)
+	                      ? TLS_WRITE_HOLD
+	                      : 0);
 	if (n <= 0)
-		return conn_io_next(c, n == 0 ? -1 : n, "write");
+		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
 	c->sent += (uint64_t)n;
 	conn_send_progress(c);
@@ -714,7 +786,7 @@ httpd_timeout_408(struct conn *c)
 {
 	c->state = CONN_READING;
 	httpd_reject(c, 408);
-	if (c->wbuf != NULL && tls_write(c->tls, c->wbuf, c->wlen) > 0)
+	if (c->wbuf != NULL && tls_write(c->tls, c->wbuf, c->wlen, 0) > 0)
 		c->sent = c->wlen;
 	conn_end_request(c);
 }

@@ -6,6 +6,7 @@
 
 #include "tlserve/config.h"
 #include "tlserve/mime.h"
+#include "tlserve/util.h"
 
 /* Textual types name their charset so browsers never have to sniff it
  * (RFC 9110 8.3.2); everything served is expected to be UTF-8. */
@@ -131,12 +132,6 @@ extension(const char *name, size_t len, const char **ext, size_t *n)
 	return 0;
 }
 
-/* ASCII lower case. */
-static inline char
-lower(char c)
-{
-	return (unsigned)c - 'A' < 26u ? (char)(c | 0x20) : c;
-}
 
 /* 1 when ext[0..n), lower-cased, equals the NUL-terminated lower-case s. */
 static int
@@ -145,7 +140,7 @@ ext_eq(const char *ext, size_t n, const char *s)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\0' || lower(ext[i]) != s[i])
+		if (s[i] == '\0' || util_lower(ext[i]) != s[i])
 			return 0;
 	}
 	return s[i] == '\0';
@@ -189,7 +184,7 @@ mime_type(const char *name, size_t len, const struct config_mime *over, size_t n
 	if (n >= sizeof(key))
 		return DEFAULT_TYPE;
 	for (size_t i = 0; i < n; i++) {
-		if ((key[i] = lower(ext[i])) == '\0')
+		if ((key[i] = util_lower(ext[i])) == '\0')
 			return DEFAULT_TYPE;  /* strcmp would stop there and match a prefix */
 	}
 	key[n] = '\0';

@@ -16,4 +16,14 @@
  * gzip's. Returns the bit set (0 when v is NULL or nothing is allowed). */
 unsigned encoding_accepted(const char *v, size_t n, int *prefer_br);
 
+/* The same over a header sent on several field lines, which together are one
+ * list (RFC 9110 5.3): init, add each line's value, then read the result
+ * (what encoding_accepted returns for the lines joined with commas). */
+struct encoding_acc {
+	int q[3];  /* weights in thousandths of gzip, br and "*"; -1 when not listed */
+};
+void encoding_init(struct encoding_acc *acc);
+void encoding_add(struct encoding_acc *acc, const char *v, size_t n);
+unsigned encoding_result(const struct encoding_acc *acc, int *prefer_br);
+
 #endif

@@ -2,9 +2,9 @@
  * FCACHE_VALID_MS is not resolved, opened and closed again: the descriptor
  * is reused (and fstat'ed, so a file written in place, or deleted, is seen
  * at once), shared by the connections that stream it. An entry older than
- * that is opened afresh, so a path whose file was replaced (renamed over)
- * is seen within a second (nginx's open_file_cache makes the same trade,
- * with a 60 s default). Single-threaded: each worker has its own. */
+ * that is opened afresh; within it, the caller checks that the path still
+ * names the cached file (file_hit_current), so a file replaced by rename is
+ * seen on the next request. Single-threaded: each worker has its own. */
 #ifndef TLSERVE_FCACHE_H
 #define TLSERVE_FCACHE_H
 #include <stddef.h>
@@ -24,6 +24,7 @@ struct fcache_entry {
 	int fd;
 	struct stat st;
 	uint64_t opened_ms;
+	signed char sidecar;         /* a .br or .gz sidecar exists: 1, 0, -1 not yet known */
 	unsigned refs;               /* responses streaming from fd */
 	int stale;                   /* evicted while in use: close at refs 0 */
 };

@@ -11,9 +11,21 @@
 
 struct site;
 
-/* Open root as an O_PATH directory descriptor and probe openat2 on it.
+/* Open root as an O_PATH directory descriptor and probe openat2 on it:
+ * *use_openat2 is false when the probe fails for any reason (ENOSYS on an
+ * old kernel, EPERM under a seccomp filter such as systemd's
+ * RestrictSUIDSGID=yes), and the component walk then serves.
  * Returns the descriptor, or -1 with a message in err. */
 int file_root_open(const char *root, bool *use_openat2, char *err, size_t errlen);
+
+/* openat2(RESOLVE_BENEATH) of "." beneath rootfd: 0 when it works, else the
+ * errno it failed with. The probe file_root_open decides with. */
+int file_probe_openat2(int rootfd);
+
+/* How paths are resolved beneath a files site's root, for the start-up log:
+ * "openat2", or "a component walk (openat2: <why>)" written in buf[len] and
+ * returned, the reason being the probe's error again. */
+const char *file_root_mode(const struct site *site, char *buf, size_t len);
 
 #include <limits.h>
 
@@ -52,6 +64,11 @@ int file_open_sidecar(const struct site *site, const struct file_hit *base, cons
  * otherwise returns 403, 404 or 500. */
 int file_list_dir(const struct site *site, const char *rel, const char *url, size_t ulen,
                   bool allow_dot, char **body, size_t *len);
+
+/* Does hit->rel still name the file hit->st describes (same device and
+ * inode)? A file replaced by rename keeps its old inode open in a cache: the
+ * path then names another. One fstatat, no open. */
+bool file_hit_current(const struct site *site, const struct file_hit *hit);
 
 /* Strong validator from inode, size and modification time:
  * "\"ino-size-mtime\"" in hex. Returns its length. */

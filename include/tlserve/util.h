@@ -32,10 +32,22 @@ util_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* ASCII lower case only: protocol tokens are ASCII, and a locale must never
+ * fold a byte ('|0x20' alone would also confuse '^' with '~'). */
 static inline char
 util_lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* tchar (RFC 9110 5.6.2): ALPHA, DIGIT and !#$%&'*+-.^_`|~; one table for
+ * every token parser (methods, field names, codings, parameters). */
+extern const unsigned char util_tchar_table[256];
+
+static inline int
+util_is_tchar(char c)
+{
+	return util_tchar_table[(unsigned char)c];
 }
 
 /* A read position in a header value v[0..n): p never passes end. The

@@ -177,6 +177,56 @@ check_eq "HTTP/1.1 keep-alive: the connection stays open after the response" 124
 check_eq "... which was complete" alpha "$(resp_body "$RESP")"
 unset SCLIENT_TIMEOUT
 
+# ---- a file replaced by rename (the usual deploy: write a temporary file,
+# mv it over the old one) is served new, with a new ETag, on the next request
+# on the same connection (same worker: its open-file cache is hot).
+printf 'version one\n' >"$www/deploy.txt"
+ln "$www/deploy.txt" "$TMP/deploy.keep"   # an old release kept as a hard link
+conn_open https
+conn_write $'GET /deploy.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+conn_wait_for 'version one' || fail "deploy: the first version is served" "$(excerpt "$CONN_OUT")"
+printf 'version two!\n' >"$www/.deploy.tmp"
+mv -f "$www/.deploy.tmp" "$www/deploy.txt"
+conn_write $'GET /deploy.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+conn_wait_closed 50
+check_eq "deploy by rename, cache hot: two responses on one connection" 2 "$(count_status "$CONN_OUT")"
+check_file_contains "... the second has the new content" "$CONN_OUT" 'version two!'
+etags=$(tr -d '\r' <"$CONN_OUT" | awk -F': ' 'tolower($1) == "etag" { print $2 }' | sort -u | wc -l)
+check_eq "... and a new ETag" 2 "$etags"
+conn_close
+printf 'version three\n' >"$www/.deploy.tmp"
+mv -f "$www/.deploy.tmp" "$www/deploy.txt"
+check_eq "... and a third deploy right after is served at once" "version three" "$(tcurl "$base/deploy.txt" --resolve "localhost:$port:127.0.0.1")"
+
+# ---- FIFOs and sockets under root: 403, the connection kept; a FIFO is never
+# opened in a way that blocks.
+mkfifo "$www/pipe"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$www/sock" ||
+	fail "a unix socket file is made in root (python3)"
+for f in pipe sock; do
+	send https "GET /$f HTTP/1.1"$'\r\nHost: localhost\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+	check_eq "a $f under root: 403, and the connection goes on (then 200)" "403 200" \
+		"$(LC_ALL=C grep -aoE '^HTTP/1\.1 [0-9]{3}' "$RESP" | awk '{ print $2 }' | tr '\n' ' ' | sed 's/ $//')"
+done
+if [ "$(id -u)" = 0 ]; then
+	mknod "$www/null" c 1 3
+	send https $'GET /null HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+	check_eq "a character device under root: 403" 403 "$(resp_status "$RESP")"
+fi
+
+# ---- the directory redirect's Location is never cut, whatever its length.
+long=$(printf '%0250d' 0 | tr 0 ' ')
+mkdir -p "$www/$long/$long/$long/$long"
+lpath="/$long/$long/$long/$long"
+esc=${lpath// /%20}
+q="q=$(head -c 4000 /dev/zero | tr '\0' 'x')"
+send https "GET $esc?$q HTTP/1.1"$'\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+check_eq "a long directory path with a long query: 301" 301 "$(resp_status "$RESP")"
+loc=$(resp_header "$RESP" Location)
+want="$esc/?$q"
+check_eq "... the Location has all ${#want} bytes (the path escaped, the slash, the query)" "${#want}" "${#loc}"
+check_true "... and is exactly the path, the slash and the query" test "$loc" = "$want"
+
 # ---- plain HTTP to the TLS port costs one short connection; the server stays up.
 if command -v curl >/dev/null; then
 	curl -s --max-time 5 --noproxy '*' -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 06-conditional: validators and conditional GET — the strong ETag and
 # Last-Modified, If-None-Match (weak comparison, lists, *), If-Modified-Since,
-# their precedence (RFC 9110 13.2.2), 304 framing, and curl round trips.
+# If-Match and If-Unmodified-Since (412), their precedence (RFC 9110 13.2.2),
+# 304 framing, and curl round trips.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -54,6 +55,8 @@ cond() {
 		fi
 		check_eq "$desc: the 304 carries the ETag" "$etag" "$(resp_header "$RESP" ETag)"
 		check_eq "$desc: the 304 carries Last-Modified" "$lm" "$(resp_header "$RESP" Last-Modified)"
+		check_eq "$desc: the 304 has no Content-Type (RFC 9110 15.4.5)" "" "$(resp_header "$RESP" Content-Type)"
+		check_eq "$desc: the 304 has no Content-Encoding" "" "$(resp_header "$RESP" Content-Encoding)"
 		cl=$(resp_header "$RESP" Content-Length)
 		if [ -z "$cl" ] || [ "$cl" = 6 ]; then
 			pass "$desc: the 304 announces no body of its own (Content-Length absent or the 200's)"
@@ -82,6 +85,31 @@ cond "If-None-Match: *" 304 $'If-None-Match: *\r\n'
 cond "If-None-Match with a list not holding the ETag" 200 $'If-None-Match: "x", "y"\r\n'
 cond "If-None-Match with an ETag of other content" 200 "If-None-Match: ${etag%\"}0\""$'\r\n'
 cond "HEAD with If-None-Match matching" 304 "If-None-Match: $etag"$'\r\n' HEAD
+
+# A list split over two field lines is one list (RFC 9110 5.3).
+cond "If-None-Match with the ETag on a second If-None-Match line" 304 \
+	$'If-None-Match: "x"\r\n'"If-None-Match: $etag"$'\r\n'
+
+# ---- If-Match (strong comparison) and If-Unmodified-Since: 412 when they
+# fail (RFC 9110 13.1.1, 13.1.4), evaluated first (13.2.2).
+cond "If-Match with the exact ETag" 200 "If-Match: $etag"$'\r\n'
+cond "If-Match with a list holding the ETag" 200 "If-Match: \"x\", $etag"$'\r\n'
+cond "If-Match: * (the file exists)" 200 $'If-Match: *\r\n'
+cond "If-Match with another ETag" 412 $'If-Match: "x"\r\n'
+cond "If-Match with the W/ form of the ETag (strong comparison)" 412 "If-Match: W/$etag"$'\r\n'
+cond "If-Match with the ETag on a second If-Match line" 200 $'If-Match: "x"\r\n'"If-Match: $etag"$'\r\n'
+cond "HEAD with If-Match not matching" 412 $'If-Match: "x"\r\n' HEAD
+cond "If-Match failing wins over a matching If-None-Match" 412 $'If-Match: "x"\r\n'"If-None-Match: $etag"$'\r\n'
+cond "If-Match failing wins over a Range" 412 $'If-Match: "x"\r\nRange: bytes=0-1\r\n'
+tu=$(stat -c %Y "$www/a.txt")
+cond "If-Unmodified-Since equal to Last-Modified" 200 "If-Unmodified-Since: $lm"$'\r\n'
+cond "If-Unmodified-Since a day later" 200 "If-Unmodified-Since: $(http_date_at $((tu + 86400)))"$'\r\n'
+cond "If-Unmodified-Since a second earlier" 412 "If-Unmodified-Since: $(http_date_at $((tu - 1)))"$'\r\n'
+cond "If-Unmodified-Since not a date (ignored)" 200 $'If-Unmodified-Since: soon\r\n'
+cond "If-Match matching makes If-Unmodified-Since ignored" 200 \
+	"If-Match: $etag"$'\r\n'"If-Unmodified-Since: $(http_date_at $((tu - 86400)))"$'\r\n'
+send https $'GET /missing HTTP/1.1\r\nHost: localhost\r\nIf-Match: *\r\nConnection: close\r\n\r\n'
+check_eq "If-Match: * on a missing file: 404 (nothing to match; the 404 comes first)" 404 "$(resp_status "$RESP")"
 
 # ---- If-Modified-Since.
 t=$(stat -c %Y "$www/a.txt")

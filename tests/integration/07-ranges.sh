@@ -14,6 +14,9 @@ printf 'bravo\n' >"$www/b.txt"
 BIG=$((5 * 1024 * 1024 + 12345))
 random_file "$www/big.bin" "$BIG"
 touch -d '2024-02-29 12:34:56 UTC' "$www/r.bin"
+# A Last-Modified on a Wednesday: its HTTP date starts with "W", like a weak tag.
+random_file "$www/wed.bin" "$SIZE"
+touch -d '2024-02-28 09:08:07 UTC' "$www/wed.bin"
 
 conf=$TMP/ranges.yaml
 write_config "$conf" <<EOF
@@ -144,6 +147,12 @@ partial "If-Range with the exact Last-Modified" "bytes=0-99" 0 99 r.bin "$SIZE" 
 t=$(stat -c %Y "$www/r.bin")
 full "If-Range with an earlier date" "bytes=0-99" -H "If-Range: $(http_date_at $((t - 1)))"
 full "If-Range with a later date" "bytes=0-99" -H "If-Range: $(http_date_at $((t + 60)))"
+fetch /wed.bin
+check_eq "a file last modified on a Wednesday: Last-Modified says Wed" "Wed, 28 Feb 2024 09:08:07 GMT" "$(hdr Last-Modified)"
+partial "If-Range with a Wednesday Last-Modified" "bytes=0-99" 0 99 wed.bin "$SIZE" -H "If-Range: Wed, 28 Feb 2024 09:08:07 GMT"
+fetch /wed.bin -H "Range: bytes=0-99" -H "If-Range: Wed, 28 Feb 2024 09:08:08 GMT"
+check_eq "If-Range with a Wednesday date one second off: 200" 200 "$ST"
+full "If-Range with a W/ tag (a tag, never a date)" "bytes=0-99" -H 'If-Range: W/"Wed"'
 old_etag=$etag
 cp "$www/r.bin" "$TMP/r.old"
 random_file "$www/r.bin" "$SIZE"

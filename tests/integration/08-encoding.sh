@@ -44,10 +44,11 @@ fetch() {
 }
 hdr() { awk -v n="$1" -F': ' 'BEGIN { n = tolower(n) } tolower($1) == n { print $2; exit }' <<<"$H"; }
 
-# encoded DESC PATH ACCEPT-ENCODING CODING SIDECAR CONTENT-TYPE
+# encoded DESC PATH ACCEPT-ENCODING CODING SIDECAR CONTENT-TYPE [CURL ARGS...]
 encoded() {
 	local desc=$1 path=$2 ae=$3 coding=$4 side=$5 ct=$6
-	fetch "$path" -H "Accept-Encoding: $ae"
+	shift 6
+	fetch "$path" -H "Accept-Encoding: $ae" "$@"
 	check_eq "$desc ($ae): 200" 200 "$ST"
 	check_eq "$desc: Content-Encoding: $coding" "$coding" "$(hdr Content-Encoding)"
 	check_eq "$desc: Vary: Accept-Encoding" "Accept-Encoding" "$(hdr Vary)"
@@ -93,12 +94,22 @@ identity "gzip;q=0, br;q=0 is identity" /style.css "gzip;q=0, br;q=0" style.css
 identity "*;q=0, identity is identity" /style.css "*;q=0, identity" style.css
 identity "identity alone" /style.css "identity" style.css
 identity "no Accept-Encoding is identity" /style.css - style.css
-[ -n "$(hdr Vary)" ] ||
-	note "observation: the identity response of a file that has sidecars carries no Vary (RFC 9110 12.5.5: SHOULD)"
+# A cache must not hand this identity response to a gzip client: Vary
+# (RFC 9110 12.5.5) on every response of a file that has a sidecar.
+check_eq "... the identity response of a file with sidecars says Vary: Accept-Encoding" Accept-Encoding "$(hdr Vary)"
+identity "gzip;q=0 is identity (again)" /style.css "gzip;q=0" style.css
+check_eq "... with Vary: Accept-Encoding" Accept-Encoding "$(hdr Vary)"
 identity "an unknown coding is identity" /style.css "compress, zstd" style.css
 identity "only .gz exists: br alone is identity" /page.html "br" page.html
+check_eq "... with Vary: Accept-Encoding (the .gz exists)" Accept-Encoding "$(hdr Vary)"
 identity "a stale sidecar (older than the file) is ignored" /stale.txt "gzip" stale.txt
 identity "no sidecar: gzip accepted is identity" /page.html.gz "gzip" page.html.gz
+check_eq "... and no Vary (nothing to choose from)" "" "$(hdr Vary)"
+
+# ---- Accept-Encoding split over two lines is one list (RFC 9110 5.3).
+encoded "Accept-Encoding over two lines: br;q=0, then gzip" /style.css "br;q=0" gzip style.css.gz "$css" -H "Accept-Encoding: gzip"
+send https $'GET /style.css HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: identity\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n'
+check_eq "Accept-Encoding: identity, then a second line with gzip: gzip" gzip "$(resp_header "$RESP" Content-Encoding)"
 
 # ---- HEAD of the encoded representation.
 hcurl https /style.css -I -H "Accept-Encoding: gzip" >"$TMP/head.out"
@@ -132,8 +143,13 @@ check_status "If-None-Match with the gzip ETag, gzip accepted: 304" 304 https /s
 check_status "If-None-Match with the gzip ETag, identity asked: 200" 200 https /style.css \
 	-H "If-None-Match: $etag_gz"
 fetch /style.css -H "Accept-Encoding: gzip" -H "If-None-Match: $etag_gz"
-check_eq "the 304 of the gzip representation says Content-Encoding: gzip" gzip "$(hdr Content-Encoding)"
+check_eq "the 304 of the gzip representation: 304" 304 "$ST"
+check_eq "... no Content-Encoding (RFC 9110 15.4.5: no representation metadata)" "" "$(hdr Content-Encoding)"
+check_eq "... no Content-Type" "" "$(hdr Content-Type)"
 check_eq "... and Vary: Accept-Encoding" Accept-Encoding "$(hdr Vary)"
+fetch /style.css -H "If-None-Match: $etag_id"
+check_eq "the 304 of the identity representation of a file with sidecars: 304" 304 "$ST"
+check_eq "... says Vary: Accept-Encoding" Accept-Encoding "$(hdr Vary)"
 
 # ---- curl --compressed decodes to the original.
 fetch /page.html --compressed

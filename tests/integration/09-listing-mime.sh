@@ -117,6 +117,18 @@ check_eq "HEAD of a listing: 200" 200 "$(resp_status "$RESP")"
 check_eq "HEAD of a listing: text/html" "text/html; charset=utf-8" "$(resp_header "$RESP" Content-Type)"
 check_eq "HEAD of a listing: no body" 0 "$(resp_body "$RESP" | wc -c)"
 
+# ---- a listing is capped (10000 entries) and streamed; a cut one says so.
+mkdir -p "$www/many"
+(cd "$www/many" && seq -f 'n%05g&<x>.txt' 1 10050 | xargs touch)
+fetch https /many/
+check_eq "a directory of 10050 entries: 200" 200 "$ST"
+check_eq "... its Content-Length is the size of the page sent" "$(file_size "$B")" "$(hdr Content-Length)"
+check_eq "... exactly 10000 entries are listed" 10000 "$(grep -c '<tr><td><a href="n' "$B")"
+check_contains "... and the page says the listing was cut" "$(cat "$B")" 'listing truncated after 10000 entries'
+check_eq "... the names are HTML-escaped in every row" 10000 "$(grep -c '>n[0-9]*&amp;&lt;x&gt;\.txt<' "$B")"
+check_contains "... and the page is complete" "$(tail -c 100 "$B")" '</html>'
+check_not_contains "a short listing says nothing about a cut" "$list" 'truncated'
+
 # ---- listing: false (the default) is 403; dotfiles stay 404 either way.
 check_status "a directory without index, listing: false (default): 403" 403 plain /list/
 check_status "a dotfile is 404 even where listing is on" 404 https /list/.hidden

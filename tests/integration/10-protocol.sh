@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # 10-protocol: HTTP/1.x connection handling — pipelining, HTTP/1.0 and
 # keep-alive, Connection: close, request bodies refused (413, never read as a
-# next request), OPTIONS/POST/unknown methods, configured head limits, and the
-# header and idle timeouts.
+# next request) for every method, framing errors (400, 501), Host validation,
+# list headers over several lines, OPTIONS/POST/unknown methods, configured
+# head limits, and the header and idle timeouts.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -162,6 +163,59 @@ closed "... and the connection is closed"
 send https "BREW /pot HTTP/1.1"$'\r\n'"$H11"$'\r\n'
 check_eq "an unknown method (BREW): 501" 501 "$(resp_status "$RESP")"
 closed "... and the connection is closed"
+
+# ---- every method with a body that itself looks like a request: exactly one
+# response, and the connection closes (the body is never read as a request).
+secret=$'GET /b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+for m in GET HEAD OPTIONS POST PUT DELETE PATCH TRACE BREW; do
+	send https "$m /a.txt HTTP/1.1"$'\r\n'"$H11"$'Content-Length: '"${#secret}"$'\r\n\r\n'"$secret"
+	check_eq "$m with Content-Length and a body that is a request: exactly one response" 1 "$(count_status "$RESP")"
+	check_file_not_contains "... the body's request is never answered ($m)" "$RESP" bravo
+	closed "... and the connection is closed ($m)"
+	send https "$m /a.txt HTTP/1.1"$'\r\n'"$H11"$'Transfer-Encoding: chunked\r\n\r\n'"${#secret}"$'\r\n'"$secret"$'\r\n0\r\n\r\n'
+	check_eq "$m with Transfer-Encoding: chunked and a request inside: exactly one response" 1 "$(count_status "$RESP")"
+	closed "... and the connection is closed ($m, chunked)"
+done
+send https "OPTIONS /a.txt HTTP/1.1"$'\r\n'"$H11"$'Content-Length: 0\r\n\r\n'"GET /b.txt HTTP/1.1"$'\r\n'"$H11"$'Connection: close\r\n\r\n'
+check_eq "OPTIONS with Content-Length: 0 keeps the connection: 204 then the next 200" "204 200 " "$(statuses "$RESP")"
+
+# ---- message framing (RFC 9112 6): a malformed Content-Length is a 400, an
+# unknown transfer coding a 501; both close.
+for cl in -1 +5 abc '5, 6' 99999999999999999999999 '1 2' ''; do
+	send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"'Content-Length: '"$cl"$'\r\n\r\n'
+	check_eq "Content-Length: '$cl': 400" 400 "$(resp_status "$RESP")"
+	closed "... and the connection is closed (Content-Length: '$cl')"
+done
+send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'Content-Length: 0\r\nContent-Length: 1\r\n\r\nx'
+check_eq "two Content-Length lines that differ: 400" 400 "$(resp_status "$RESP")"
+send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'Content-Length: 0, 0\r\nConnection: close\r\n\r\n'
+check_eq "Content-Length: 0, 0 (the same value twice) is no body: 200" 200 "$(resp_status "$RESP")"
+send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'Transfer-Encoding: frobnicate\r\n\r\n'
+check_eq "an unknown transfer coding: 501" 501 "$(resp_status "$RESP")"
+closed "... and the connection is closed"
+send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'Transfer-Encoding: chunked, gzip\r\n\r\n'
+check_eq "chunked not the final transfer coding: 400" 400 "$(resp_status "$RESP")"
+closed "... and the connection is closed"
+send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n'
+check_eq "Transfer-Encoding and Content-Length together: 400" 400 "$(resp_status "$RESP")"
+closed "... and the connection is closed"
+
+# ---- Host (RFC 9112 3.2, RFC 3986 3.2.2): a malformed authority is a 400.
+for h in 'a b' 'a/b' 'a@b' 'a:b' 'a:99999' '[::1' '[zz::1]:8443' 'a\b' $'a\x01b' 'a:80:80' '[::1]x'; do
+	send https "GET /a.txt HTTP/1.1"$'\r\n'"Host: $h"$'\r\n\r\n'
+	check_eq "Host: '$(printf '%q' "$h")': 400" 400 "$(resp_status "$RESP")"
+done
+for h in localhost 'localhost:8443' '127.0.0.1:1' '[::1]:8443' '[::1]' 'xn--bcher-kva.example' 'a-b_c~d.example' ''; do
+	send https "GET /a.txt HTTP/1.1"$'\r\n'"Host: $h"$'\r\nConnection: close\r\n\r\n'
+	check_eq "Host: '$h': 200" 200 "$(resp_status "$RESP")"
+done
+
+# ---- list headers split over several lines are read whole (RFC 9110 5.3).
+send https "GET /a.txt HTTP/1.1"$'\r\n'"$H11"$'Connection: keep-alive\r\nConnection: close\r\n\r\n'
+check_eq "Connection: close on a second Connection line: the response says close" close "$(resp_header "$RESP" Connection)"
+closed "... and the server closes"
+send https $'GET /a.txt HTTP/1.0\r\nConnection: x-foo\r\nConnection: keep-alive\r\n\r\nGET /b.txt HTTP/1.0\r\n\r\n'
+check_eq "HTTP/1.0 keep-alive on a second Connection line: both pipelined requests answered" "200 200 " "$(statuses "$RESP")"
 
 # ---- configured limits: max_headers: 10, max_request_head: 2k.
 hdrs=""
