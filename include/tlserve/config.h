@@ -1,13 +1,18 @@
 /* config: the YAML configuration as a typed, validated, immutable struct.
  * config_load_string is pure (no file I/O, no globals); config_load_file reads
- * the file and calls it. config_check_files does the file-system checks -t
- * needs (files readable, root a directory); certificate/key matching is done
- * by tls_server_new. This module never logs: errors go to a struct config_errors. */
+ * the file and calls it. config_check_files does the file-system checks every
+ * load needs (files readable, private keys not open to others, roots are
+ * directories), config_check_startup what -t adds (user, log files, addresses);
+ * certificate/key matching is done by tls_server_new. config_reload_diff says
+ * what a reload cannot apply. This module never logs: errors and warnings go
+ * to a struct config_errors (config_errors.h). */
 #ifndef TLSERVE_CONFIG_H
 #define TLSERVE_CONFIG_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tlserve/config_errors.h"
 
 enum config_log_level { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
 enum config_access_format { CONFIG_ACCESS_COMMON, CONFIG_ACCESS_COMBINED, CONFIG_ACCESS_JSON };
@@ -19,16 +24,6 @@ enum config_dotfiles { CONFIG_DOTFILES_DENY, CONFIG_DOTFILES_ALLOW };
 /* Where a value stood in the file, for FILE:LINE:COLUMN messages (1-based; 0 = default). */
 struct config_pos {
 	int line, col;
-};
-
-struct config_error {
-	int line, col;  /* 0 when the error is not tied to a position */
-	char msg[240];
-};
-
-struct config_errors {
-	struct config_error *v;
-	size_t n, cap;
 };
 
 struct config_sni {
@@ -71,7 +66,7 @@ struct config_listener {
 	struct config_tls tls;             /* the global tls: merged with this listener's, key by key */
 	struct config_sni *sni;
 	size_t nsni;
-	struct config_pos pos, root_pos;
+	struct config_pos pos, root_pos, host_pos, port_pos;
 };
 
 struct config_limits {
@@ -90,12 +85,14 @@ struct config_log {
 	char *error;                       /* NULL = stderr, else resolved path */
 	char *access;                      /* NULL = off, "-" = stdout, else resolved path */
 	enum config_access_format access_format; /* default combined */
+	struct config_pos error_pos, access_pos;
 };
 
 struct config {
 	char *path;                        /* the file it came from (for messages) */
 	uint32_t workers;                  /* 0 = auto (online CPUs) */
 	char *user;                        /* NULL = do not switch */
+	struct config_pos user_pos;
 	struct config_log log;
 	struct config_limits limits;
 	struct config_mime *mime;          /* overrides of the built-in MIME table */
@@ -114,15 +111,30 @@ int config_load_string(const char *buf, size_t len, const char *filename, const 
 /* Read path and config_load_string it (basedir = dirname(path)). */
 int config_load_file(const char *path, struct config **out, struct config_errors *errs);
 
-/* File-system checks: certificate/key/CA/CRL/ticket files readable, roots are
- * directories. Appends errors; returns 0 when none were found. */
+/* File-system checks, made at every load (start, -t, reload): certificate,
+ * key, CA, CRL and ticket files readable regular files, roots searchable
+ * directories; private keys and ticket key files readable by group or others
+ * are warned about, writable by others refused. Appends errors and warnings;
+ * returns 0 when no error was found. */
 int config_check_files(const struct config *, struct config_errors *errs);
 
-void config_free(struct config *);
+/* What start-up needs beyond the files, checked by -t so that a file -t passes
+ * does not then fail to start: the user exists, each log file can be opened
+ * for append (without creating it), each listener's host and port resolve
+ * (getaddrinfo, AI_PASSIVE; numeric forms never reach a resolver). Nothing is
+ * created or bound. Appends errors; returns 0 when none were found. */
+int config_check_startup(const struct config *, struct config_errors *errs);
 
-/* Append one error (printf-style). Used by the loader and by main for tls errors. */
-void config_error_add(struct config_errors *, int line, int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void config_errors_free(struct config_errors *);
+/* Compare the configuration a reload would swap in (next) with the one the
+ * process started with (boot): the sockets, threads, user, log files and
+ * start-up sizes are boot's until a restart, so comparing with the previous
+ * reload would forget a change still not applied. Appends an error for each
+ * change that refuses the reload (the listeners' number, name, host, port or
+ * mode) and a warning naming each change that waits for a restart. Returns 0
+ * when next can be swapped in, -1 when the reload must be refused. */
+int config_reload_diff(const struct config *boot, const struct config *next,
+		       struct config_errors *out);
+
+void config_free(struct config *);
 
 #endif

@@ -164,6 +164,118 @@ out=$(cd / && run_tlserve -t -c "$TMP/rel/tlserve.yaml" 2>&1)
 rc=$?
 check_eq "relative paths resolve against the configuration's directory" 0 "$rc"
 
+# ---- a configuration path that is a FIFO: refused at once, never waited on.
+mkfifo "$TMP/fifo.yaml"
+# shellcheck disable=SC2086 # the wrapper is a command line on purpose
+out=$(timeout -k 2 $((10 * SLOW)) $TLSERVE_WRAPPER "$TLSERVE_BIN" -t -c "$TMP/fifo.yaml" 2>&1)
+rc=$?
+check_eq "-t on a FIFO exits 1 (124 would mean it hung on open)" 1 "$rc"
+check_contains "-t on a FIFO says it is not a regular file" "$out" "not a regular file"
+
+# ---- what start-up needs, checked by -t: the user exists.
+nouser=$TMP/nouser.yaml
+write_config "$nouser" <<EOF
+user: no-such-user-tlserve
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $TMP/www}
+EOF
+out=$(run_tlserve -t -c "$nouser" 2>&1)
+rc=$?
+check_eq "-t with a user that does not exist exits 1" 1 "$rc"
+check_match "the unknown user is reported at nouser.yaml:4" "$out" \
+	'nouser\.yaml:4:7: .*"no-such-user-tlserve".*no such user'
+
+# ---- the log files can be opened: a directory that does not exist.
+for which in error access; do
+	nolog=$TMP/nolog-$which.yaml
+	if [ "$which" = error ]; then
+		logline="log: {error: $TMP/no-such-dir/error.log, access: off}"
+	else
+		logline="log: {error: stderr, access: $TMP/no-such-dir/access.log}"
+	fi
+	cat >"$nolog" <<EOF
+workers: 1
+$logline
+tls: {certificate: $CERTS/server.crt, key: $CERTS/server.key}
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $TMP/www}
+EOF
+	out=$(run_tlserve -t -c "$nolog" 2>&1)
+	rc=$?
+	check_eq "-t with the $which log in a missing directory exits 1" 1 "$rc"
+	check_match "the $which log is reported at its position" "$out" \
+		"nolog-$which\.yaml:2:[0-9]+: .*no-such-dir/$which\.log"
+done
+
+# ... and -t creates no log file where it could.
+mkdir -p "$TMP/logs"
+mklog=$TMP/mklog.yaml
+cat >"$mklog" <<EOF
+log: {error: $TMP/logs/error.log, access: $TMP/logs/access.log}
+tls: {certificate: $CERTS/server.crt, key: $CERTS/server.key}
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $TMP/www}
+EOF
+out=$(run_tlserve -t -c "$mklog" 2>&1)
+rc=$?
+check_eq "-t with log files in a writable directory exits 0" 0 "$rc"
+check_false "-t does not create the error log" test -e "$TMP/logs/error.log"
+check_false "-t does not create the access log" test -e "$TMP/logs/access.log"
+
+# ---- a host that does not resolve (RFC 6761: .invalid never does) and an
+# unknown service name.
+nohost=$TMP/nohost.yaml
+write_config "$nohost" <<EOF
+listeners:
+  - {name: https, host: "no-such-host.invalid", port: 0, mode: files, root: $TMP/www}
+  - {name: echo, host: 127.0.0.1, port: no-such-service-tlserve, mode: echo}
+EOF
+out=$(run_tlserve -t -c "$nohost" 2>&1)
+rc=$?
+check_eq "-t with an unresolvable host and an unknown service exits 1" 1 "$rc"
+check_match "the unresolvable host is reported at nohost.yaml:5" "$out" \
+	'nohost\.yaml:5:[0-9]+: .*no-such-host\.invalid'
+check_match "the unknown service is reported at nohost.yaml:6" "$out" \
+	'nohost\.yaml:6:[0-9]+: .*no-such-service-tlserve'
+
+# ---- YAML tags are refused (a !!binary port used to pass).
+tagged=$TMP/tagged.yaml
+write_config "$tagged" <<EOF
+listeners:
+  - {name: https, host: 127.0.0.1, port: !!binary MTIz, mode: files, root: $TMP/www}
+EOF
+out=$(run_tlserve -t -c "$tagged" 2>&1)
+rc=$?
+check_eq "-t with a YAML tag exits 1" 1 "$rc"
+check_match "the tag is reported at its position" "$out" \
+	'tagged\.yaml:5:[0-9]+: YAML tags are not supported'
+
+# ---- private keys readable by others: a warning, exit 0; world-writable: an error.
+cp "$CERTS/server.key" "$TMP/open.key"
+chmod 0644 "$TMP/open.key"
+openkey=$TMP/openkey.yaml
+cat >"$openkey" <<EOF
+log: {error: stderr, access: off}
+tls:
+  certificate: $CERTS/server.crt
+  key: $TMP/open.key
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $TMP/www}
+EOF
+out=$(run_tlserve -t -c "$openkey" 2>&1)
+rc=$?
+check_eq "-t with a key readable by others exits 0 (a warning)" 0 "$rc"
+check_match "the readable key is warned about as FILE:LINE:COL: warning:" "$out" \
+	'openkey\.yaml:4:[0-9]+: warning: .*open\.key.*readable by group or others'
+check_has_line "-t with only warnings still says ok" "$out" "$openkey: ok"
+chmod 0602 "$TMP/open.key"
+out=$(run_tlserve -t -c "$openkey" 2>&1)
+rc=$?
+check_eq "-t with a world-writable key exits 1" 1 "$rc"
+check_match "the world-writable key is an error" "$out" \
+	'openkey\.yaml:4:[0-9]+: .*open\.key.*writable by others'
+check_not_contains "-t with a world-writable key does not say ok" "$out" ": ok"
+
 # ---- -V, -h, unknown flags.
 out=$(run_tlserve -V 2>&1)
 rc=$?

@@ -307,6 +307,30 @@ static const struct tc_err tc_errs[] = {
 	{ "nul_byte", "workers: 1\n\0" TC_MIN, 12 + sizeof(TC_MIN) - 1, 2, 1, "invalid input",
 	  NULL },
 	{ "invalid_utf8", "workers: \xff\n" TC_MIN, 0, 1, 10, "invalid input", NULL },
+	{ "tag_binary_port", "listeners:\n  - port: !!binary MTIz\n", 0, 2, 11,
+	  "YAML tags are not supported (\"tag:yaml.org,2002:binary\")", "must be" },
+	{ "tag_str", "workers: !!str 2\n" TC_MIN, 0, 1, 10, "YAML tags are not supported", NULL },
+	{ "tag_local", "user: !foo bar\n" TC_MIN, 0, 1, 7, "YAML tags are not supported", NULL },
+	{ "tag_non_specific", "workers: ! 2\n" TC_MIN, 0, 1, 10, "YAML tags are not supported",
+	  NULL },
+	{ "tag_on_mapping", "log: !!map {level: info}\n" TC_MIN, 0, 1, 6,
+	  "YAML tags are not supported", NULL },
+	{ "tag_on_sequence", "listeners: !!seq [{port: 1}]\n", 0, 1, 12,
+	  "YAML tags are not supported", NULL },
+	{ "tag_on_key", "!!str workers: 2\n" TC_MIN, 0, 1, 1, "YAML tags are not supported",
+	  NULL },
+	{ "sni_duplicate_other_case",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: [A.test], certificate: a, key: b}\n"
+	  "      - {names: [b.test, a.TEST], certificate: c, key: d}\n",
+	  0, 5, 26, "duplicate SNI name \"a.test\" (first at line 4, column 18)", NULL },
+	{ "sni_duplicate_same_entry",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: [\"*.x.test\", \"*.X.Test\"], "
+	  "certificate: a, key: b}\n",
+	  0, 4, 30, "duplicate SNI name \"*.x.test\" (first at line 4, column 18)", NULL },
+	{ "sni_duplicate_scalar_names",
+	  "listeners:\n  - port: 1\n    sni:\n      - {names: a.test, certificate: a, key: b}\n"
+	  "      - {names: A.TEST, certificate: c, key: d}\n",
+	  0, 5, 17, "duplicate SNI name \"a.test\" (first at line 4, column 17)", NULL },
 	{ "too_deep",
 	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	  0, 1, 35, "nesting deeper than 32 levels", NULL }, /* the top mapping is level 1 */
@@ -900,11 +924,11 @@ test_empty_document(void **state)
 	}
 }
 
-/* Build a document of n listeners, each with an sni entry and a mime line. */
+/* Build a document of n mime lines and nl listeners, each with an sni entry. */
 static char *
-tc_big_doc(size_t n, size_t *len)
+tc_big_doc(size_t n, size_t nl, size_t *len)
 {
-	size_t cap = 64 + n * 160, o = 0;
+	size_t cap = 64 + n * 40 + nl * 120, o = 0;
 	char *s = malloc(cap);
 
 	assert_non_null(s);
@@ -912,7 +936,7 @@ tc_big_doc(size_t n, size_t *len)
 	for (size_t i = 0; i < n; i++)
 		o += (size_t)snprintf(s + o, cap - o, "  ext%zu: type/x%zu\n", i, i);
 	o += (size_t)snprintf(s + o, cap - o, "listeners:\n");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nl; i++)
 		o += (size_t)snprintf(s + o, cap - o,
 				      "  - {name: l%zu, port: %zu, sni: [{names: [h%zu.test], "
 				      "certificate: c, key: k}]}\n", i, i % 65536, i);
@@ -927,18 +951,18 @@ test_huge_document(void **state)
 	struct config_errors errs = { 0 };
 	struct config *cfg = NULL;
 	size_t len;
-	char *doc = tc_big_doc(8000, &len);
+	char *doc = tc_big_doc(24000, 256, &len);
 
 	(void)state;
 	assert_true(len > 512 * 1024 && len <= 1024 * 1024);
 	assert_int_equal(tc_load_n(doc, len, &cfg, &errs), 0);
-	assert_int_equal(cfg->nlisteners, 8000);
-	assert_int_equal(cfg->nmime, 8000);
-	assert_string_equal(cfg->listeners[7999].name, "l7999");
-	assert_string_equal(cfg->listeners[7999].sni[0].names[0], "h7999.test");
+	assert_int_equal(cfg->nlisteners, 256);  /* the most allowed */
+	assert_int_equal(cfg->nmime, 24000);
+	assert_string_equal(cfg->listeners[255].name, "l255");
+	assert_string_equal(cfg->listeners[255].sni[0].names[0], "h255.test");
 	config_free(cfg);
 	free(doc);
-	doc = tc_big_doc(12000, &len);
+	doc = tc_big_doc(48000, 256, &len);
 	assert_true(len > 1024 * 1024);
 	cfg = NULL;
 	assert_int_equal(tc_load_n(doc, len, &cfg, &errs), -1);
@@ -1066,6 +1090,161 @@ test_errors_appended(void **state)
 	assert_string_equal(errs.v[0].msg, "earlier");
 	assert_int_equal(errs.v[1].line, 1);
 	config_errors_free(&errs);
+}
+
+
+/* At most 256 listeners, and 1024 SNI names per listener: each is a clear error. */
+static void
+test_caps(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	size_t cap = 300 * 32 + 1100 * 24 + 256, o = 0;
+	char *doc = malloc(cap);
+
+	(void)state;
+	assert_non_null(doc);
+	o += (size_t)snprintf(doc + o, cap - o, "listeners:\n");
+	for (int i = 0; i < 257; i++)
+		o += (size_t)snprintf(doc + o, cap - o, "  - {port: %d, mode: echo}\n", i + 1);
+	assert_int_equal(tc_load(doc, &cfg, &errs), -1);
+	assert_true(tc_has(&errs, 2, 3, "too many listeners: 257 (at most 256)"));
+	config_errors_free(&errs);
+	o = (size_t)snprintf(doc, cap, "listeners:\n  - port: 1\n    sni:\n      - certificate: a\n"
+				       "        key: b\n        names:\n");
+	for (int i = 0; i < 1025; i++)
+		o += (size_t)snprintf(doc + o, cap - o, "          - h%d.test\n", i);
+	assert_int_equal(tc_load(doc, &cfg, &errs), -1);
+	assert_true(tc_has(&errs, 4, 7, "\"listeners[0].sni\": too many names: 1025 (at most 1024"));
+	config_errors_free(&errs);
+	o -= strlen("          - h1024.test\n");  /* 1024 names load */
+	doc[o] = '\0';
+	assert_int_equal(tc_load(doc, &cfg, &errs), 0);
+	assert_int_equal(cfg->listeners[0].sni[0].nnames, 1024);
+	config_free(cfg);
+	free(doc);
+}
+
+/* Warnings go to their own list: they never make n (the error count) non-zero,
+ * and they sort by position like errors. */
+static void
+test_warnings(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config_errors_mark m;
+
+	(void)state;
+	config_warning_add(&errs, 7, 2, "second %d", 2);
+	config_warning_add(&errs, 3, 1, "first");
+	config_warning_add(&errs, 0, 0, "no position");
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(errs.nw, 3);
+	config_errors_sort(&errs, (struct config_errors_mark){ 0, 0 });
+	assert_string_equal(errs.w[0].msg, "first");
+	assert_string_equal(errs.w[1].msg, "second 2");
+	assert_string_equal(errs.w[2].msg, "no position");
+	assert_int_equal(errs.w[0].sev, CONFIG_SEV_WARNING);
+	m = config_errors_mark(&errs);
+	config_diag_once(&errs, CONFIG_SEV_WARNING, m, 9, 9, "once");
+	config_diag_once(&errs, CONFIG_SEV_WARNING, m, 9, 9, "once");
+	config_diag_once(&errs, CONFIG_SEV_ERROR, m, 9, 9, "once");
+	assert_int_equal(errs.nw, 4);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.v[0].sev, CONFIG_SEV_ERROR);
+	config_errors_free(&errs);
+	assert_int_equal(errs.nw, 0);
+	assert_null(errs.w);
+}
+
+/* Whether a list of the given severity holds a position-less message containing text. */
+static bool
+tc_has_sev(const struct config_errors *errs, enum config_severity sev, const char *text)
+{
+	const struct config_error *v = sev == CONFIG_SEV_WARNING ? errs->w : errs->v;
+	size_t n = sev == CONFIG_SEV_WARNING ? errs->nw : errs->n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(v[i].msg, text))
+			return true;
+	}
+	return false;
+}
+
+#define TC_RELOAD_BASE                                                                   \
+	"workers: 4\nlog: {level: info, access: off}\n"                                  \
+	"limits: {max_connections: 100, max_headers: 50, idle_timeout: 10s}\n"
+#define TC_RELOAD_LISTENERS                                                              \
+	"listeners:\n  - {name: https, port: 8443, root: /srv/www}\n"                    \
+	"  - {name: echo, port: 8444, mode: echo}\n"
+
+/* The reload diff, driven by the schema's reload rules. */
+static void
+test_reload_diff(void **state)
+{
+	struct config *boot = tc_ok(TC_RELOAD_BASE TC_RELOAD_LISTENERS);
+	struct config *same = tc_ok(TC_RELOAD_BASE TC_RELOAD_LISTENERS);
+	/* reloadable: timeouts, roots, tls, fewer connections */
+	struct config *soft = tc_ok("workers: 4\nlog: {level: info, access: off}\n"
+				    "limits: {max_connections: 50, max_headers: 50, idle_timeout: 5s}\n"
+				    "tls: {min_version: \"1.3\"}\n"
+				    "listeners:\n  - {name: https, port: 8443, root: /srv/other}\n"
+				    "  - {name: echo, port: 8444, mode: echo}\n");
+	struct config *hard = tc_ok("workers: 2\nuser: www-data\n"
+				    "log: {level: debug, access: stdout, error: /var/log/e.log}\n"
+				    "limits: {max_connections: 200, max_headers: 60}\n"
+				    TC_RELOAD_LISTENERS);
+	struct config *moved = tc_ok(TC_RELOAD_BASE "listeners:\n  - {name: https, port: 9443}\n"
+						    "  - {name: echo, port: 8444, mode: files}\n");
+	struct config *fewer = tc_ok(TC_RELOAD_BASE "listeners:\n  - {name: https, port: 8443}\n");
+	struct config_errors out = { 0 };
+
+	(void)state;
+	assert_int_equal(config_reload_diff(boot, same, &out), 0);
+	assert_int_equal(out.n + out.nw, 0);
+	assert_int_equal(config_reload_diff(boot, soft, &out), 0);
+	assert_int_equal(out.n + out.nw, 0);
+
+	assert_int_equal(config_reload_diff(boot, hard, &out), 0);
+	assert_int_equal(out.n, 0);
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING,
+			       "reload: \"workers\" changed (4 -> 2); takes effect after a restart"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING, "\"user\" changed (null -> \"www-data\")"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING, "\"log.level\" changed (info -> debug)"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING, "\"log.access\" changed (off -> stdout)"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING,
+			       "\"log.error\" changed (stderr -> \"/var/log/e.log\")"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING,
+			       "\"limits.max_connections\" changed (100 -> 200)"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING, "\"limits.max_headers\" changed (50 -> 60)"));
+	assert_int_equal(out.nw, 7);
+	config_errors_free(&out);
+
+	/* Against the boot configuration: a second reload of the same file still
+	 * warns, since the change is still not applied. */
+	assert_int_equal(config_reload_diff(boot, hard, &out), 0);
+	assert_true(tc_has_sev(&out, CONFIG_SEV_WARNING, "\"workers\" changed (4 -> 2)"));
+	config_errors_free(&out);
+	/* ... and going back to the boot values is silent. */
+	assert_int_equal(config_reload_diff(boot, same, &out), 0);
+	assert_int_equal(out.n + out.nw, 0);
+
+	assert_int_equal(config_reload_diff(boot, moved, &out), -1);
+	assert_true(tc_has_sev(&out, CONFIG_SEV_ERROR,
+			       "reload: listener https: \"listeners[0].port\" changed (\"8443\" -> "
+			       "\"9443\"); restart to apply"));
+	assert_true(tc_has_sev(&out, CONFIG_SEV_ERROR,
+			       "listener echo: \"listeners[1].mode\" changed (echo -> files)"));
+	config_errors_free(&out);
+	assert_int_equal(config_reload_diff(boot, fewer, &out), -1);
+	assert_true(tc_has_sev(&out, CONFIG_SEV_ERROR,
+			       "reload: the number of listeners changed (2 -> 1); restart to apply"));
+	config_errors_free(&out);
+	config_free(boot);
+	config_free(same);
+	config_free(soft);
+	config_free(hard);
+	config_free(moved);
+	config_free(fewer);
 }
 
 /* ------------------------------------------------------ file-system tests */
@@ -1222,6 +1401,88 @@ test_check_files(void **state)
 	config_errors_free(&errs);
 }
 
+
+/* Private keys and ticket keys open to others: readable is a warning (the
+ * load still succeeds), writable by others an error; certificates are public. */
+static void
+test_check_secret_modes(void **state)
+{
+	struct tc_dir *d = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char key80[80], p[256];
+
+	memset(key80, 'k', sizeof(key80));
+	tc_write(d, "s.crt", "x", 0);
+	tc_write(d, "s.key", "x", 0);
+	tc_write(d, "sni.key", "x", 0);
+	tc_write(d, "t.key", key80, 80);
+	assert_int_equal(mkdir(tc_path(d, "www", p), 0755), 0);
+	assert_int_equal(chmod(tc_path(d, "s.crt", p), 0666), 0);
+	assert_int_equal(chmod(tc_path(d, "s.key", p), 0600), 0);
+	assert_int_equal(chmod(tc_path(d, "sni.key", p), 0640), 0);
+	assert_int_equal(chmod(tc_path(d, "t.key", p), 0604), 0);
+	tc_write(d, "m.yaml", "tls: {certificate: s.crt, key: s.key, ticket_key_file: t.key}\n"
+			      "listeners:\n  - port: 1\n"
+			      "    sni: [{names: a.test, certificate: s.crt, key: sni.key}]\n"
+			      "  - {port: 2, mode: echo}\n", 0);
+	assert_int_equal(config_load_file(tc_path(d, "m.yaml", p), &cfg, &errs), 0);
+	assert_int_equal(config_check_files(cfg, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(errs.nw, 2);  /* the inherited ticket key once, not per listener */
+	assert_int_equal(errs.w[0].line, 1);
+	assert_non_null(strstr(errs.w[0].msg, "t.key\" is readable by group or others (mode 0604)"));
+	assert_int_equal(errs.w[1].line, 4);
+	assert_non_null(strstr(errs.w[1].msg, "sni.key\" is readable by group or others (mode 0640)"));
+	config_errors_free(&errs);
+	assert_int_equal(chmod(tc_path(d, "s.key", p), 0602), 0);
+	assert_int_equal(config_check_files(cfg, &errs), -1);
+	assert_true(tc_has(&errs, 1, 32, "s.key\" is writable by others (mode 0602)"));
+	config_free(cfg);
+	config_errors_free(&errs);
+}
+
+/* What -t adds: the user, the log files (nothing created), host and port. */
+static void
+test_check_startup(void **state)
+{
+	struct tc_dir *d = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char yaml[1024], p[256];
+
+	snprintf(yaml, sizeof(yaml),
+		 "user: root\nlog: {error: %s/logs/e.log, access: %s/a.log}\n"
+		 "listeners:\n  - {port: 0, host: 127.0.0.1}\n  - {port: https, host: \"::1\"}\n",
+		 d->path, d->path);
+	assert_int_equal(mkdir(tc_path(d, "logs", p), 0755), 0);
+	assert_int_equal(tc_load(yaml, &cfg, &errs), 0);
+	assert_int_equal(config_check_startup(cfg, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(access(tc_path(d, "logs/e.log", p), F_OK), -1);  /* nothing created */
+	assert_int_equal(access(tc_path(d, "a.log", p), F_OK), -1);
+	config_free(cfg);
+	cfg = NULL;
+
+	snprintf(yaml, sizeof(yaml),
+		 "user: no-such-user-tlserve\nlog: {error: %s/none/e.log, access: %s/logs}\n"
+		 "listeners:\n  - {port: 0, host: no-such-host.invalid}\n"
+		 "  - {port: no-such-service-tlserve, host: 127.0.0.1}\n",
+		 d->path, d->path);
+	assert_int_equal(tc_load(yaml, &cfg, &errs), 0);
+	assert_int_equal(config_check_startup(cfg, &errs), -1);
+	if (errs.n != 5)
+		tc_dump(&errs);
+	assert_int_equal(errs.n, 5);
+	assert_true(tc_has(&errs, 1, 7, "user \"no-such-user-tlserve\": no such user"));
+	assert_true(tc_has(&errs, 2, 14, "/none/e.log\": its directory does not exist"));
+	assert_true(tc_has(&errs, 2, (int)strlen(d->path) + 35, "/logs\": is a directory"));
+	assert_true(tc_has(&errs, 4, 21, "listener listener-0: host \"no-such-host.invalid\""));
+	assert_true(tc_has(&errs, 5, 12, "port \"no-such-service-tlserve\": unknown service name"));
+	config_free(cfg);
+	config_errors_free(&errs);
+}
+
 int
 main(void)
 {
@@ -1250,6 +1511,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_file_relative, tc_dir_setup,
 						tc_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_check_files, tc_dir_setup, tc_dir_teardown),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_reload_diff),
+		cmocka_unit_test_setup_teardown(test_check_secret_modes, tc_dir_setup,
+						tc_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_check_startup, tc_dir_setup, tc_dir_teardown),
 	};
 	size_t n = sizeof(tc_errs) / sizeof(tc_errs[0]);
 	struct CMUnitTest *errt = calloc(n, sizeof(*errt));
