@@ -93,17 +93,30 @@ error_repeated(const struct config_errors *errs, size_t i)
 	return false;
 }
 
+/* Errors and warnings as FILE:LINE:COL: [warning: ]message, merged in file
+ * order (position-less ones last, errors before warnings at one position). */
 static void
 print_errors(const char *file, const struct config_errors *errs)
 {
-	for (size_t i = 0; i < errs->n; i++) {
-		if (error_repeated(errs, i))
+	size_t i = 0, j = 0;
+
+	while (i < errs->n || j < errs->nw) {
+		const struct config_error *e = i < errs->n ? &errs->v[i] : NULL;
+		const struct config_error *w = j < errs->nw ? &errs->w[j] : NULL;
+		bool warn = e == NULL || (w != NULL && w->line != 0 &&
+		                          (e->line == 0 || w->line < e->line ||
+		                           (w->line == e->line && w->col < e->col)));
+		const struct config_error *x = warn ? w : e;
+
+		if (warn)
+			j++;
+		else if (error_repeated(errs, i++))
 			continue;
-		if (errs->v[i].line > 0)
-			fprintf(stderr, "%s:%d:%d: %s\n", file, errs->v[i].line, errs->v[i].col,
-			        errs->v[i].msg);
+		if (x->line > 0)
+			fprintf(stderr, "%s:%d:%d: %s%s\n", file, x->line, x->col,
+			        warn ? "warning: " : "", x->msg);
 		else
-			fprintf(stderr, "%s: %s\n", file, errs->v[i].msg);
+			fprintf(stderr, "%s: %s%s\n", file, warn ? "warning: " : "", x->msg);
 	}
 }
 
@@ -349,44 +362,33 @@ log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 	        nworkers, nworkers == 1 ? "" : "s");
 }
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
-
-/* What a reload cannot change without a restart: the sockets, the threads,
- * the buffers sized at start-up, the user and the log files. Returns 0 when
- * the new configuration can be swapped in; warns about what is ignored. */
+/* What a reload cannot change without a restart is what start-up set up:
+ * the sockets, the threads, the buffers sized at start-up, the user and the
+ * log files. Compared with the boot configuration, not the previous reload,
+ * so a change still not applied is warned about at every reload. Logs the
+ * warnings of the new build (built, then freed here) and of the comparison.
+ * Returns 0 when next can be swapped in. */
 static int
-reload_compatible(const struct server *srv, const struct config *old, const struct config *new)
+reload_compatible(const struct server *srv, const char *path, struct config_errors *built,
+                  const struct config *next)
 {
-	if (old->nlisteners != new->nlisteners) {
-		log_msg(&srv->elog, CONFIG_LOG_ERROR,
-		        "reload: the number of listeners changed; restart to apply");
-		return -1;
-	}
-	for (size_t i = 0; i < old->nlisteners; i++) {
-		const struct config_listener *a = &old->listeners[i], *b = &new->listeners[i];
+	struct config_errors diff = {0};
+	int rc;
 
-		if (!str_eq(a->name, b->name) || !str_eq(a->host, b->host) ||
-		    !str_eq(a->port, b->port) || a->mode != b->mode) {
-			log_msg(&srv->elog, CONFIG_LOG_ERROR,
-			        "reload: listener %s changed its name, host, port or mode; restart to apply",
-			        a->name);
-			return -1;
-		}
-	}
-	if (old->workers != new->workers || !str_eq(old->user, new->user) ||
-	    !str_eq(old->log.error, new->log.error) || !str_eq(old->log.access, new->log.access) ||
-	    old->log.level != new->log.level || old->log.access_format != new->log.access_format ||
-	    new->limits.max_request_head > old->limits.max_request_head ||
-	    new->limits.max_headers > old->limits.max_headers ||
-	    new->limits.max_connections > old->limits.max_connections)
-		log_msg(&srv->elog, CONFIG_LOG_WARN,
-		        "reload: changes to workers, user, log, or larger max_request_head, max_headers "
-		        "or max_connections (open-file limit) take effect after a restart");
-	return 0;
+	for (size_t i = 0; i < built->nw; i++)
+		if (built->w[i].line > 0)
+			log_msg(&srv->elog, CONFIG_LOG_WARN, "%s:%d:%d: %s", path, built->w[i].line,
+			        built->w[i].col, built->w[i].msg);
+		else
+			log_msg(&srv->elog, CONFIG_LOG_WARN, "%s: %s", path, built->w[i].msg);
+	config_errors_free(built);
+	rc = config_reload_diff(srv->boot->cfg, next, &diff);
+	for (size_t i = 0; i < diff.n; i++)
+		log_msg(&srv->elog, CONFIG_LOG_ERROR, "%s", diff.v[i].msg);
+	for (size_t i = 0; i < diff.nw; i++)
+		log_msg(&srv->elog, CONFIG_LOG_WARN, "%s", diff.w[i].msg);
+	config_errors_free(&diff);
+	return rc;
 }
 
 /* SIGHUP: build a new generation off to the side; swap it in only when all
@@ -410,8 +412,7 @@ reload(struct server *srv, const char *path)
 		config_errors_free(&errs);
 		return;
 	}
-	config_errors_free(&errs);
-	if (reload_compatible(srv, old->cfg, g->cfg) != 0) {
+	if (reload_compatible(srv, path, &errs, g->cfg) != 0) {
 		log_msg(&srv->elog, CONFIG_LOG_ERROR,
 		        "reload refused: still serving the previous configuration");
 		gen_unref(g);
@@ -544,11 +545,17 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (o.check) {
-		gen_describe(g, o.config, stdout, NULL);
-		printf("%s: ok\n", o.config);
+		/* what start-up would otherwise fail on with EXIT_STARTUP */
+		rc = config_check_startup(g->cfg, &errs) == 0 ? 0 : EXIT_CONFIG;
+		print_errors(o.config, &errs);
+		config_errors_free(&errs);
+		if (rc == 0) {
+			gen_describe(g, o.config, stdout, NULL);
+			printf("%s: ok\n", o.config);
+		}
 		gen_unref(g);
 		tls_fini();
-		return 0;
+		return rc;
 	}
 	atomic_init(&srv.gen, g);
 	/* the log files are the start-up configuration's until a restart */
