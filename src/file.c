@@ -288,60 +288,74 @@ file_etag(const struct stat *st, char *buf, size_t len)
 	return (size_t)(p - tmp);
 }
 
-/* Directory listings. Not on a hot path: built in memory, bounded. */
+/* Directory listings. Not on a hot path. What one costs is bounded whatever
+ * the directory holds: at most FILE_LIST_MAX entries are read (names are at
+ * most NAME_MAX bytes), kept in one block, and the page is rendered from
+ * them piece by piece into the caller's buffer as it drains, never whole. */
 #define FILE_LIST_MAX 10000
 
 struct file_entry {
-	char *name;
+	size_t name;        /* offset of the NUL-terminated name in the block */
 	bool dir;
 	long long size;
 	time_t mtime;
 };
 
-struct file_buf {
-	char *p;
-	size_t n, cap;
-	bool oom;
+/* One allocation: this header, the entries, the URL and the names. */
+struct file_listing {
+	size_t n;           /* entries */
+	bool truncated;     /* the directory had more than FILE_LIST_MAX */
+	size_t ulen;
+	size_t piece, off;  /* read position: piece (0 head, 1..n rows, n+1 tail), bytes into it */
+	size_t size;        /* bytes of the whole page */
+	const char *url;    /* into the block */
+	const char *names;  /* into the block */
+	struct file_entry e[];
+};
+
+/* Rendering sink: bytes [skip, skip + cap) of what is emitted land in out;
+ * total counts everything emitted. */
+struct file_emit {
+	char *out;
+	size_t cap, n, skip, total;
 };
 
 static void
-file_buf_put(struct file_buf *b, const char *s, size_t n)
+file_emit(struct file_emit *e, const char *s, size_t len)
 {
-	if (b->oom)
+	e->total += len;
+	if (e->skip >= len) {
+		e->skip -= len;
 		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-		char *p = realloc(b->p, cap);
-
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
 	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
+	s += e->skip;
+	len -= e->skip;
+	e->skip = 0;
+	if (len > e->cap - e->n)
+		len = e->cap - e->n;
+	if (len > 0)
+		memcpy(e->out + e->n, s, len);
+	e->n += len;
 }
 
 static void
-file_buf_str(struct file_buf *b, const char *s)
+file_emit_str(struct file_emit *e, const char *s)
 {
-	file_buf_put(b, s, strlen(s));
+	file_emit(e, s, strlen(s));
 }
 
 /* HTML text/attribute escaping of s[0..n). */
 static void
-file_buf_html(struct file_buf *b, const char *s, size_t n)
+file_emit_html(struct file_emit *e, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
-		case '&': file_buf_str(b, "&amp;"); break;
-		case '<': file_buf_str(b, "&lt;"); break;
-		case '>': file_buf_str(b, "&gt;"); break;
-		case '"': file_buf_str(b, "&quot;"); break;
-		case '\'': file_buf_str(b, "&#39;"); break;
-		default: file_buf_put(b, s + i, 1);
+		case '&': file_emit_str(e, "&amp;"); break;
+		case '<': file_emit_str(e, "&lt;"); break;
+		case '>': file_emit_str(e, "&gt;"); break;
+		case '"': file_emit_str(e, "&quot;"); break;
+		case '\'': file_emit_str(e, "&#39;"); break;
+		default: file_emit(e, s + i, 1);
 		}
 	}
 }
@@ -349,7 +363,7 @@ file_buf_html(struct file_buf *b, const char *s, size_t n)
 /* Percent-encode a name for an href: everything but unreserved bytes
  * (RFC 3986 2.3), so '?', '#', '%', ':' and spaces in names stay names. */
 static void
-file_buf_url(struct file_buf *b, const char *s)
+file_emit_url(struct file_emit *e, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -359,21 +373,22 @@ file_buf_url(struct file_buf *b, const char *s)
 
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    ch == '-' || ch == '.' || ch == '_' || ch == '~')
-			file_buf_put(b, s, 1);
+			file_emit(e, s, 1);
 		else
-			file_buf_put(b, esc, 3);
+			file_emit(e, esc, 3);
 	}
 }
 
-/* Directories first, then by name (byte order). */
+/* Directories first, then by name (byte order). qsort_r's context is the
+ * name area. */
 static int
-file_entry_cmp(const void *a, const void *b)
+file_entry_cmp(const void *a, const void *b, void *names)
 {
 	const struct file_entry *x = a, *y = b;
 
 	if (x->dir != y->dir)
 		return x->dir ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return strcmp((const char *)names + x->name, (const char *)names + y->name);
 }
 
 /* A symlink is listed only when it resolves beneath root (what a request
@@ -394,21 +409,61 @@ file_follow_link(const struct site *site, const char *rel, const char *name, str
 	return n;
 }
 
-/* Read the entries of the directory rel, open as fd. Returns the count or -1. */
-static ssize_t
+/* The entries being read: two growing arrays, copied into the block after. */
+struct file_scan {
+	struct file_entry *v;
+	size_t n, cap;
+	char *names;
+	size_t nlen, ncap;
+	bool truncated;
+};
+
+static int
+file_scan_add(struct file_scan *sc, const char *name, const struct stat *st)
+{
+	size_t len = strlen(name) + 1;
+
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? sc->cap * 2 : 64;
+		struct file_entry *v = realloc(sc->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		sc->v = v;
+		sc->cap = cap;
+	}
+	if (sc->nlen + len > sc->ncap) {
+		size_t cap = (sc->ncap ? sc->ncap * 2 : 4096) + len;
+		char *p = realloc(sc->names, cap);
+
+		if (p == NULL)
+			return -1;
+		sc->names = p;
+		sc->ncap = cap;
+	}
+	memcpy(sc->names + sc->nlen, name, len);
+	sc->v[sc->n] = (struct file_entry){sc->nlen, S_ISDIR(st->st_mode), (long long)st->st_size,
+	                                   st->st_mtim.tv_sec};
+	sc->nlen += len;
+	sc->n++;
+	return 0;
+}
+
+/* Read the entries of the directory rel, open as fd (closed here): at most
+ * FILE_LIST_MAX; sc->truncated when there were more. Returns 0 or -1. */
+static int
 file_read_dir(const struct site *site, const char *rel, int fd, bool allow_dot,
-              struct file_entry **out)
+              struct file_scan *sc)
 {
 	DIR *d = fdopendir(fd);
-	struct file_entry *v = NULL;
-	size_t n = 0, cap = 0;
 	struct dirent *de;
+	int rc = 0;
 
 	if (d == NULL) {
 		close(fd);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL && n < FILE_LIST_MAX) {
+	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 
 		if (de->d_name[0] == '.' && (!allow_dot || de->d_name[1] == '\0' ||
@@ -417,79 +472,124 @@ file_read_dir(const struct site *site, const char *rel, int fd, bool allow_dot,
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    (S_ISLNK(st.st_mode) && file_follow_link(site, rel, de->d_name, &st) != 0))
 			continue;
-		if (n == cap) {
-			struct file_entry *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-			if (nv == NULL)
-				break;
-			v = nv;
-		}
-		v[n].name = strdup(de->d_name);
-		if (v[n].name == NULL)
+		if (sc->n == FILE_LIST_MAX) {
+			sc->truncated = true;
 			break;
-		v[n].dir = S_ISDIR(st.st_mode);
-		v[n].size = (long long)st.st_size;
-		v[n].mtime = st.st_mtim.tv_sec;
-		n++;
+		}
+		if ((rc = file_scan_add(sc, de->d_name, &st)) != 0)
+			break;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), file_entry_cmp);
-	*out = v;
-	return (ssize_t)n;
+	return rc;
 }
 
+/* Piece i of the page into e (see struct file_listing). */
 static void
-file_list_row(struct file_buf *b, const struct file_entry *e)
+file_list_piece(const struct file_listing *l, size_t i, struct file_emit *e)
 {
 	char line[96];
 	struct tm tm;
 
-	file_buf_str(b, "<tr><td><a href=\"");
-	file_buf_url(b, e->name);
-	file_buf_str(b, e->dir ? "/\">" : "\">");
-	file_buf_html(b, e->name, strlen(e->name));
-	file_buf_str(b, e->dir ? "/</a></td><td>-</td>" : "</a></td>");
-	if (!e->dir) {
-		snprintf(line, sizeof(line), "<td>%lld</td>", e->size);
-		file_buf_str(b, line);
+	if (i == 0) {
+		file_emit_str(e, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
+		file_emit_html(e, l->url, l->ulen);
+		file_emit_str(e, "</title></head>\n<body><h1>Index of ");
+		file_emit_html(e, l->url, l->ulen);
+		file_emit_str(e, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr>\n");
+		if (l->ulen > 1)
+			file_emit_str(e, "<tr><td><a href=\"../\">../</a></td><td>-</td><td></td></tr>\n");
+	} else if (i <= l->n) {
+		const struct file_entry *f = &l->e[i - 1];
+		const char *name = l->names + f->name;
+
+		file_emit_str(e, "<tr><td><a href=\"");
+		file_emit_url(e, name);
+		file_emit_str(e, f->dir ? "/\">" : "\">");
+		file_emit_html(e, name, strlen(name));
+		file_emit_str(e, f->dir ? "/</a></td><td>-</td>" : "</a></td>");
+		if (!f->dir) {
+			snprintf(line, sizeof(line), "<td>%lld</td>", f->size);
+			file_emit_str(e, line);
+		}
+		gmtime_r(&f->mtime, &tm);
+		strftime(line, sizeof(line), "<td>%Y-%m-%d %H:%M:%S</td></tr>\n", &tm);
+		file_emit_str(e, line);
+	} else {
+		file_emit_str(e, "</table>\n");
+		if (l->truncated) {
+			snprintf(line, sizeof(line), "<p>listing truncated after %zu entries</p>\n", l->n);
+			file_emit_str(e, line);
+		}
+		file_emit_str(e, "</body></html>\n");
 	}
-	gmtime_r(&e->mtime, &tm);
-	strftime(line, sizeof(line), "<td>%Y-%m-%d %H:%M:%S</td></tr>\n", &tm);
-	file_buf_str(b, line);
 }
 
+/* See file.h. */
 int
-file_list_dir(const struct site *site, const char *rel, const char *url, size_t ulen,
-              bool allow_dot, char **body, size_t *len)
+file_list_open(const struct site *site, const char *rel, const char *url, size_t ulen,
+               bool allow_dot, struct file_listing **out)
 {
-	struct file_buf b = {0};
-	struct file_entry *v = NULL;
-	int fd = file_open_beneath(site, rel);
-	ssize_t n;
+	struct file_scan sc = {0};
+	struct file_listing *l = NULL;
+	int fd = file_open_beneath(site, rel), status = 500;
+	char *p;
 
 	if (fd < 0)
 		return file_errno_status(errno);
-	n = file_read_dir(site, rel, fd, allow_dot, &v);
-	if (n < 0)
-		return 500;
-	file_buf_str(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
-	file_buf_html(&b, url, ulen);
-	file_buf_str(&b, "</title></head>\n<body><h1>Index of ");
-	file_buf_html(&b, url, ulen);
-	file_buf_str(&b, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr>\n");
-	if (ulen > 1)
-		file_buf_str(&b, "<tr><td><a href=\"../\">../</a></td><td>-</td><td></td></tr>\n");
-	for (ssize_t i = 0; i < n; i++) {
-		file_list_row(&b, &v[i]);
-		free(v[i].name);
+	if (file_read_dir(site, rel, fd, allow_dot, &sc) != 0)
+		goto out;
+	l = malloc(sizeof(*l) + sc.n * sizeof(sc.v[0]) + ulen + sc.nlen);
+	if (l == NULL)
+		goto out;
+	*l = (struct file_listing){.n = sc.n, .truncated = sc.truncated, .ulen = ulen};
+	if (sc.n > 0)
+		memcpy(l->e, sc.v, sc.n * sizeof(sc.v[0]));
+	p = (char *)&l->e[sc.n];
+	memcpy(p, url, ulen);
+	l->url = p;
+	if (sc.nlen > 0)
+		memcpy(p + ulen, sc.names, sc.nlen);
+	l->names = p + ulen;
+	qsort_r(l->e, l->n, sizeof(l->e[0]), file_entry_cmp, (void *)l->names);
+	for (size_t i = 0; i < l->n + 2; i++) {
+		struct file_emit e = {0};
+
+		file_list_piece(l, i, &e);
+		l->size += e.total;
 	}
-	free(v);
-	file_buf_str(&b, "</table></body></html>\n");
-	if (b.oom) {
-		free(b.p);
-		return 500;
+	*out = l;
+	status = 200;
+out:
+	free(sc.v);
+	free(sc.names);
+	return status;
+}
+
+/* See file.h. O(cap) plus at most one piece re-rendered up to where the
+ * last call stopped. */
+size_t
+file_list_read(struct file_listing *l, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap && l->piece < l->n + 2) {
+		struct file_emit e = {.out = buf + n, .cap = cap - n, .skip = l->off};
+
+		file_list_piece(l, l->piece, &e);
+		n += e.n;
+		if (l->off + e.n == e.total) {
+			l->piece++;
+			l->off = 0;
+		} else {
+			l->off += e.n;
+		}
 	}
-	*body = b.p;
-	*len = b.n;
-	return 200;
+	return n;
+}
+
+/* See file.h. */
+size_t
+file_list_size(const struct file_listing *l)
+{
+	return l->size;
 }

@@ -500,22 +500,26 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 	return CONN_CONTINUE;
 }
 
-/* listing: true and no index file: an HTML listing from memory. */
+/* listing: true and no index file: an HTML listing. Its length is known
+ * up front (Content-Length, so keep-alive holds); the page is rendered into
+ * the write buffer as it drains (httpd_refill), so memory stays bounded by
+ * the entry cap, never by the page. c->mem holds the listing block. */
 static enum conn_next
 httpd_listing(struct conn *c, const struct httpd_req *req, const struct file_hit *dir,
               const char *norm, size_t len, bool head_only)
 {
 	const struct config_listener *lc = c->site->cfg;
+	struct file_listing *l = NULL;
 	struct httpd_out o;
-	char *body = NULL;
-	size_t blen = 0;
-	int status = file_list_dir(c->site, dir->rel, norm, len, lc->dotfiles == CONFIG_DOTFILES_ALLOW,
-	                           &body, &blen);
+	size_t blen;
+	int status = file_list_open(c->site, dir->rel, norm, len, lc->dotfiles == CONFIG_DOTFILES_ALLOW,
+	                            &l);
 
 	if (status != 200)
 		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
+	blen = file_list_size(l);
 	if (httpd_begin(c, &o, 200) != 0) {
-		free(body);
+		free(l);
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, &o, 200);
@@ -526,9 +530,9 @@ httpd_listing(struct conn *c, const struct httpd_req *req, const struct file_hit
 	httpd_head_end(c, &o, req->r->minor);
 	c->hdr_len = c->wlen = o.n;
 	if (head_only || blen == 0) {
-		free(body);
+		free(l);
 	} else {
-		c->mem = body;
+		c->mem = (char *)l;  /* conn_end_request frees it */
 		c->file_off = 0;
 		c->file_end = (off_t)blen;
 	}
@@ -703,9 +707,11 @@ httpd_refill(struct conn *c)
 	if (want > room)
 		want = room;
 	if (c->mem != NULL) {
-		memcpy(c->wbuf + c->wlen, c->mem + c->file_off, want);
-		c->wlen += want;
-		c->file_off += (off_t)want;
+		n = (ssize_t)file_list_read((struct file_listing *)(void *)c->mem, c->wbuf + c->wlen, want);
+		if (n <= 0)
+			return -1;  /* cannot happen: the page is as long as announced */
+		c->wlen += (size_t)n;
+		c->file_off += n;
 		return 0;
 	}
 	n = pread(c->file_fd, c->wbuf + c->wlen, want, c->file_off);

@@ -58,12 +58,19 @@ int file_resolve(const struct site *site, const char *norm, size_t len, struct f
 int file_open_sidecar(const struct site *site, const struct file_hit *base, const char *suffix,
                       struct file_hit *out);
 
-/* An HTML listing of the directory hit->rel for the URL path url[0..ulen):
- * names HTML- and URL-escaped, sorted, with sizes and modification times;
- * dotfiles shown only when allow_dot. On 200 *body (free()) and *len are set;
- * otherwise returns 403, 404 or 500. */
-int file_list_dir(const struct site *site, const char *rel, const char *url, size_t ulen,
-                  bool allow_dot, char **body, size_t *len);
+/* An HTML listing of the directory rel for the URL path url[0..ulen): names
+ * HTML- and URL-escaped, sorted (directories first), with sizes and
+ * modification times; dotfiles shown only when allow_dot. At most 10,000
+ * entries; a directory with more gets a page that says the listing was
+ * truncated. On 200 *out is one malloc'd block (free() releases it) from
+ * which the page is read piece by piece; otherwise returns 403, 404 or 500. */
+struct file_listing;
+int file_list_open(const struct site *site, const char *rel, const char *url, size_t ulen,
+                   bool allow_dot, struct file_listing **out);
+/* The length of the whole page (known before any of it is read). */
+size_t file_list_size(const struct file_listing *l);
+/* The next bytes of the page, at most cap, into buf; 0 at its end. */
+size_t file_list_read(struct file_listing *l, char *buf, size_t cap);
 
 /* Does hit->rel still name the file hit->st describes (same device and
  * inode)? A file replaced by rename keeps its old inode open in a cache: the
