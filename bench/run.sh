@@ -2,16 +2,23 @@
 # bench/run.sh [--quick] [--keep] — tlserve side by side with nginx and lighttpd
 # on this machine: one server core (CPU 0), one client core (CPU 1).
 #
-# Prints one markdown table on stdout (progress goes to stderr) and writes
-# bench/results.md and bench/results.png. bench/README.md explains every row.
+# Every row is measured in BENCH_ROUNDS rounds (3), the servers interleaved
+# (each round starts with the next server); each figure is the median of the
+# rounds, with their min-max. Prints one markdown table on stdout (progress
+# goes to stderr) and writes bench/results.md and bench/results.png.
+# bench/README.md explains every row. A full run takes about 13 minutes.
 #
-#   --quick   a short smoke pass of every row (2 s runs, 1,000 idle connections)
+#   --quick   a short smoke pass of every row (2 s runs, 1,000 idle
+#             connections; about 3 minutes)
 #   --keep    keep the work directory (configurations, logs, raw outputs)
 #
-# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd"), BENCH_SECONDS
-# (run length), BENCH_IDLE (idle connections), BENCH_RETRIES (how often a run
-# that other processes disturbed is measured again; 1, or 0 with --quick),
-# BENCH_OUT (where results.md and results.png go; default bench/).
+# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd"), BENCH_ROUNDS
+# (3), BENCH_SECONDS (run length), BENCH_IDLE (idle connections), BENCH_RETRIES
+# (how often a run that other processes disturbed is measured again; 1, or 0
+# with --quick), BENCH_OUT (where results.md and results.png go; default
+# bench/), BENCH_TLSERVE, BENCH_TLS_PIPE, BENCH_HOSTILE (the binaries measured;
+# default ./tlserve, build/tools/tls_pipe, build/tools/hostile, built when
+# missing).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,7 +31,7 @@ for arg in "$@"; do
 	--quick) quick=1 ;;
 	--keep) keep=1 ;;
 	-h | --help)
-		sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -37,16 +44,18 @@ done
 if [ "$quick" = 1 ]; then
 	secs=${BENCH_SECONDS:-2} warm=0 idle_n=${BENCH_IDLE:-1000} speed_secs=1 echo_runs=1
 else
-	secs=${BENCH_SECONDS:-10} warm=1 idle_n=${BENCH_IDLE:-10000} speed_secs=3 echo_runs=5
+	secs=${BENCH_SECONDS:-10} warm=1 idle_n=${BENCH_IDLE:-10000} speed_secs=3 echo_runs=10
 fi
 servers=${BENCH_SERVERS:-tlserve nginx lighttpd}
+rounds=${BENCH_ROUNDS:-3}
+case $rounds in '' | *[!0-9]* | 0) echo "$prog: BENCH_ROUNDS must be a positive integer" >&2; exit 2 ;; esac
 out_dir=${BENCH_OUT:-$here}
 hs_conc=32          # handshake rows: connections in flight
 ka_conc=50          # keep-alive rows: wrk -c50
 big_file_mib=100
 retries=${BENCH_RETRIES:-$((1 - quick))}  # a run disturbed by other processes is measured again (full: once)
 
-log() { printf '[bench] %s\n' "$*" >&2; }
+log() { printf '[bench +%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() {
 	log "error: $*"
 	exit 1
@@ -181,6 +190,17 @@ EOF
 # function, so that $! is the process itself and not a subshell.)
 on_client() { OPENSSL_CONF="$work/client-openssl.cnf" taskset -c "$cli_cpu" "$@"; }
 hz=$(getconf CLK_TCK)
+kernel_hz() {  # the kernel's tick rate and CPU accounting, from its configuration
+	local cfg
+	cfg=$({ zcat /proc/config.gz || cat "/boot/config-$(uname -r)"; } 2>/dev/null |
+		grep -E '^CONFIG_(HZ|TICK_CPU_ACCOUNTING|VIRT_CPU_ACCOUNTING_GEN|IRQ_TIME_ACCOUNTING)=')
+	if [ -z "$cfg" ]; then
+		echo "HZ unknown: no kernel configuration found"
+		return
+	fi
+	printf 'HZ=%s, %s' "$(sed -n 's/^CONFIG_HZ=//p' <<<"$cfg")" \
+		"$(grep -q VIRT_CPU_ACCOUNTING_GEN <<<"$cfg" && echo "VIRT_CPU_ACCOUNTING_GEN" || echo "tick-based accounting")"
+}
 
 # ----------------------------------------------------------------- builds ---
 
@@ -195,13 +215,26 @@ make_retry() {
 	done
 	return 1
 }
-[ -x "$root/tlserve" ] || make_retry tlserve || die "cannot build ./tlserve"
-[ -x "$root/build/tools/tls_pipe" ] || make_retry build/tools/tls_pipe || die "cannot build tls_pipe"
-[ -x "$root/build/tools/hostile" ] || make_retry build/tools/hostile || die "cannot build hostile"
+# binary VAR DEFAULT MAKE_TARGET: the path in VAR when set (it must exist),
+# else DEFAULT under the checkout, built when missing.
+binary() {
+	local given=${!1:-}
+	if [ -n "$given" ]; then
+		[ -x "$given" ] || die "$1=$given is not an executable file"
+		printf '%s' "$given"
+		return
+	fi
+	[ -x "$root/$2" ] || make_retry "$3" || die "cannot build $2"
+	printf '%s' "$root/$2"
+}
+tlserve_bin=$(binary BENCH_TLSERVE tlserve tlserve) || exit 1
+tls_pipe_bin=$(binary BENCH_TLS_PIPE build/tools/tls_pipe build/tools/tls_pipe) || exit 1
+hostile_bin=$(binary BENCH_HOSTILE build/tools/hostile build/tools/hostile) || exit 1
+log "measuring $tlserve_bin (tls_pipe: $tls_pipe_bin, hostile: $hostile_bin)"
 # Copies, so that a rebuild during the run does not change what is measured.
-cp "$root/tlserve" "$work/bin/tlserve"
-cp "$root/build/tools/tls_pipe" "$work/bin/tls_pipe"
-cp "$root/build/tools/hostile" "$work/bin/hostile"
+cp "$tlserve_bin" "$work/bin/tlserve"
+cp "$tls_pipe_bin" "$work/bin/tls_pipe"
+cp "$hostile_bin" "$work/bin/hostile"
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -o "$work/bin/tlsload" "$here/tlsload.c" \
 	$(pkg-config --cflags --libs openssl) || die "cannot build bench/tlsload.c"
@@ -366,10 +399,13 @@ rss_kib() {
 # less the server's own on its core and the client's on its core, is what
 # other processes took. A process's stime includes the loopback softirq work
 # done in its context, which /proc/stat counts as irq/softirq: so busy here is
-# user + nice + system + irq + softirq. Call run_begin just before a client
-# run and run_end after it.
-core_busy() {  # CPU: busy ticks so far
-	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+# user + nice + system + irq + softirq. Time the hypervisor gave to other
+# guests (steal) counts as taken by others too. /proc/stat is tick-sampled
+# (HZ times a second), so this is an estimate within a few points; the
+# server's and the client's own times are exact (see bench/README.md).
+# Call run_begin just before a client run and run_end after it.
+core_busy() {  # CPU: busy + steal ticks so far
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
 run_begin() {
 	rb_srv=$(core_busy "$srv_cpu") rb_cli=$(core_busy "$cli_cpu") rb_t=$(date +%s%N)
@@ -428,14 +464,20 @@ TIMEFORMAT='CLIENTCPU %3U %3S'
 
 # ------------------------------------------------------------- results ---
 
-declare -A val det
+# val[KEY,SERVER] and det[KEY,SERVER] hold the figures of the current round;
+# end_round moves them to rval[KEY,SERVER,ROUND] and rdet[...]; summarise
+# puts each figure's median in val and its min and max in vmin and vmax.
+declare -A val det rval rdet vmin vmax
+round=0
 notes=()
 commands=()
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }
 note() {
-	notes+=("$*")
-	log "note: $*"
+	local n=$*
+	[ "$round" -gt 0 ] && n="round $round: $n"
+	notes+=("$n")
+	log "note: $n"
 }
 cmd_log() {  # ROW TEXT: each distinct command once, with ports as PORT
 	local c="$1: $2" x
@@ -449,7 +491,7 @@ detail() { det["$1,$2"]=$3; }
 # ---------------------------------------------------------------- rows ---
 
 run_handshakes() {  # ROW MODE SERVER
-	local row=$1 mode=$2 s=$3 c0 c1 out ok full resumed tls13 errs reoff rate ticks attempt
+	local row=$1 mode=$2 s=$3 c0 c1 out ok full resumed tls13 errs reoff tickets rate ticks attempt
 	start_server "$s" || { note "$s did not start for row $row"; return; }
 	if [ "$warm" -gt 0 ]; then
 		on_client timeout 30 "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" "$warm" "$hs_conc" /1k.bin \
@@ -469,7 +511,7 @@ run_handshakes() {  # ROW MODE SERVER
 	stop_server
 	cmd_log "$row" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $secs $hs_conc /1k.bin"
 	ok=$(kv "$out" ok) full=$(kv "$out" full) resumed=$(kv "$out" resumed) tls13=$(kv "$out" tls13)
-	errs=$(kv "$out" errors) reoff=$(kv "$out" reoffered) rate=$(kv "$out" rate)
+	errs=$(kv "$out" errors) reoff=$(kv "$out" reoffered) rate=$(kv "$out" rate) tickets=$(kv "$out" tickets)
 	if [ -z "$ok" ] || [ "$ok" = 0 ]; then
 		note "row $row, $s: tlsload failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -1)"
 		return
@@ -477,10 +519,14 @@ run_handshakes() {  # ROW MODE SERVER
 	ticks=$((c1 - c0))
 	val["$row,$s"]=$rate
 	val["${row}cpu,$s"]=$(calc "$ticks * 1e6 / $hz / $ok")
-	detail "$row" "$s" "$(printf '%.0f/s; %s ok, %s full, %s resumed, %s TLS 1.3, %s errors, %s re-offered tickets; %s %s; %s; one saturated server core would do about %.0f/s' \
-		"$rate" "$ok" "$full" "$resumed" "$tls13" "$errs" "$reoff" "$(kv "$out" cipher)" \
+	val["${row}tk,$s"]=$(calc "$tickets / $ok")
+	detail "$row" "$s" "$(printf '%.0f/s; %s ok, %s full, %s resumed, %s TLS 1.3, %s errors, %s re-offered tickets, %.2f tickets received per connection; %s %s; %s; one saturated server core would do about %.0f/s' \
+		"$rate" "$ok" "$full" "$resumed" "$tls13" "$errs" "$reoff" "${val["${row}tk,$s"]}" "$(kv "$out" cipher)" \
 		"$(kv "$out" group)" "$run_info" \
 		"$(calc "(${val["${row}cpu,$s"]} > 0) ? 1e6 / ${val["${row}cpu,$s"]} : 0")")"
+	if [ "$mode" = full ] && [ "$tickets" != "$ok" ]; then
+		note "row $row, $s sent $tickets session tickets on $ok connections (expected one each: every server is set to NumTickets 1)"
+	fi
 	if [ "$mode" = full ] && [ "$resumed" != 0 ]; then
 		note "row $row, $s: $resumed handshakes were resumed (expected none)"
 	fi
@@ -538,11 +584,9 @@ run_keepalive() {  # ROW SERVER PATH
 	run_wrk "$row" "$s" "$path" "$ka_conc" || return
 	val["$row,$s"]=$(calc "$wrk_reqs / ($wrk_dur / 1e6)")
 	val["${row}cpu,$s"]=$(calc "$wrk_ticks * 1e6 / $hz / $wrk_reqs")
-	if [ "$path" = /1k.bin ]; then
-		val["${row}p50,$s"]=$(calc "$wrk_p50 / 1000")
-		val["${row}p99,$s"]=$(calc "$wrk_p99 / 1000")
-	fi
-	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB) p50 %.2f ms p99 %.2f ms; %s' \
+	# wrk is closed-loop: at saturation its latency is the time a request
+	# waits in the client's own queue, so it is shown here but not compared.
+	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB), closed-loop p50 %.2f ms p99 %.2f ms; %s' \
 		"${val["$row,$s"]}" "$wrk_reqs" "$(calc "$wrk_bytes / 1048576")" "$(calc "$wrk_p50 / 1000")" \
 		"$(calc "$wrk_p99 / 1000")" "$run_info")"
 }
@@ -701,38 +745,118 @@ verify_resumption() {
 	log "resumption check: $resumption_check"
 }
 
+# The ticket check: how many NewSessionTicket messages each server sends
+# after a full handshake and after a resumed one, as openssl s_client -msg
+# shows them (every server is set to one; OpenSSL's default is two).
+count_tickets() {  # PORT [SESS_IN]: sends one GET and reads to the close
+	local in=()
+	[ -n "${2:-}" ] && in=(-sess_in "$2")
+	printf 'GET /1k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		on_client timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername localhost -tls1_3 \
+			-msg -ign_eof -sess_out "$work/out/ticket.sess" "${in[@]}" >"$work/out/ticket.msg" 2>&1 ||
+		true
+	printf '%s ticket(s)%s' "$(grep -c '^<<< .*NewSessionTicket' "$work/out/ticket.msg")" \
+		"$(grep -q '^Reused, TLSv1.3' "$work/out/ticket.msg" && echo ' (resumed)' || echo '')"
+}
+verify_tickets() {
+	local s full res
+	for s in "${peers[@]}"; do
+		start_server "$s" || continue
+		rm -f "$work/out/ticket.sess"
+		full=$(count_tickets "$srv_port")
+		cp "$work/out/ticket.sess" "$work/out/ticket.first" 2>/dev/null
+		res=$(count_tickets "$srv_port" "$work/out/ticket.first")
+		stop_server
+		ticket_check+="${ticket_check:+; }$s: $full on a full handshake, $res on a resumed one"
+		grep -q '^1 ticket' <<<"$full" || note "$s sent $full after a full handshake (expected 1)"
+	done
+	log "ticket check: $ticket_check"
+}
+
+# end_round: file this round's figures under its number.
+end_round() {
+	local k
+	for k in "${!val[@]}"; do rval["$k,$round"]=${val["$k"]}; done
+	for k in "${!det[@]}"; do rdet["$k,$round"]=${det["$k"]}; done
+	val=() det=()
+}
+
+# summarise: val = median of the rounds, vmin/vmax = their range.
+summarise() {
+	local k key r v vs med lo hi
+	declare -A seen
+	for k in "${!rval[@]}"; do seen["${k%,*}"]=1; done
+	for key in "${!seen[@]}"; do
+		vs=""
+		for r in $(seq "$rounds"); do
+			v=${rval["$key,$r"]:-}
+			[ -n "$v" ] && vs+="$v "
+		done
+		[ -n "$vs" ] || continue
+		read -r med lo hi < <(tr ' ' '\n' <<<"$vs" | grep . | sort -g | awk '
+			{ a[NR] = $1 }
+			END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR] }')
+		val["$key"]=$med vmin["$key"]=$lo vmax["$key"]=$hi
+	done
+}
+
+# rotate N WORD...: the words, starting with the (N mod count)-th.
+rotate() {
+	local n=$1
+	shift
+	local w=("$@") i
+	for i in $(seq 0 $((${#w[@]} - 1))); do printf '%s ' "${w[$(((i + n) % ${#w[@]}))]}"; done
+}
+
 # ------------------------------------------------------------------ run ---
 
 resumption_check="(nginx not available: not checked on the server side)"
+ticket_check=""
 start_time=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-log "mode: $([ "$quick" = 1 ] && echo quick || echo full), ${secs} s runs, $idle_n idle connections, servers: $servers, work dir $work"
+log "mode: $([ "$quick" = 1 ] && echo quick || echo full), $rounds rounds, ${secs} s runs, $idle_n idle connections, servers: $servers, work dir $work"
 
 peers=()
 for s in $servers; do
 	if have_peer "$s"; then peers+=("$s"); else note "$s is not installed: its column is n/a"; fi
 done
 
-verify_resumption
-
-log "row 1: full TLS 1.3 handshakes"
-for s in "${peers[@]}"; do run_handshakes 1 full "$s"; done
-log "row 2: resumed TLS 1.3 handshakes"
-for s in "${peers[@]}"; do run_handshakes 2 resume "$s"; done
-log "row 3: keep-alive requests, 1k.bin and 64k.bin"
-for s in "${peers[@]}"; do run_keepalive 3 "$s" /1k.bin; done
-for s in "${peers[@]}"; do run_keepalive 3b "$s" /64k.bin; done
-log "row 4: ${big_file_mib} MiB download, 1 and 4 connections"
-for s in "${peers[@]}"; do run_download "$s"; done
-log "row 5: echo of a ${big_file_mib} MiB stream"
+echo_peers=()
 for s in tlserve socat; do
-	if have_peer "$s"; then run_echo "$s"; else note "$s is not installed: row 5 column is n/a"; fi
+	if have_peer "$s"; then echo_peers+=("$s"); else note "$s is not installed: row 5 column is n/a"; fi
 done
-log "row 6: RSS with $idle_n idle TLS connections"
-for s in "${peers[@]}"; do run_idle "$s"; done
 
-log "row 7: a normal client's latency under a slowloris + silent-connection attack"
-for s in "${peers[@]}"; do run_attack "$s"; done
+verify_resumption
+verify_tickets
+
+# Rounds: every row for every server, then again; each round starts with the
+# next server, so that no server always runs first (or right after a given
+# other) and a slow drift of the machine spreads over all of them.
+orders=()
+for round in $(seq "$rounds"); do
+	read -r -a order <<<"$(rotate $((round - 1)) "${peers[@]}")"
+	read -r -a eorder <<<"$(rotate $((round - 1)) "${echo_peers[@]}")"
+	orders+=("round $round: ${order[*]}")
+	log "round $round of $rounds, servers in the order ${order[*]}"
+	log "row 1: full TLS 1.3 handshakes"
+	for s in "${order[@]}"; do run_handshakes 1 full "$s"; done
+	log "row 2: resumed TLS 1.3 handshakes"
+	for s in "${order[@]}"; do run_handshakes 2 resume "$s"; done
+	log "row 3: keep-alive requests, 1k.bin and 64k.bin"
+	for s in "${order[@]}"; do run_keepalive 3 "$s" /1k.bin; done
+	for s in "${order[@]}"; do run_keepalive 3b "$s" /64k.bin; done
+	log "row 4: ${big_file_mib} MiB download, 1 and 4 connections"
+	for s in "${order[@]}"; do run_download "$s"; done
+	log "row 5: echo of a ${big_file_mib} MiB stream"
+	for s in "${eorder[@]}"; do run_echo "$s"; done
+	log "row 6: RSS with $idle_n idle TLS connections"
+	for s in "${order[@]}"; do run_idle "$s"; done
+	log "row 7: a normal client's latency under a slowloris + silent-connection attack"
+	for s in "${order[@]}"; do run_attack "$s"; done
+	end_round
+done
+round=0
+summarise
 
 log "crypto ceiling: openssl speed"
 speed1=$(taskset -c "$srv_cpu" openssl speed -seconds "$speed_secs" ecdsap256 ecdhx25519 2>/dev/null)
@@ -752,8 +876,6 @@ rows=(
 	"2|h|2. resumed TLS 1.3 handshakes/s (higher is better)|2 resumed hs/s"
 	"2cpu|l|2. server CPU µs per resumed handshake (lower is better)|2 CPU/hs"
 	"3|h|3. keep-alive requests/s, 1k.bin, $ka_conc connections (higher is better)|3 1k req/s"
-	"3p50|l|3. p50 latency ms, 1k.bin (lower is better)|3 p50"
-	"3p99|l|3. p99 latency ms, 1k.bin (lower is better)|3 p99"
 	"3cpu|l|3. server CPU µs per request, 1k.bin (lower is better)|3 CPU/req"
 	"3b|h|3b. keep-alive requests/s, 64k.bin, $ka_conc connections (higher is better)|3b 64k req/s"
 	"3bcpu|l|3b. server CPU µs per request, 64k.bin (lower is better)|3b CPU/req"
@@ -761,8 +883,8 @@ rows=(
 	"4c1cpu|l|4. server CPU µs per MiB, 1 connection (lower is better)|4 CPU/MiB x1"
 	"4c4|h|4. MiB/s, ${big_file_mib}m.bin, 4 connections (higher is better)|4 MiB/s x4"
 	"4c4cpu|l|4. server CPU µs per MiB, 4 connections (lower is better)|4 CPU/MiB x4"
-	"5|h|5. echo MiB/s, ${big_file_mib} MiB stream each way; reference: socat (higher is better)|5 echo MiB/s"
-	"5cpu|l|5. echo server CPU µs per MiB (lower is better)|5 CPU/MiB"
+	"5|h|5. echo MiB/s, ${big_file_mib} MiB stream each way; socat is a reference, not a peer (higher is better)|5 echo MiB/s"
+	"5cpu|l|5. echo server CPU µs per MiB; socat a reference (lower is better)|5 CPU/MiB"
 	"6|l|6. server RSS KiB per idle TLS connection, $idle_n connections (lower is better)|6 KiB/idle conn"
 	"7p50|l|7. p50 ms of a normal client (new connection per GET) under slowloris + silent TLS connections, 500 of each (100 with --quick) (lower is better)|7 p50 attacked"
 	"7|l|7. p99 ms of that client under attack (lower is better)|7 p99 attacked"
@@ -774,15 +896,29 @@ fmt() {  # VALUE KEY
 	[ -z "$v" ] && { echo "n/a"; return; }
 	case $k in
 	1 | 2 | 3 | 3b | 4c1 | 4c4 | 5) awk -v v="$v" 'BEGIN { printf "%.0f", v }' ;;
-	3p50 | 3p99) awk -v v="$v" 'BEGIN { printf "%.2f", v }' ;;
+	1tk | 2tk) awk -v v="$v" 'BEGIN { printf "%.2f", v }' ;;
 	*) awk -v v="$v" 'BEGIN { printf "%.1f", v }' ;;
 	esac
 }
 
-# ratio KEY DIR: > 1 means tlserve is better than the best peer
+# cell KEY SERVER: "median (min–max)" over the rounds
+cell() {
+	local k=$1 c=$2 m lo hi
+	m=$(fmt "${val["$k,$c"]:-}" "$k")
+	lo=$(fmt "${vmin["$k,$c"]:-}" "$k") hi=$(fmt "${vmax["$k,$c"]:-}" "$k")
+	if [ "$m" = n/a ] || { [ "$lo" = "$m" ] && [ "$hi" = "$m" ]; }; then
+		echo "$m"
+	else
+		echo "$m ($lo–$hi)"
+	fi
+}
+
+# ratio KEY DIR: > 1 means tlserve's median is better than the best peer's
+# median. The peers are nginx and lighttpd; socat (row 5) is a reference
+# only: a one-connection PIPE is not a server doing the same job.
 ratio() {
 	local k=$1 dir=$2 t=${val["$1,tlserve"]:-} best="" p v
-	for p in nginx lighttpd socat; do
+	for p in nginx lighttpd; do
 		v=${val["$k,$p"]:-}
 		[ -z "$v" ] && continue
 		if [ -z "$best" ]; then
@@ -804,12 +940,12 @@ ratio() {
 
 table() {
 	local r k dir label c line
-	echo "| figure | tlserve | nginx | lighttpd | socat | ratio to best peer (>1: tlserve better) |"
+	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) | tlserve | nginx | lighttpd | socat (reference) | ratio of medians to best peer (>1: tlserve better) |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 	for r in "${rows[@]}"; do
 		IFS='|' read -r k dir label _ <<<"$r"
 		line="| $label"
-		for c in "${cols[@]}"; do line+=" | $(fmt "${val["$k,$c"]:-}" "$k")"; done
+		for c in "${cols[@]}"; do line+=" | $(cell "$k" "$c")"; done
 		line+=" | $(ratio "$k" "$dir") |"
 		echo "$line"
 	done
@@ -852,6 +988,8 @@ machine_info() {
 	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
 	echo "- pinning: every server on CPU $srv_cpu (taskset), every client on CPU $cli_cpu; one worker/process each; open-file limit $nofile"
 	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc"
+	echo "- rounds: $rounds, every row for every server in each, servers interleaved ($(IFS=';'; echo "${orders[*]}" | sed 's/;/; /g')); each figure is the median of the rounds with their min–max"
+	echo "- CPU time: /proc/PID/stat utime + stime, in 1/$hz s; the kernel ($(kernel_hz)) samples ticks only to split user from system time, the sum is the scheduler's exact run time (bench/README.md)"
 }
 
 crypto_table() {
@@ -884,12 +1022,14 @@ crypto_table() {
 }
 
 details_table() {
-	local r k dir label s key
-	echo "| row | server | what was measured |"
-	echo "| --- | --- | --- |"
-	for key in 1 2 3 3b 4c1 4c4 5 5x 6; do
+	local key s r
+	echo "| row | server | round | what was measured |"
+	echo "| --- | --- | ---: | --- |"
+	for key in 1 2 3 3b 4c1 4c4 5 5x 6 7; do
 		for s in "${cols[@]}"; do
-			[ -n "${det["$key,$s"]:-}" ] && echo "| $key | $s | ${det["$key,$s"]} |"
+			for r in $(seq "$rounds"); do
+				[ -n "${rdet["$key,$s,$r"]:-}" ] && echo "| $key | $s | $r | ${rdet["$key,$s,$r"]} |"
+			done
 		done
 	done
 }
@@ -904,7 +1044,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 	if gnuplot >"$work/out/gnuplot.log" 2>&1 <<EOF; then
 set terminal pngcairo size 1400,720 font "sans,10"
 set output "$out_dir/results.png"
-set title "tlserve, nginx, lighttpd (socat: echo reference): each figure relative to the best server in its row (1 = best; lower-is-better rows inverted)"
+set title "tlserve, nginx, lighttpd (socat: echo reference): median of $rounds rounds, relative to the best server in its row (1 = best; lower-is-better rows inverted)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -941,10 +1081,13 @@ fi
 	echo
 	echo "$main_table"
 	echo
-	echo "Ratio: higher-is-better rows give tlserve ÷ best peer, lower-is-better rows give best peer ÷ tlserve,"
-	echo "so above 1 tlserve wins in every row. The peers are nginx and lighttpd, and socat alone in row 5."
-	echo "CPU figures are the server's own CPU time (utime + stime of every thread, from /proc/PID/stat,"
-	echo "nginx master + worker) over the client run, divided by the work done."
+	echo "Each cell is the median of the $rounds rounds, with the lowest and highest in brackets. Ratio, of"
+	echo "medians: higher-is-better rows give tlserve ÷ best peer, lower-is-better rows give best peer ÷ tlserve,"
+	echo "so above 1 tlserve wins in every row. The peers are nginx and lighttpd; socat (row 5) is a reference"
+	echo "only, never in the ratio, so row 5's ratio is n/a. CPU figures are the server's own CPU time"
+	echo "(utime + stime of every thread, from /proc/PID/stat, nginx master + worker) over the client run,"
+	echo "divided by the work done. Row 3's closed-loop latency is in \"Each run\" but not compared: with wrk"
+	echo "saturating the server it is the time requests wait in the client's queue."
 	echo
 	[ -n "$chart" ] && echo "![each figure relative to the best server in its row](results.png)" && echo
 	echo "## Crypto ceiling"
@@ -956,6 +1099,9 @@ fi
 	details_table
 	echo
 	echo "No-resumption check on the server side: $resumption_check"
+	echo
+	echo "Ticket check (\`openssl s_client -tls1_3 -msg\`, NewSessionTicket messages received up to the server's close; every server is set to send one, OpenSSL's default is two): ${ticket_check:-not run}."
+	echo "Tickets received per connection by tlsload, median of the rounds: row 1 $(for s in "${peers[@]}"; do printf '%s %s, ' "$s" "$(fmt "${val["1tk,$s"]:-}" 1tk)"; done | sed 's/, $//'); row 2 $(for s in "${peers[@]}"; do printf '%s %s, ' "$s" "$(fmt "${val["2tk,$s"]:-}" 2tk)"; done | sed 's/, $//')."
 	echo
 	if [ ${#notes[@]} -gt 0 ]; then
 		echo "## Notes from this run"

@@ -26,10 +26,13 @@
  * proves that row 1 measures full handshakes and row 2 resumed ones.
  *
  * Output (one line, stdout):
- *   TLSLOAD mode=M ok=N full=F resumed=R tls13=T errors=E reoffered=O seconds=S rate=X
- *           cipher=SUITE group=GROUP
+ *   TLSLOAD mode=M ok=N full=F resumed=R tls13=T errors=E reoffered=O tickets=K
+ *           seconds=S rate=X cipher=SUITE group=GROUP
  * (ok: complete 200 responses; full/resumed/tls13: handshakes, which include
- * those of the at most CONCURRENCY connections cut off at the end.)
+ * those of the at most CONCURRENCY connections cut off at the end; tickets:
+ * the NewSessionTicket messages received on the ok connections, which read
+ * to the server's close, so tickets/ok is what the server sends per
+ * connection.)
  * The client does not verify the certificate chain (as wrk and h2load do
  * not); TLS 1.3 still makes it check the CertificateVerify signature. */
 #include <errno.h>
@@ -63,6 +66,7 @@ struct conn {
 	size_t headlen;
 	long long body_left;  /* -1 until the head is parsed */
 	double last;          /* time of the last progress */
+	int tickets;          /* NewSessionTicket messages received */
 };
 
 static enum mode mode;
@@ -82,7 +86,7 @@ static SSL_SESSION *latest;  /* a pristine copy of the newest ticket */
 static char request[512];
 static size_t request_len;
 static int ep;
-static long n_ok, n_full, n_resumed, n_tls13, n_errors, n_reoffered;
+static long n_ok, n_full, n_resumed, n_tls13, n_errors, n_reoffered, n_tickets;
 static char cipher[64] = "-", group[32] = "-";  /* of the last handshake */
 static int priming;  /* prime(): full handshakes that only collect tickets */
 static volatile sig_atomic_t got_usr1;
@@ -103,14 +107,17 @@ on_usr1(int sig)
 	got_usr1 = 1;
 }
 
-/* OpenSSL hands us every new session (TLS 1.3: each NewSessionTicket); keep
- * it in the pool, and a copy as the newest. Returning 1 keeps the reference. */
+/* OpenSSL hands us every new session (TLS 1.3: each NewSessionTicket); count
+ * it on its connection, keep it in the pool, and a copy as the newest.
+ * Returning 1 keeps the reference. */
 static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
+	struct conn *c = SSL_get_app_data(ssl);
 	SSL_SESSION *copy;
 
-	(void)ssl;
+	if (c != NULL)
+		c->tickets++;
 	if (mode != MODE_RESUME || npool == POOL_MAX)
 		return 0;
 	pool[npool++] = sess;
@@ -193,6 +200,7 @@ conn_start(struct conn *c)
 	}
 	c->ssl = SSL_new(ctx);
 	SSL_set_fd(c->ssl, c->fd);
+	SSL_set_app_data(c->ssl, c);
 	SSL_set_tlsext_host_name(c->ssl, "localhost");
 	if (mode == MODE_RESUME && !priming)
 		offer_ticket(c->ssl);
@@ -357,7 +365,7 @@ prime(int want_tickets)
 			return -1;
 	}
 	priming = 0;
-	n_ok = n_full = n_resumed = n_tls13 = n_errors = n_reoffered = 0;
+	n_ok = n_full = n_resumed = n_tls13 = n_errors = n_reoffered = n_tickets = 0;
 	return npool >= want_tickets ? 0 : -1;
 }
 
@@ -390,6 +398,7 @@ run_load(double seconds, int conc)
 				continue;
 			if (r == 1) {
 				n_ok++;
+				n_tickets += c->tickets;
 				/* Done cleanly: without this, SSL_free() marks the
 				 * connection's session (the newest ticket) not resumable. */
 				SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
@@ -415,8 +424,9 @@ run_load(double seconds, int conc)
 	}
 	t = now() - start;
 	printf("TLSLOAD mode=%s ok=%ld full=%ld resumed=%ld tls13=%ld errors=%ld reoffered=%ld "
-	       "seconds=%.3f rate=%.1f cipher=%s group=%s\n", mode == MODE_FULL ? "full" : "resume", n_ok,
-	       n_full, n_resumed, n_tls13, n_errors, n_reoffered, t, (double)n_ok / t, cipher, group);
+	       "tickets=%ld seconds=%.3f rate=%.1f cipher=%s group=%s\n",
+	       mode == MODE_FULL ? "full" : "resume", n_ok, n_full, n_resumed, n_tls13, n_errors,
+	       n_reoffered, n_tickets, t, (double)n_ok / t, cipher, group);
 	/* full/resumed count handshakes, including those of the connections
 	 * still in flight at the end: at most CONCURRENCY more than ok. */
 	for (i = 0; i < conc; i++)
