@@ -1,8 +1,10 @@
 /* fuzz_config: config_load_string over arbitrary bytes.
  * Properties beyond "no crash, no leak": success means a usable configuration
- * (listeners, each with a name, a port and resolved paths) and no error
- * reported; failure leaves *out untouched and reports at least one error with
- * a sane position and a non-empty, terminated message. */
+ * (1..256 listeners, each with a name, a port and resolved paths, at most 1024
+ * SNI names, none twice whatever its case) and no error reported; failure
+ * leaves *out untouched and reports at least one error with a sane position
+ * and a non-empty, terminated message. The loader itself never warns (warnings
+ * come from the file checks) and so never fills the warning list. */
 #include "tlserve/config.h"
 
 #include <stdint.h>
@@ -24,6 +26,23 @@ fuzz_check_path(const char *p, int nullable)
 	CHECK(p[0] == '/');
 }
 
+/* An SNI name is lower-case and appears once in the listener's entries.
+ * O(names^2) per name is fine: at most 1024 names, and inputs stay small. */
+static void
+fuzz_check_sni_name(const struct config_listener *l, const char *name, size_t ei, size_t ni)
+{
+	size_t total = 0;
+
+	for (const char *p = name; *p; p++)
+		CHECK(!(*p >= 'A' && *p <= 'Z'));
+	for (size_t i = 0; i < l->nsni; i++) {
+		total += l->sni[i].nnames;
+		for (size_t j = 0; j < l->sni[i].nnames; j++)
+			CHECK((i == ei && j == ni) || strcmp(l->sni[i].names[j], name) != 0);
+	}
+	CHECK(total <= 1024);
+}
+
 static void
 fuzz_check_listener(const struct config_listener *l)
 {
@@ -42,6 +61,8 @@ fuzz_check_listener(const struct config_listener *l)
 		CHECK(l->sni[i].nnames > 0);
 		fuzz_check_path(l->sni[i].certificate, 0);
 		fuzz_check_path(l->sni[i].key, 0);
+		for (size_t j = 0; j < l->sni[i].nnames; j++)
+			fuzz_check_sni_name(l, l->sni[i].names[j], i, j);
 	}
 }
 
@@ -56,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = config_load_string((const char *)data, size, "fuzz.yaml", "/base", &cfg, &errs);
 	if (rc == 0) {
 		CHECK(cfg != sentinel && cfg != NULL && errs.n == 0);
-		CHECK(cfg->nlisteners > 0 && cfg->workers <= 1024);
+		CHECK(cfg->nlisteners > 0 && cfg->nlisteners <= 256 && cfg->workers <= 1024);
 		for (size_t i = 0; i < cfg->nlisteners; i++)
 			fuzz_check_listener(&cfg->listeners[i]);
 		for (size_t i = 0; i < cfg->nmime; i++)
@@ -71,6 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(errs.v[i].msg[0] != '\0');
 		}
 	}
+	CHECK(errs.nw == 0);
 	config_errors_free(&errs);
 	return 0;
 }
