@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian/Ubuntu packages a make target needs, and only the missing ones.
-# Usage: scripts/deps.sh build|test|fuzz|valgrind|bench|...
+# Usage: scripts/deps.sh build|certs|test|fuzz|valgrind|verify ...
 # Each need is "check:package" where check is pc:NAME (pkg-config), cmd:NAME
 # (in PATH, /usr/sbin or /sbin) or hdr:PATH.
 #
@@ -26,6 +26,7 @@ for group in "$@"; do
 		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
+	verify) needs="$needs cmd:systemd-analyze:systemd" ;;
 	*) echo "deps.sh: unknown group $group" >&2; exit 2 ;;
 	esac
 done
