@@ -224,10 +224,20 @@ log_field(char *dst, size_t cap, struct http_span v, int json)
 	return o;
 }
 
+/* A string field, clamped to max bytes. */
 static struct http_span
-log_span(const char *s)
+log_span(const char *s, size_t max)
 {
-	return (struct http_span){s, s ? strlen(s) : 0};
+	return (struct http_span){s, s ? strnlen(s, max) : 0};
+}
+
+/* Append an unquoted, escaped word (address, TLS version) or alt when absent. */
+static size_t
+log_word(char *dst, size_t cap, const char *s, const char *alt, int json)
+{
+	struct http_span w = log_span(s && *s ? s : alt, LOG_MAX_WORD);
+
+	return log_escape(dst, cap, w.p, w.n, json);
 }
 
 /* One line in the common/combined format (plus TLS version and client subject). */
@@ -236,18 +246,22 @@ log_format_clf(char *d, size_t cap, const struct log_clock *clk,
                const struct log_access_entry *e, int combined)
 {
 	struct http_span dash = {"-", 1};
-	size_t o = (size_t)snprintf(d, cap, "%s - - [%s] ", e->client, clk->clf);
+	size_t o = log_word(d, cap, e->client, "-", 0);
 
+	o += (size_t)snprintf(d + o, cap - o, " - - [%s] ", clk->clf);
 	o += log_field(d + o, cap - o, e->request_line, 0);
 	o += (size_t)snprintf(d + o, cap - o, " %d %llu", e->status, (unsigned long long)e->bytes);
-	if (combined && o < cap) {
-		d[o++] = ' ';
-		o += log_field(d + o, cap - o, e->referer.p ? e->referer : dash, 0);
-		d[o++] = ' ';
-		o += log_field(d + o, cap - o, e->user_agent.p ? e->user_agent : dash, 0);
-		o += (size_t)snprintf(d + o, cap - o, " %s ", e->tls_version ? e->tls_version : "-");
-		o += log_field(d + o, cap - o, e->peer_subject ? log_span(e->peer_subject) : dash, 0);
-	}
+	if (!combined)
+		return o;
+	d[o++] = ' ';
+	o += log_field(d + o, cap - o, e->referer.p ? e->referer : dash, 0);
+	d[o++] = ' ';
+	o += log_field(d + o, cap - o, e->user_agent.p ? e->user_agent : dash, 0);
+	d[o++] = ' ';
+	o += log_word(d + o, cap - o, e->tls_version, "-", 0);
+	d[o++] = ' ';
+	o += log_field(d + o, cap - o,
+	               e->peer_subject ? log_span(e->peer_subject, LOG_MAX_SUBJECT) : dash, 0);
 	return o;
 }
 
@@ -255,58 +269,118 @@ static size_t
 log_format_json(char *d, size_t cap, const struct log_clock *clk,
                 const struct log_access_entry *e)
 {
-	size_t o = (size_t)snprintf(d, cap, "{\"time\":\"%s\",\"client\":\"%s\",\"request\":",
-	                            clk->iso, e->client);
+	size_t o = (size_t)snprintf(d, cap, "{\"time\":\"%s\",\"client\":\"", clk->iso);
 
+	o += log_word(d + o, cap - o, e->client, "", 1);
+	o += (size_t)snprintf(d + o, cap - o, "\",\"request\":");
 	o += log_field(d + o, cap - o, e->request_line, 1);
 	o += (size_t)snprintf(d + o, cap - o, ",\"status\":%d,\"bytes\":%llu,\"referer\":", e->status,
 	                      (unsigned long long)e->bytes);
 	o += log_field(d + o, cap - o, e->referer, 1);
 	o += (size_t)snprintf(d + o, cap - o, ",\"user_agent\":");
 	o += log_field(d + o, cap - o, e->user_agent, 1);
-	o += (size_t)snprintf(d + o, cap - o, ",\"tls\":\"%s\",\"client_subject\":",
-	                      e->tls_version ? e->tls_version : "");
-	o += log_field(d + o, cap - o, log_span(e->peer_subject), 1);
+	o += (size_t)snprintf(d + o, cap - o, ",\"tls\":\"");
+	o += log_word(d + o, cap - o, e->tls_version, "", 1);
+	o += (size_t)snprintf(d + o, cap - o, "\",\"client_subject\":");
+	o += log_field(d + o, cap - o, log_span(e->peer_subject, LOG_MAX_SUBJECT), 1);
 	o += (size_t)snprintf(d + o, cap - o, ",\"duration_us\":%llu}",
 	                      (unsigned long long)e->duration_us);
 	return o;
+}
+
+size_t
+log_access_format(char *line, size_t cap, enum config_access_format format,
+                  const struct log_clock *clk, const struct log_access_entry *e)
+{
+	/* Every field is clamped (log.h) and LOG_ACCESS_LINE_MAX holds each one
+	 * escaped at its worst, so a line is never cut: a cut JSON line would not
+	 * parse, and a log line never grows with what a client sends. */
+	struct log_access_entry c = *e;
+	size_t n;
+
+	if (cap < LOG_ACCESS_LINE_MAX)
+		return 0;
+	c.request_line.n = c.request_line.n > LOG_MAX_REQUEST ? LOG_MAX_REQUEST : c.request_line.n;
+	c.referer.n = c.referer.n > LOG_MAX_HEADER ? LOG_MAX_HEADER : c.referer.n;
+	c.user_agent.n = c.user_agent.n > LOG_MAX_HEADER ? LOG_MAX_HEADER : c.user_agent.n;
+	if (format == CONFIG_ACCESS_JSON)
+		n = log_format_json(line, cap - 1, clk, &c);
+	else
+		n = log_format_clf(line, cap - 1, clk, &c, format == CONFIG_ACCESS_COMBINED);
+	line[n++] = '\n';
+	return n;
+}
+
+/* Copy n bytes into the ring at position pos, wrapping. */
+static void
+log_ring_put(struct log_access *a, size_t pos, const char *src, size_t n)
+{
+	size_t at = pos & (LOG_ACCESS_RING - 1), first = LOG_ACCESS_RING - at;
+
+	if (first > n)
+		first = n;
+	memcpy(a->ring + at, src, first);
+	memcpy(a->ring, src + first, n - first);
+}
+
+static void
+log_ring_get(const struct log_access *a, size_t pos, char *dst, size_t n)
+{
+	size_t at = pos & (LOG_ACCESS_RING - 1), first = LOG_ACCESS_RING - at;
+
+	if (first > n)
+		first = n;
+	memcpy(dst, a->ring + at, first);
+	memcpy(dst + first, a->ring, n - first);
 }
 
 void
 log_access(struct log_access *a, const struct log_clock *clk, const struct log_access_entry *e,
            uint64_t now_ms)
 {
-	/* Fields are clamped so that, escaped at 6 bytes per byte, a line always
-	 * fits: a log line never grows with what a client sends. */
-	char line[4 * 1024 * 6 + 1024];
-	struct log_access_entry c = *e;
-	size_t n;
+	size_t n, head, used;
 
+	(void)now_ms;
 	if (a->fd < 0)
 		return;
-	c.request_line.n = c.request_line.n > 2048 ? 2048 : c.request_line.n;
-	c.referer.n = c.referer.n > 1024 ? 1024 : c.referer.n;
-	c.user_agent.n = c.user_agent.n > 1024 ? 1024 : c.user_agent.n;
-	if (a->format == CONFIG_ACCESS_JSON)
-		n = log_format_json(line, sizeof(line) - 1, clk, &c);
-	else
-		n = log_format_clf(line, sizeof(line) - 1, clk, &c,
-		                   a->format == CONFIG_ACCESS_COMBINED);
-	if (n > sizeof(line) - 1)
-		n = sizeof(line) - 1;
-	line[n++] = '\n';
-	if (a->len + n > sizeof(a->buf))
-		log_access_flush(a);
-	if (a->len == 0)
-		a->oldest_ms = now_ms;
-	memcpy(a->buf + a->len, line, n);
-	a->len += n;
+	n = log_access_format(a->line, sizeof(a->line), a->format, clk, e);
+	head = atomic_load_explicit(&a->head, memory_order_relaxed);
+	used = head - atomic_load_explicit(&a->tail, memory_order_acquire);
+	if (LOG_ACCESS_RING - used < n) {
+		/* The writer cannot keep up: lose this line whole, never wait. */
+		atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+		return;
+	}
+	log_ring_put(a, head, a->line, n);
+	atomic_store_explicit(&a->head, head + n, memory_order_release);
+	if (used < LOG_ACCESS_RING / 2 && used + n >= LOG_ACCESS_RING / 2 && a->wakefd >= 0) {
+		uint64_t one = 1;
+
+		if (write(a->wakefd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is full, the writer wakes anyway */
+		}
+	}
 }
 
-void
-log_access_flush(struct log_access *a)
+size_t
+log_access_take(struct log_access *a, char *dst, size_t cap)
 {
-	if (a->fd >= 0 && a->len > 0)
-		log_write_all(a->fd, a->buf, a->len);
-	a->len = 0;
+	size_t tail = atomic_load_explicit(&a->tail, memory_order_relaxed);
+	size_t n = atomic_load_explicit(&a->head, memory_order_acquire) - tail;
+	const char *nl;
+
+	if (n == 0)
+		return 0;
+	if (n > cap) {
+		/* only whole lines: cut after the last newline that fits */
+		log_ring_get(a, tail, dst, cap);
+		nl = memrchr(dst, '\n', cap);
+		if (nl == NULL)
+			return 0;
+		n = (size_t)(nl - dst) + 1;
+	} else {
+		log_ring_get(a, tail, dst, n);
+	}
+	atomic_store_explicit(&a->tail, tail + n, memory_order_release);
+	return n;
 }

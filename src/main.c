@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tlserve/alog.h"
 #include "tlserve/config.h"
 #include "tlserve/file.h"
 #include "tlserve/listener.h"
@@ -477,6 +478,7 @@ serve(struct server *srv, const char *path, int access_fd)
 	const struct config *cfg = atomic_load(&srv->gen)->cfg;
 	size_t n = worker_count(cfg), started = 0, inited = 0;
 	struct worker *workers = calloc(n, sizeof(*workers));
+	struct alog alog = {0};
 	char err[256];
 	sigset_t set;
 	int rc = EXIT_STARTUP;
@@ -498,13 +500,16 @@ serve(struct server *srv, const char *path, int access_fd)
 			inited++;
 			goto out;
 		}
-		workers[inited].alog->fd = access_fd;
-		workers[inited].alog->format = cfg->log.access_format;
+		alog_add(&alog, workers[inited].alog, access_fd, cfg->log.access_format);
 	}
 	if (drop_privileges(cfg, srv) != 0)
 		goto out;
 	log_listening(srv, atomic_load(&srv->gen), n);
 	gen_describe(atomic_load(&srv->gen), path, NULL, &srv->elog);
+	if (alog_start(&alog, &srv->elog) != 0) {
+		log_msg(&srv->elog, CONFIG_LOG_ERROR, "access log writer: %s", strerror(errno));
+		goto out;
+	}
 	for (; started < n; started++)
 		if (worker_start(&workers[started]) != 0)
 			goto out;
@@ -516,6 +521,7 @@ out:
 		worker_wake(&workers[i]);
 	for (size_t i = 0; i < started; i++)
 		worker_join(&workers[i]);
+	alog_stop(&alog, atomic_load(&srv->gen)->cfg->limits.shutdown_timeout_ms);
 	for (size_t i = 0; i < inited; i++)
 		worker_fini(&workers[i]);
 	free(workers);

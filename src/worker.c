@@ -21,7 +21,6 @@
 #define WORKER_EVENTS 256
 #define WORKER_ACCEPT_BATCH 64        /* accepts per wake-up, so one listener cannot starve */
 #define WORKER_CONN_CHUNK 256         /* connection slots allocated at a time */
-#define WORKER_LOG_FLUSH_MS 200       /* access log lines wait at most this long */
 #define WORKER_BACKLOG 4096
 
 void *
@@ -351,8 +350,8 @@ worker_run_timers(struct worker *w)
 	}
 }
 
-/* How long epoll_wait may sleep: until the next timer, the access-log flush,
- * or at once when connections are waiting for another turn. */
+/* How long epoll_wait may sleep: until the next timer, or at once when
+ * connections are waiting for another turn. */
 static int
 worker_wait_ms(struct worker *w)
 {
@@ -360,12 +359,6 @@ worker_wait_ms(struct worker *w)
 
 	if (w->ready)
 		return 0;
-	if (w->alog->len > 0) {
-		uint64_t due = w->alog->oldest_ms + WORKER_LOG_FLUSH_MS;
-		int left = due > w->loop.now_ms ? (int)(due - w->loop.now_ms) : 0;
-
-		ms = left < ms ? left : ms;
-	}
 	if (w->warm_head) {
 		uint64_t due = w->warm_head->warm_since + CONN_WARM_MS;
 		int left = due > w->loop.now_ms ? (int)(due - w->loop.now_ms) : 0;
@@ -405,10 +398,7 @@ worker_main(void *arg)
 		conn_cool(w);
 		if (w->accept_paused_until && w->loop.now_ms >= w->accept_paused_until && !w->draining)
 			worker_accept_pause(w, false);
-		if (w->alog->len > 0 && w->loop.now_ms >= w->alog->oldest_ms + WORKER_LOG_FLUSH_MS)
-			log_access_flush(w->alog);
 	}
-	log_access_flush(w->alog);
 	return NULL;
 }
 

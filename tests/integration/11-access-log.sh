@@ -230,4 +230,120 @@ else
 fi
 stop_server
 
+# ================================================================ a stalled pipe
+# The access log on a pipe (stdout under systemd or Kubernetes) whose reader
+# stops reading: workers keep answering, lines the pipe cannot take are
+# dropped whole, counted and reported, and every line that arrives is whole
+# and parses, even from two workers and lines longer than PIPE_BUF.
+fifo=$TMP/access.fifo
+got=$TMP/fifo.out
+go=$TMP/fifo.go
+mkfifo "$fifo"
+# The reader opens the FIFO at once (the server's open waits for it) and
+# reads nothing until $go exists.
+(for ((i = 0; i < 1200; i++)); do [ -e "$go" ] && break; sleep 0.1; done; exec cat) <"$fifo" >"$got" &
+reader=$!
+track_bg $reader
+{
+	printf 'workers: 2\n'
+	printf 'log: {level: info, error: stderr, access: %s, access_format: json}\n' "$fifo"
+	printf 'tls: {certificate: %s, key: %s}\n' "$CERTS/server.crt" "$CERTS/server.key"
+	printf 'limits: {idle_timeout: 30s, header_timeout: 10s}\n'
+	printf 'listeners:\n  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: %s}\n' "$www"
+} >"$TMP/fifo.yaml"
+start_server "$TMP/fifo.yaml" || finish
+# Fields under the 1024-byte clamp, the agent's 100 quotes escaped at 6 bytes each.
+pad=$(printf 'x%.0s' {1..800})
+FUA="flood $(printf '"%.0s' {1..100}) \\ $pad"
+FREF="https://referer.test/$pad"
+FLOODS=4
+PER=150
+# Half the clients send a 2000-byte query: their lines are longer than PIPE_BUF.
+for ((k = 0; k < FLOODS; k++)); do
+	q=""
+	[ $((k % 2)) = 1 ] && q="&long=$(printf 'q%.0s' {1..2000})"
+	hcurl https "/a.txt?c=$k&n=[1-$PER]$q" -A "$FUA" -e "$FREF" -w '\nSTATUS %{http_code}\n' \
+		>"$TMP/flood.$k" 2>&1 &
+	flood[k]=$!
+done
+for ((k = 0; k < FLOODS; k++)); do
+	wait "${flood[k]}"
+done
+answered=$(cat "$TMP"/flood.* | grep -c '^STATUS 200$')
+check_eq "stalled pipe: $((FLOODS * PER)) keep-alive requests from $FLOODS clients are all answered" \
+	$((FLOODS * PER)) "$answered"
+if wait_log 'access log: [0-9]+ lines dropped \(the reader is too slow\)' 1 100; then
+	pass "stalled pipe: the error log says lines were dropped because the reader is too slow"
+else
+	fail "stalled pipe: the error log says lines were dropped because the reader is too slow" \
+		"$(server_log_tail)"
+fi
+check_eq "stalled pipe: a request is answered while the pipe is full" 200 \
+	"$(status_of https /a.txt -A probe/1 --max-time $((10 * SLOW)))"
+answered=$((answered + 1))
+touch "$go"
+stop_server
+for ((i = 0; i < 100 * SLOW; i++)); do
+	kill -0 "$reader" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$reader" 2>/dev/null; then
+	fail "stalled pipe: the reader sees the end of the log once the server stopped"
+else
+	pass "stalled pipe: the reader sees the end of the log once the server stopped"
+fi
+total=$(sed -nE 's/.*access log: ([0-9]+) lines? written, ([0-9]+) dropped.*/\1 \2/p' "$SERVER_LOG" | tail -n 1)
+note "stalled pipe: $(wc -l <"$got") lines read, written and dropped: ${total:-none}"
+out=$(/usr/bin/python3 - "$got" "$FUA" "$FREF" <<'PY' 2>&1
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+ua, ref = sys.argv[2], sys.argv[3]
+bad = 0
+n = 0
+for l in raw.split(b"\n")[:-1]:
+    n += 1
+    try:
+        o = json.loads(l.decode("utf-8"))
+        ok = (o["status"] == 200 and o["request"].startswith("GET /a.txt") and
+              o["request"].endswith(" HTTP/1.1") and
+              (o["user_agent"], o["referer"]) in ((ua, ref), ("probe/1", "")))
+    except Exception as e:
+        ok = False
+    if not ok:
+        bad += 1
+        if bad <= 3:
+            print("# bad line %d: %r" % (n, l[:300]))
+print("lines %d bad %d tail %s" % (n, bad, "newline" if raw.endswith(b"\n") or not raw else "cut"))
+PY
+)
+printf '%s\n' "$out" | grep '^#'
+summary=$(printf '%s\n' "$out" | grep '^lines ')
+lines=$(wc -l <"$got" | tr -d ' ')
+check_eq "stalled pipe: every line read is one whole JSON object (none torn or interleaved)" \
+	"lines $lines bad 0 tail newline" "$summary"
+check_ne "stalled pipe: lines reached the reader" 0 "$lines"
+check_eq "stalled pipe: the stop line counts what was written and dropped" \
+	"$lines $((answered - lines))" "${total:-none}"
+
+# ================================================================ ENOSPC
+# A full disk (/dev/full): lines are dropped, counted and reported; requests are answered.
+{
+	printf 'workers: 1\n'
+	printf 'log: {level: info, error: stderr, access: /dev/full, access_format: combined}\n'
+	printf 'tls: {certificate: %s, key: %s}\n' "$CERTS/server.crt" "$CERTS/server.key"
+	printf 'limits: {idle_timeout: 30s, header_timeout: 10s}\n'
+	printf 'listeners:\n  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: %s}\n' "$www"
+} >"$TMP/full.yaml"
+start_server "$TMP/full.yaml" || finish
+check_status "full disk: a request is answered" 200 https /a.txt
+if wait_log 'access log: 1 lines? dropped \(write: No space left on device\)' 1 50; then
+	pass "full disk: the error log says the line was dropped (ENOSPC)"
+else
+	fail "full disk: the error log says the line was dropped (ENOSPC)" "$(server_log_tail)"
+fi
+check_status "full disk: the next request is answered too" 200 https /a.txt
+stop_server
+check_file_contains "full disk: the stop line counts 0 written, 2 dropped" "$SERVER_LOG" \
+	"access log: 0 lines written, 2 dropped"
+
 finish
