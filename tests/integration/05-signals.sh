@@ -113,4 +113,65 @@ if start_server "$confl"; then
 	stop_server INT
 fi
 
+# ---- signals during start-up. A configuration that takes a while to load
+# (ten SNI certificates, each with a client_ca bundle of 100 certificates to
+# parse) leaves a window between exec and serving; a SIGHUP or SIGTERM sent
+# in it must not kill the server with the signal's default action: SIGHUP is
+# taken once the server runs (a reload), SIGTERM stops it cleanly (status 0).
+for i in $(seq 100); do cat "$CERTS/ca.crt"; done >"$TMP/bundle.pem"
+confs=$TMP/slow-start.yaml
+{
+	printf 'log: {level: info, error: stderr, access: off}\n'
+	printf 'tls: {certificate: %s, key: %s, client_ca: %s, verify_client: optional}\n' \
+		"$CERTS/server.crt" "$CERTS/server.key" "$TMP/bundle.pem"
+	printf 'listeners:\n  - name: https\n    host: 127.0.0.1\n    port: 0\n    root: %s\n    sni:\n' "$www"
+	for i in $(seq 10); do
+		printf '      - {names: [s%d.test], certificate: %s, key: %s}\n' "$i" "$CERTS/server.crt" "$CERTS/server.key"
+	done
+} >"$confs"
+t0=$(date +%s%N)
+timeout $((60 * SLOW)) "$TLSERVE_BIN" -t -c "$confs" >/dev/null 2>&1
+load_ms=$((($(date +%s%N) - t0) / 1000000))
+note "loading that configuration takes ${load_ms} ms (tlserve -t)"
+# the signal goes a third of the load time after exec (under a wrapper, after
+# the wrapper's own start too): inside the window, and past the loader
+delay_ms=$((load_ms / 3))
+[ -n "$TLSERVE_WRAPPER" ] && delay_ms=$((load_ms * 3 + 2000))
+for sig in HUP TERM; do
+	log=$TMP/slow-start.$sig.log
+	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
+	${TLSERVE_PREFIX:-} $TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$confs" >/dev/null 2>"$log" &
+	pid=$!
+	track_bg "$pid"
+	sleep "$(awk -v m="$delay_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+	listening_before=$(grep -ac 'listening name=' "$log")
+	kill -"$sig" "$pid"
+	# bounded wait: listening (HUP) or exit (TERM)
+	for ((i = 0; i < 100 * SLOW; i++)); do
+		[ "$sig" = HUP ] && grep -aq 'configuration reloaded' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ "$listening_before" -ne 0 ]; then
+		fail "SIG$sig during start-up: sent before the server was listening" \
+			"the server was already listening after ${delay_ms} ms"
+	fi
+	if [ "$sig" = HUP ]; then
+		check_true "SIGHUP during start-up: the server is running" kill -0 "$pid"
+		check_file_contains "... it listens" "$log" "listening name=https"
+		check_file_contains "... and the SIGHUP was not lost: a reload followed" "$log" \
+			"configuration reloaded"
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	for ((i = 0; i < 100 * SLOW; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	st=$?
+	check_eq "SIG$sig during start-up: the server exits with status 0, not killed by the signal" 0 "$st"
+	check_file_not_contains "... and reports no error" "$log" "[error]"
+done
+
 finish

@@ -34,6 +34,15 @@ listeners:
     root: $www
     sni:
       - {names: [example.test, "*.example.test"], certificate: $CERTS/example.crt, key: $CERTS/example.key}
+  - {name: ida, host: 127.0.0.1, port: 0, mode: files, root: $www, tls: {session_tickets: false}}
+  - {name: idb, host: 127.0.0.1, port: 0, mode: files, root: $www, tls: {session_tickets: false, client_ca: $ca, verify_client: require}}
+  - name: snid
+    host: 127.0.0.1
+    port: 0
+    root: $www
+    tls: {session_tickets: false}
+    sni:
+      - {names: [example.test, "*.example.test"], certificate: $CERTS/example.crt, key: $CERTS/example.key}
   - {name: fleet, host: 127.0.0.1, port: 0, mode: files, root: $www, tls: {ticket_key_file: $TMP/fleet.key}}
   - {name: pair, host: 127.0.0.1, port: 0, mode: files, root: $www, tls: {ticket_key_file: $TMP/pq.key}}
   - {name: echo, host: 127.0.0.1, port: 0, mode: echo}
@@ -129,9 +138,12 @@ p_sni=$(port_of sni)
 new_session "$p_https" 1.2 "$TMP/t12.sess"
 check_contains "TLS 1.2: the server issues a session ticket" "$S_OUT" "TLS session ticket:"
 check_resumed "TLS 1.2: a ticket resumes (Reused)" "$p_https" 1.2 "$TMP/t12.sess"
-new_session "$p_https" 1.2 "$TMP/id12.sess" localhost -no_ticket
-check_resumed "TLS 1.2: a session ID resumes from the server's cache (client -no_ticket)" \
-	"$p_https" 1.2 "$TMP/id12.sess" localhost -no_ticket
+# With tickets on, the client holds the session: the server keeps no cache,
+# and a TLS 1.2 client without ticket support is told so by an empty session
+# ID (RFC 5246 7.4.1.3), a full handshake each time.
+sess "$p_https" localhost -tls1_2 -no_ticket
+check_contains "TLS 1.2 without a ticket (tickets on): the handshake succeeds" "$S_LINE" "New, TLSv1.2,"
+check_match "... with an empty session ID: no server-side session cache" "$S_OUT" '^ *Session-ID: *$'
 new_session "$p_https" 1.3 "$TMP/t13.sess"
 check_resumed "TLS 1.3: a ticket (PSK) resumes" "$p_https" 1.3 "$TMP/t13.sess"
 # A resumed TLS 1.3 connection gets a fresh ticket (a client uses each once,
@@ -174,9 +186,13 @@ for v in 1.2 1.3; do
 	check_resumed "listener b: TLS $v with the client certificate resumes on itself" \
 		"$p_b" "$v" "$TMP/b$v.sess" localhost "${mine[@]}"
 done
-new_session "$p_a" 1.2 "$TMP/aid.sess" localhost -no_ticket
-check_not_resumed "TLS 1.2: a session ID from a is not resumed on b" "$p_b" 1.2 "$TMP/aid.sess" localhost \
-	-no_ticket "${mine[@]}"
+# Session IDs (session_tickets: false, the server-side cache): the same rule.
+new_session "$(port_of ida)" 1.2 "$TMP/aid.sess" localhost -no_ticket
+check_resumed "session_tickets: false: a session ID resumes on its own listener" \
+	"$(port_of ida)" 1.2 "$TMP/aid.sess" localhost -no_ticket
+new_session "$(port_of ida)" 1.2 "$TMP/aid.sess" localhost -no_ticket
+check_not_resumed "TLS 1.2: a session ID from ida is not resumed on idb (verify_client: require)" \
+	"$(port_of idb)" 1.2 "$TMP/aid.sess" localhost -no_ticket "${mine[@]}"
 
 # ---- SNI: a session made for localhost (default certificate) is not resumed
 # for a name that selects the SNI certificate, nor the other way round.
@@ -194,9 +210,9 @@ for v in 1.2 1.3; do
 	check_not_resumed "SNI, TLS $v: a session for a.example.test is not resumed for localhost" \
 		"$p_sni" "$v" "$TMP/sni-e$v.sess" localhost
 done
-new_session "$p_sni" 1.2 "$TMP/sni-id.sess" localhost -no_ticket
+new_session "$(port_of snid)" 1.2 "$TMP/sni-id.sess" localhost -no_ticket
 check_not_resumed "SNI, TLS 1.2: a session ID for localhost is not resumed for a.example.test" \
-	"$p_sni" 1.2 "$TMP/sni-id.sess" a.example.test -no_ticket
+	"$(port_of snid)" 1.2 "$TMP/sni-id.sess" a.example.test -no_ticket
 
 # ---- the echo listener resumes too.
 new_session "$(port_of echo)" 1.3 "$TMP/echo.sess"

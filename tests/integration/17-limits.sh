@@ -249,6 +249,31 @@ if start_server "$conf"; then
 	stop_server
 fi
 
+# ---------------------------------------------------------------- echo: a client that does not read
+# It sends 8 MiB and reads nothing: the echoed bytes fill both socket
+# buffers, the server's write blocks and it stops reading (bounded memory).
+# idle_timeout: 2s without the client taking bytes ends it: about 2 s after
+# the stall, not twice that (the acknowledgements of bytes still in flight
+# when the writes blocked are not the client reading).
+conf=$TMP/echo-idle.yaml
+CFG_LEVEL=info write_config "$conf" <<EOF
+limits: {idle_timeout: 2s}
+listeners:
+  - {name: echo, host: 127.0.0.1, port: 0, mode: echo}
+EOF
+if start_server "$conf"; then
+	hostile echo -t $((15 * SLOW)) flood $((8 * 1024 * 1024)) >"$TMP/flood.out" 2>&1
+	note "$(hsummary "$TMP/flood.out" | tail -n 1)"
+	check_eq "echo, idle_timeout: 2s — a client that sends and never reads is cut" 1 \
+		"$(hfield "$TMP/flood.out" closed)"
+	in_range "... after idle_timeout, well before twice it (ms after connect)" \
+		"$(hfield "$TMP/flood.out" close_ms_min)" 1900 $((3500 * SLOW))
+	n=$(log_count 'echo 127\.0\.0\.1: send timed out')
+	check_eq "... logged once as \"send timed out\"" 1 "$n"
+	check_true "the server is still running" server_alive
+	stop_server
+fi
+
 # ---------------------------------------------------------------- min_send_rate
 # A reader taking 2000 bytes/s (SO_RCVBUF 4 KiB) of a 32 MiB file. With
 # min_send_rate: 100k it must be cut once the first 10 s window is over;

@@ -14,6 +14,9 @@
  *   hostile [options] noread PATH        GET PATH and never read; in the last 2 s of the run
  *                                        (at most half of it) drain, to tell whether the
  *                                        server had cut the response
+ *   hostile [options] flood BYTES        after the handshake send BYTES random bytes (to an echo
+ *                                        service) and never read: the server's writes block;
+ *                                        close_ms_min says when the server cut the connection
  *   hostile [options] garbage [PATH]     five connections, one after the other: plain HTTP;
  *                                        4 KiB of random bytes; the first 50 bytes of a real
  *                                        ClientHello; a GET of PATH (default /) reset with
@@ -70,9 +73,9 @@
 #define RESET_AFTER 4096         /* garbage: body bytes read before the reset */
 #define HELLO_PREFIX 50          /* garbage: bytes of the ClientHello sent */
 
-enum mode { M_SLOWLORIS, M_SILENT, M_SILENT_TLS, M_SLOWREAD, M_NOREAD, M_GARBAGE, M_LATENCY };
+enum mode { M_SLOWLORIS, M_SILENT, M_SILENT_TLS, M_SLOWREAD, M_NOREAD, M_GARBAGE, M_LATENCY, M_FLOOD };
 static const char *const mode_names[] = {"slowloris", "silent", "silent-tls", "slowread",
-                                         "noread",    "garbage", "latency"};
+                                         "noread",    "garbage", "latency",  "flood"};
 
 enum state { S_IDLE, S_CONNECT, S_HANDSHAKE, S_RUN, S_DONE };
 enum garbage { G_PLAIN, G_RANDOM, G_HELLO, G_RESET, G_JUNK, G_COUNT };
@@ -107,6 +110,7 @@ struct conn {
 static const char *opt_host = "127.0.0.1", *opt_port, *opt_ca, *opt_name = "localhost",
                   *opt_src, *opt_path = "/";
 static long opt_seconds = 10, opt_wait = 10, opt_drip_ms = 1000, opt_rcvbuf = -1, opt_rate;
+static long opt_flood;  /* flood: bytes to send */
 static int opt_reconnect, opt_verbose;
 static enum mode mode;
 static int nconns;
@@ -544,6 +548,18 @@ on_established(struct conn *c)
 		set_request(c, opt_path);
 		c->last_ms = now_ms_cached;
 		break;
+	case M_FLOOD:
+		free(c->out);
+		c->out = malloc((size_t)opt_flood);
+		if (c->out == NULL) {
+			conn_fail(c, "out of memory");
+			return;
+		}
+		random_bytes(c->out, (size_t)opt_flood);
+		c->outlen = (size_t)opt_flood;
+		c->outoff = 0;
+		c->out_raw = 0;
+		break;
 	case M_LATENCY:
 		set_request(c, opt_path);
 		c->deadline_ms = c->t0_us / 1000 + (uint64_t)opt_wait * 1000;
@@ -638,6 +654,9 @@ run_step(struct conn *c, short revents)
 	}
 	case M_NOREAD:
 		r = c->draining ? conn_read_all(c) : 0;
+		break;
+	case M_FLOOD:
+		r = 0;  /* never read: only an error or hang-up ends it */
 		break;
 	case M_GARBAGE:
 		r = conn_read_all(c);
@@ -760,7 +779,7 @@ usage(void)
 	        "usage: hostile [-h HOST] -p PORT [-c CAFILE] [-n NAME] [-t SECONDS] [-w SECONDS]\n"
 	        "               [-i MS] [-b RCVBUF] [-s SRCADDR] [-r] [-v] MODE ARGS\n"
 	        "modes: slowloris N | silent N | silent-tls N | slowread N RATE PATH |\n"
-	        "       noread PATH | garbage [PATH] | latency N PATH\n");
+	        "       noread PATH | garbage [PATH] | latency N PATH | flood BYTES\n");
 	exit(2);
 }
 
@@ -824,6 +843,12 @@ parse_args(int argc, char **argv)
 			usage();
 		nconns = 1;
 		opt_path = argv[0];
+	} else if (strcmp(m, "flood") == 0) {
+		mode = M_FLOOD;
+		if (argc != 1)
+			usage();
+		nconns = 1;
+		opt_flood = num_arg(argv[0], 1, 1L << 30);
 	} else if (strcmp(m, "garbage") == 0) {
 		mode = M_GARBAGE;
 		if (argc > 1)
@@ -846,7 +871,7 @@ parse_args(int argc, char **argv)
 		usage();
 	}
 	if (opt_rcvbuf < 0)
-		opt_rcvbuf = mode == M_SLOWREAD || mode == M_NOREAD ? 4096 : 0;
+		opt_rcvbuf = mode == M_SLOWREAD || mode == M_NOREAD || mode == M_FLOOD ? 4096 : 0;
 }
 
 /* Enough descriptors for every connection, within the hard limit. */
@@ -930,6 +955,10 @@ report(void)
 	printf("hostile: mode=%s conns=%d established=%d open=%d closed=%d failed=%d", mode_names[mode],
 	       nconns, est, open, g_closed, failed);
 	switch (mode) {
+	case M_FLOOD:
+		printf(" close_ms_min=%llu close_ms_max=%llu", (unsigned long long)g_cmin,
+		       (unsigned long long)g_cmax);
+		break;
 	case M_SLOWLORIS:
 	case M_SILENT:
 	case M_SILENT_TLS:
