@@ -491,9 +491,11 @@ cl_value(const char *s, size_t n, uint64_t *out)
 	if (n == 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (!util_is_digit(s[i]) || v > (UINT64_C(1) << 63) / 10 - 1)
+		uint64_t d = (uint64_t)(s[i] - '0');
+
+		if (!util_is_digit(s[i]) || v > (UINT64_C(0x7fffffffffffffff) - d) / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,12 +180,49 @@ long_list(void **state)
 	guard_free(&g);
 }
 
+/* Several Accept-Encoding lines are one list (RFC 9110 5.3): the
+ * accumulator gives what the lines joined with commas give. */
+static void
+several_lines(void **state)
+{
+	static const char *const lines[][2] = {
+		{ "identity", "gzip" }, { "br;q=0", "gzip" }, { "gzip", "gzip;q=0" },
+		{ "*;q=0", "br" }, { "", "" }, { "br;q=0.5", "gzip;q=0.9" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char joined[64];
+		struct encoding_acc acc;
+		int pa = -1, pj = -1;
+		unsigned a, j;
+
+		snprintf(joined, sizeof(joined), "%s, %s", lines[i][0], lines[i][1]);
+		encoding_init(&acc);
+		encoding_add(&acc, lines[i][0], strlen(lines[i][0]));
+		encoding_add(&acc, lines[i][1], strlen(lines[i][1]));
+		a = encoding_result(&acc, &pa);
+		j = encoding_accepted(joined, strlen(joined), &pj);
+		if (a != j || pa != pj)
+			fail_msg("lines %zu: %u/%d, joined %u/%d", i, a, pa, j, pj);
+	}
+	{
+		struct encoding_acc acc;
+
+		encoding_init(&acc);
+		encoding_add(&acc, "identity", 8);
+		encoding_add(&acc, "gzip", 4);
+		assert_int_equal(encoding_result(&acc, NULL), ENCODING_GZIP);
+	}
+}
+
 int
 main(void)
 {
 	struct CMUnitTest t[NCASES];
 	const struct CMUnitTest other[] = {
 		cmocka_unit_test(null_value),
+		cmocka_unit_test(several_lines),
 		cmocka_unit_test(long_list),
 	};
 	int fails;

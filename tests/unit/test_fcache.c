@@ -1,5 +1,6 @@
 /* Unit tests for fcache.c: hits, expiry, files written in place or deleted,
  * and descriptors that stay open while a response still uses them. */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "tlserve/fcache.h"
+#include "tlserve/worker.h"
 
 static const int site_a = 1, site_b = 2;
 
@@ -160,6 +162,57 @@ long_paths_are_not_cached(void **state)
 	assert_int_equal(hit.fd, -1);
 }
 
+/* A file renamed over the cached path (a deploy) while an old release keeps
+ * the replaced file linked: the cache's descriptor still fstat's fine, so
+ * only the path tells: file_hit_current. */
+static void
+renamed_over_is_not_current(void **state)
+{
+	struct fixture *f = *state;
+	char keep[128], tmp[128];
+	struct site site = {0};
+	struct file_hit hit;
+	bool ok = false;
+
+	open_hit(f, &hit, "one\n");
+	snprintf(keep, sizeof(keep), "%s/keep", f->dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp", f->dir);
+	site.rootfd = file_root_open(f->dir, &ok, hit.rel, sizeof(hit.rel));
+	assert_true(site.rootfd >= 0);
+	strcpy(hit.rel, "a.txt");
+	hit.rellen = 5;
+	assert_true(file_hit_current(&site, &hit));
+	assert_int_equal(link(f->path, keep), 0);
+	fclose(fopen(tmp, "w"));
+	assert_int_equal(rename(tmp, f->path), 0);
+	assert_false(file_hit_current(&site, &hit));
+	close(hit.fd);
+	unlink(keep);
+	close(site.rootfd);
+}
+
+/* The openat2 probe and the mode reported for a site: this kernel has
+ * openat2; a site that falls back names the walk and the probe's error. */
+static void
+root_mode(void **state)
+{
+	struct fixture *f = *state;
+	char err[128], buf[128];
+	struct site site = {0};
+	bool use = false;
+
+	site.rootfd = file_root_open(f->dir, &use, err, sizeof(err));
+	assert_true(site.rootfd >= 0);
+	assert_true(use);
+	assert_int_equal(file_probe_openat2(site.rootfd), 0);
+	site.use_openat2 = true;
+	assert_string_equal(file_root_mode(&site, buf, sizeof(buf)), "openat2");
+	site.use_openat2 = false;
+	assert_string_equal(file_root_mode(&site, buf, sizeof(buf)), "a component walk (openat2: not used)");
+	assert_int_equal(file_probe_openat2(-1), EBADF);
+	close(site.rootfd);
+}
+
 int
 main(void)
 {
@@ -170,6 +223,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(deleted_files_are_not_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_keeps_descriptors_in_use_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_paths_are_not_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(renamed_over_is_not_current, setup, teardown),
+		cmocka_unit_test_setup_teardown(root_mode, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

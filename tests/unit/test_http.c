@@ -4,8 +4,10 @@
  * (must be -2), from scratch and fed incrementally with last_len. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -529,6 +531,210 @@ has_token_at_guard(void **state)
 	guard_free(&g);
 }
 
+/* Parse a head (which must be complete) into *r with its index. */
+static void
+head_of(const char *text, struct http_request *r, struct http_header *hdr, size_t cap,
+        struct http_index *ix, int *n)
+{
+	struct http_limits lim = { 8192, 64 };
+
+	*r = (struct http_request){ .hdr = hdr, .nhdr = cap };
+	*n = http_parse_request(text, strlen(text), 0, &lim, r);
+	assert_true(*n > 0);
+	http_index_headers(r, ix);
+}
+
+static void
+host_validation(void **state)
+{
+	static const char *const good[] = {
+		"", "localhost", "localhost:8443", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8443",
+		"[2001:db8::7]:443", "a-b_c~d.example", "xn--bcher-kva.example", "%41.example",
+		"a!$&'()*+,;=b", "a:", "a:65535",
+	};
+	static const char *const bad[] = {
+		"a b", "a/b", "a@b", "user@host:80", "a\\b", "a\tb", "a:b", "a:99999", "a:655350",
+		"a:-1", "a:80:80", "[::1", "[::1]x", "[zz::1]:8443", "[]", "[v1.x]", ":80", "%4",
+		"%zz.example", "a\"b", "a<b", "a#b", "a?b",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(http_host_valid((struct http_span){ good[i], strlen(good[i]) }));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (http_host_valid((struct http_span){ bad[i], strlen(bad[i]) }))
+			fail_msg("Host \"%s\" accepted", bad[i]);
+	}
+	/* a CTL inside (the parser already refuses most; the check stands alone) */
+	assert_false(http_host_valid((struct http_span){ "a\x01" "b", 3 }));
+	assert_false(http_host_valid((struct http_span){ "a\0b", 3 }));
+}
+
+static void
+content_length_values(void **state)
+{
+	static const struct { const char *head; int rc; uint64_t len; } tab[] = {
+		{ "GET / HTTP/1.1\r\n\r\n", 0, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 42\r\n\r\n", 1, 42 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n", 1, 5 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n", 1, 5 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 007\r\n\r\n", 1, 7 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 9223372036854775806\r\n\r\n", 1, 9223372036854775806ull },
+		{ "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: \r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 5,\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", -1, 0 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n", -1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct http_header hdr[8];
+		struct http_request r;
+		struct http_index ix;
+		uint64_t len = 12345;
+		int n, rc;
+
+		head_of(tab[i].head, &r, hdr, 8, &ix, &n);
+		rc = http_content_length(&r, ix.h[HTTP_H_CONTENT_LENGTH], &len);
+		if (rc != tab[i].rc || (rc == 1 && len != tab[i].len))
+			fail_msg("case %zu: rc %d len %llu", i, rc, (unsigned long long)len);
+	}
+}
+
+static void
+transfer_codings(void **state)
+{
+	static const struct { const char *te; int rc; } tab[] = {
+		{ "chunked", 1 }, { "Chunked", 1 }, { "gzip, chunked", 1 }, { "gzip,chunked", 1 },
+		{ "x-gzip ; q=1, chunked", 1 }, { ", chunked", 1 },
+		{ "", -1 }, { "chunked, gzip", -1 }, { "chunked, chunked", -1 }, { "gzip", -1 },
+		{ "chu nked", -1 }, { "frobnicate", -2 }, { "frobnicate, chunked", -2 },
+		{ "identity", -2 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		char head[128];
+		struct http_header hdr[8];
+		struct http_request r;
+		struct http_index ix;
+		int n, rc;
+
+		snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nTransfer-Encoding: %s\r\n\r\n", tab[i].te);
+		head_of(head, &r, hdr, 8, &ix, &n);
+		rc = http_transfer_coding(&r, ix.h[HTTP_H_TRANSFER_ENCODING]);
+		if (rc != tab[i].rc)
+			fail_msg("Transfer-Encoding: %s -> %d, want %d", tab[i].te, rc, tab[i].rc);
+	}
+	{
+		/* the codings of every line form one list (RFC 9110 5.3) */
+		struct http_header hdr[8];
+		struct http_request r;
+		struct http_index ix;
+		int n;
+
+		head_of("GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n",
+		        &r, hdr, 8, &ix, &n);
+		assert_int_equal(http_transfer_coding(&r, ix.h[HTTP_H_TRANSFER_ENCODING]), 1);
+		head_of("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
+		        &r, hdr, 8, &ix, &n);
+		assert_int_equal(http_transfer_coding(&r, ix.h[HTTP_H_TRANSFER_ENCODING]), -1);
+		assert_int_equal(http_transfer_coding(&r, NULL), 0);
+	}
+}
+
+static void
+list_headers_over_lines(void **state)
+{
+	struct http_header hdr[8];
+	struct http_request r;
+	struct http_index ix;
+	const struct http_header *h;
+	int n;
+
+	(void)state;
+	head_of("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nX: close\r\n"
+	        "CONNECTION: x, close\r\nIf-None-Match: \"a\"\r\nIf-None-Match: \"b\"\r\n\r\n",
+	        &r, hdr, 8, &ix, &n);
+	h = ix.h[HTTP_H_CONNECTION];
+	assert_ptr_equal(h, &hdr[1]);
+	assert_ptr_equal(http_next_header(&r, h), &hdr[3]);
+	assert_null(http_next_header(&r, &hdr[3]));
+	assert_true(http_lines_have_token(&r, h, "close"));
+	assert_false(http_lines_have_token(&r, h, "upgrade"));
+	assert_false(http_lines_have_token(&r, NULL, "close"));
+	assert_false(http_wants_keepalive(&r, &ix));
+	h = ix.h[HTTP_H_IF_NONE_MATCH];
+	assert_ptr_equal(http_next_header(&r, h), &hdr[5]);
+	head_of("GET / HTTP/1.0\r\nConnection: x\r\nConnection: Keep-Alive\r\n\r\n", &r, hdr, 8, &ix, &n);
+	assert_true(http_wants_keepalive(&r, &ix));
+	head_of("GET / HTTP/1.0\r\nConnection: x\r\n\r\n", &r, hdr, 8, &ix, &n);
+	assert_false(http_wants_keepalive(&r, &ix));
+	head_of("GET / HTTP/1.1\r\nHost: a\r\nIf-Match: \"a\"\r\nIf-Unmodified-Since: x\r\n\r\n",
+	        &r, hdr, 8, &ix, &n);
+	assert_ptr_equal(ix.h[HTTP_H_IF_MATCH], &hdr[1]);
+	assert_ptr_equal(ix.h[HTTP_H_IF_UNMODIFIED_SINCE], &hdr[2]);
+}
+
+/* The decision for every method with a body, and the promise behind it: a
+ * kept connection never has a body left unread. */
+static void
+decide(void **state)
+{
+	static const struct { const char *head; int status; bool keep; } tab[] = {
+		{ "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, true },
+		{ "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", 0, true },
+		{ "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 204, true },
+		{ "OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 204, true },
+		{ "OPTIONS / HTTP/1.1\r\nHost: a\r\nContent-Length: 18\r\n\r\n", 413, false },
+		{ "OPTIONS / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 413, false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 413, false },
+		{ "HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 413, false },
+		{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 405, false },
+		{ "POST / HTTP/1.1\r\nHost: a\r\n\r\n", 405, false },
+		{ "TRACE / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 405, false },
+		{ "BREW / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 501, false },
+		{ "get / HTTP/1.1\r\nHost: a\r\n\r\n", 501, false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: frob\r\n\r\n", 501, false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.1\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.0\r\nHost: a@b\r\n\r\n", 400, false },
+		{ "GET / HTTP/1.0\r\n\r\n", 0, false },
+		{ "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0, true },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: a\r\nConnection: close\r\n\r\n", 0, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct http_header hdr[8];
+		struct http_request r;
+		struct http_index ix;
+		struct http_verdict v;
+		int n;
+
+		head_of(tab[i].head, &r, hdr, 8, &ix, &n);
+		http_decide(&r, &ix, (size_t)n, &v);
+		if (v.status != tab[i].status || v.keepalive != tab[i].keep)
+			fail_msg("case %zu: status %d keep %d", i, v.status, v.keepalive);
+		assert_int_equal(v.consumed, (size_t)n);
+		assert_false(v.keepalive && v.has_body);
+	}
+	assert_true(http_status_keeps(200) && http_status_keeps(304) && http_status_keeps(412));
+	assert_false(http_status_keeps(400) || http_status_keeps(413) || http_status_keeps(414));
+}
+
 int
 main(void)
 {
@@ -545,6 +751,11 @@ main(void)
 		cmocka_unit_test(find_no_false_fold),
 		cmocka_unit_test(has_token),
 		cmocka_unit_test(has_token_at_guard),
+		cmocka_unit_test(host_validation),
+		cmocka_unit_test(content_length_values),
+		cmocka_unit_test(transfer_codings),
+		cmocka_unit_test(list_headers_over_lines),
+		cmocka_unit_test(decide),
 	};
 	int fails;
 

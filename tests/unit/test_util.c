@@ -138,12 +138,34 @@ util_test_null_input(void **state)
 	assert_int_equal(util_strieq(NULL, 0, ""), 1);
 }
 
+/* tchar (RFC 9110 5.6.2) against its definition, byte by byte, and the ASCII
+ * case folding every parser shares. */
+static void
+util_test_tchar_lower(void **state)
+{
+	static const char punct[] = "!#$%&'*+-.^_`|~";
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		           (c != 0 && strchr(punct, c) != NULL);
+		char lo = util_lower((char)c);
+
+		if (util_is_tchar((char)c) != want)
+			fail_msg("tchar 0x%02x: %d", c, util_is_tchar((char)c));
+		if (c >= 'A' && c <= 'Z')
+			assert_int_equal(lo, c + 32);
+		else
+			assert_int_equal((unsigned char)lo, c);
+	}
+}
+
 int
 main(void)
 {
 	size_t nnum = sizeof(util_num_cases) / sizeof(util_num_cases[0]);
 	size_t nieq = sizeof(util_ieq_cases) / sizeof(util_ieq_cases[0]);
-	struct CMUnitTest *t = calloc(nnum + nieq + 1, sizeof(*t));
+	struct CMUnitTest *t = calloc(nnum + nieq + 2, sizeof(*t));
 	size_t n = 0;
 	int fails;
 
@@ -156,6 +178,7 @@ main(void)
 		t[n++] = (struct CMUnitTest){ util_ieq_cases[i].name, util_test_ieq, NULL, NULL,
 					      (void *)&util_ieq_cases[i] };
 	t[n++] = (struct CMUnitTest){ "null_input", util_test_null_input, NULL, NULL, NULL };
+	t[n++] = (struct CMUnitTest){ "tchar_lower", util_test_tchar_lower, NULL, NULL, NULL };
 	fails = _cmocka_run_group_tests("util", t, n, NULL, NULL);
 	free(t);
 	return fails;
