@@ -59,7 +59,8 @@ parse_options(int argc, char **argv, struct options *o)
 			o->check = true;
 			break;
 		case 'V':
-			printf("tlserve %s\n%s\n", TLSERVE_VERSION, tls_library_version());
+			printf("tlserve %s\n%s (built with %s)\n", TLSERVE_VERSION, tls_library_version(),
+			       tls_build_version());
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -420,8 +421,7 @@ reload(struct server *srv, const char *path)
 		return;
 	}
 	gen_describe(g, path, NULL, &srv->elog);
-	atomic_store_explicit(&srv->gen, g, memory_order_release);
-	gen_unref(old);
+	server_publish_gen(srv, g);
 	log_msg(&srv->elog, CONFIG_LOG_INFO, "configuration reloaded from %s", path);
 }
 
@@ -471,25 +471,34 @@ worker_count(const struct config *cfg)
 	return n > 0 ? (size_t)n : 1;
 }
 
+/* The signals main waits for are blocked from the start, before the
+ * configuration is read: one that arrives during start-up (a SIGHUP from a
+ * deploy script, a SIGTERM from a quick stop) waits for the signal loop
+ * instead of killing the process with the default action. Threads started
+ * later inherit the mask, so only sigtimedwait in main takes them. */
+static void
+block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 /* Bind, start the workers, serve until a stop signal, then drain. */
 static int
-serve(struct server *srv, const char *path, int access_fd)
+serve(struct server *srv, const char *path, int access_fd, const sigset_t *set)
 {
 	const struct config *cfg = atomic_load(&srv->gen)->cfg;
 	size_t n = worker_count(cfg), started = 0, inited = 0;
 	struct worker *workers = calloc(n, sizeof(*workers));
 	struct alog alog = {0};
 	char err[256];
-	sigset_t set;
 	int rc = EXIT_STARTUP;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if (workers == NULL || addrs_resolve(srv, cfg) != 0)
 		goto out;
 	if (raise_nofile(cfg, srv) != 0)
@@ -513,7 +522,7 @@ serve(struct server *srv, const char *path, int access_fd)
 	for (; started < n; started++)
 		if (worker_start(&workers[started]) != 0)
 			goto out;
-	signal_loop(srv, workers, n, &set, path, access_fd);
+	signal_loop(srv, workers, n, set, path, access_fd);
 	rc = 0;
 out:
 	atomic_store(&srv->stopping, 1);
@@ -538,10 +547,13 @@ main(int argc, char **argv)
 	struct server srv = {.elog = {.fd = STDERR_FILENO, .level = CONFIG_LOG_INFO}};
 	struct gen *g;
 	struct options o;
+	sigset_t sigs;
 	int rc = parse_options(argc, argv, &o), access_fd = -1;
 
 	if (rc >= 0)
 		return rc;
+	if (!o.check)
+		block_signals(&sigs);
 	tls_init();
 	g = gen_build(o.config, NULL, !o.check, &errs);
 	if (g == NULL) {
@@ -564,10 +576,11 @@ main(int argc, char **argv)
 		return rc;
 	}
 	atomic_init(&srv.gen, g);
+	pthread_mutex_init(&srv.gen_lock, NULL);
 	/* the log files are the start-up configuration's until a restart */
 	gen_ref(g);
 	srv.boot = g;
-	rc = logs_open(g->cfg, &srv, &access_fd) == 0 ? serve(&srv, o.config, access_fd)
+	rc = logs_open(g->cfg, &srv, &access_fd) == 0 ? serve(&srv, o.config, access_fd, &sigs)
 	                                              : EXIT_STARTUP;
 	gen_unref(atomic_load(&srv.gen));
 	gen_unref(srv.boot);
@@ -575,6 +588,7 @@ main(int argc, char **argv)
 		close(access_fd);
 	if (srv.elog.fd > STDERR_FILENO)
 		close(srv.elog.fd);
+	pthread_mutex_destroy(&srv.gen_lock);
 	tls_fini();
 	return rc;
 }

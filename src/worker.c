@@ -112,15 +112,42 @@ gen_unref(struct gen *g)
 	free(g);
 }
 
+void
+server_publish_gen(struct server *srv, struct gen *g)
+{
+	struct gen *old;
+
+	pthread_mutex_lock(&srv->gen_lock);
+	old = atomic_load_explicit(&srv->gen, memory_order_relaxed);
+	atomic_store_explicit(&srv->gen, g, memory_order_release);
+	pthread_mutex_unlock(&srv->gen_lock);
+	gen_unref(old);  /* after the unlock: no one can load it any more */
+}
+
+struct gen *
+server_take_gen(struct server *srv, const struct gen *have)
+{
+	struct gen *g;
+
+	/* no lock to compare: have is referenced by the caller, so no other
+	 * generation can sit at its address */
+	if (atomic_load_explicit(&srv->gen, memory_order_acquire) == have)
+		return NULL;
+	pthread_mutex_lock(&srv->gen_lock);
+	g = atomic_load_explicit(&srv->gen, memory_order_acquire);
+	gen_ref(g);
+	pthread_mutex_unlock(&srv->gen_lock);
+	return g;
+}
+
 /* Follow a reload: new connections get the newest generation. */
 static void
 worker_follow_gen(struct worker *w)
 {
-	struct gen *g = atomic_load_explicit(&w->srv->gen, memory_order_acquire);
+	struct gen *g = server_take_gen(w->srv, w->gen);
 
-	if (g == w->gen)
+	if (g == NULL)
 		return;
-	gen_ref(g);
 	gen_unref(w->gen);
 	w->gen = g;
 	fcache_flush(&w->fcache);  /* new roots: nothing opened under the old ones is reused */

@@ -51,7 +51,8 @@ void gen_unref(struct gen *);   /* frees at zero: TLS contexts, root descriptors
 
 /* Everything the workers share. Owned by main. */
 struct server {
-	_Atomic(struct gen *) gen;   /* the current generation */
+	_Atomic(struct gen *) gen;   /* the current generation (main's reference) */
+	pthread_mutex_t gen_lock;    /* held to publish gen, and to load + reference it */
 	struct gen *boot;            /* the start-up one: log paths, user, workers */
 	struct listener_addr **addrs; /* per listener: bound addresses (ports resolved) */
 	size_t *naddrs;
@@ -61,6 +62,15 @@ struct server {
 	atomic_ulong rejected;       /* refused over max_connections */
 	atomic_int stopping;
 };
+
+/* Make g (one reference, handed over) the current generation and drop
+ * the server's reference to the previous one. Under gen_lock, so that a
+ * worker never references a generation after its last reference is gone
+ * (two reloads in a row would otherwise free one a worker just loaded). */
+void server_publish_gen(struct server *, struct gen *g);
+/* The current generation with a reference for the caller, or NULL when it
+ * is still have (a generation the caller holds). */
+struct gen *server_take_gen(struct server *, const struct gen *have);
 
 struct worker_listen {
 	enum worker_ev_kind kind;    /* WORKER_EV_LISTEN */
