@@ -356,9 +356,16 @@ log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "listening name=%s address=%s port=%u mode=%s",
 			        s->cfg->name, srv->addrs[i][j].text, srv->addrs[i][j].port,
 			        s->cfg->mode == CONFIG_MODE_ECHO ? "echo" : "files");
-		if (s->cfg->mode == CONFIG_MODE_FILES)
+		if (s->cfg->mode == CONFIG_MODE_FILES) {
+			char why[128];
+
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: bodies sent with %s", s->cfg->name,
 			        tls_server_ktls(s->tls) ? "kernel TLS sendfile" : "pread + SSL_write");
+			/* a sandbox (seccomp, systemd's RestrictSUIDSGID=) may refuse
+			 * openat2: say which way files are opened beneath root */
+			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: paths resolved beneath root with %s",
+			        s->cfg->name, file_root_mode(s, why, sizeof(why)));
+		}
 	}
 	log_msg(&srv->elog, CONFIG_LOG_INFO, "tlserve %s started with %zu worker%s", TLSERVE_VERSION,
 	        nworkers, nworkers == 1 ? "" : "s");
