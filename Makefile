@@ -142,8 +142,9 @@ testssl:
 # bench/results.md and bench/results.png. BENCH_ARGS=--quick for a short pass.
 bench:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/tools/tls_pipe
-	bench/run.sh $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/tools/tls_pipe $(BUILD)/tools/hostile
+	BENCH_TLSERVE=$(BIN) BENCH_TLS_PIPE=$(BUILD)/tools/tls_pipe BENCH_HOSTILE=$(BUILD)/tools/hostile \
+		bench/run.sh $(BENCH_ARGS)
 
 # Everything, and no check may be skipped (tests/run.sh fails on a skip).
 ci: export TLSERVE_FAIL_ON_SKIP = 1

@@ -3,14 +3,12 @@
  * AEAD suites only, no compression, no renegotiation, server preference. */
 #include "tlserve/tls.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -25,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "tlserve/config.h"
+#include "tlserve/util.h"
 
 /* TLS 1.2 suites: forward secret (ECDHE) and AEAD only, ECDSA before RSA. */
 #define TLS_DEFAULT_CIPHERS                                                                        \
@@ -271,9 +270,9 @@ tls_sni_match(const char *pattern, const char *host)
 	if (pattern[0] == '*' && pattern[1] == '.') {
 		const char *dot = strchr(host, '.');
 
-		return dot != NULL && dot != host && strcasecmp(dot, pattern + 1) == 0;
+		return dot != NULL && dot != host && util_strieq(dot, strlen(dot), pattern + 1);
 	}
-	return strcasecmp(pattern, host) == 0;
+	return util_strieq(host, strlen(host), pattern);
 }
 
 /* The first host_name of the server_name extension (RFC 6066 3), lower-cased
@@ -297,7 +296,7 @@ tls_hello_servername(SSL *ssl, char *buf, size_t len)
 
 		if (ch <= 0x20 || ch >= 0x7f)
 			return -1;
-		buf[i] = (char)tolower(ch);
+		buf[i] = util_lower((char)ch);
 	}
 	buf[namelen] = '\0';
 	return 0;
