@@ -133,14 +133,18 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 	struct gen *g = calloc(1, sizeof(*g));
 	char err[256];
 
-	if (g == NULL)
+	if (g == NULL) {
+		config_error_add(errs, 0, 0, "out of memory");
 		return NULL;
+	}
 	atomic_init(&g->refs, 1);
 	if (config_load_file(path, &g->cfg, errs) != 0 || config_check_files(g->cfg, errs) != 0)
 		goto fail;
 	g->sites = calloc(g->cfg->nlisteners, sizeof(*g->sites));
-	if (g->sites == NULL)
+	if (g->sites == NULL) {
+		config_error_add(errs, 0, 0, "out of memory");
 		goto fail;
+	}
 	g->nsites = g->cfg->nlisteners;
 	for (size_t i = 0; i < g->nsites; i++) {
 		const struct config_listener *l = &g->cfg->listeners[i];
@@ -587,8 +591,17 @@ main(int argc, char **argv)
 	/* the log files are the start-up configuration's until a restart */
 	gen_ref(g);
 	srv.boot = g;
-	rc = logs_open(g->cfg, &srv, &access_fd) == 0 ? serve(&srv, o.config, access_fd, &sigs)
-	                                              : EXIT_STARTUP;
+	rc = logs_open(g->cfg, &srv, &access_fd) == 0 ? 0 : EXIT_STARTUP;
+	/* what the build found worth a word (a key readable by others, say) */
+	for (size_t i = 0; rc == 0 && i < errs.nw; i++)
+		if (errs.w[i].line > 0)
+			log_msg(&srv.elog, CONFIG_LOG_WARN, "%s:%d:%d: %s", o.config, errs.w[i].line,
+			        errs.w[i].col, errs.w[i].msg);
+		else
+			log_msg(&srv.elog, CONFIG_LOG_WARN, "%s: %s", o.config, errs.w[i].msg);
+	config_errors_free(&errs);
+	if (rc == 0)
+		rc = serve(&srv, o.config, access_fd, &sigs);
 	gen_unref(atomic_load(&srv.gen));
 	gen_unref(srv.boot);
 	if (access_fd > STDERR_FILENO)

@@ -236,6 +236,38 @@ if start_server "$conf"; then
 	check_file_not_contains "a long-lived certificate: no expiry warning" "$SERVER_LOG" "expire"
 fi
 
+# ---- what a reload cannot apply is compared with the configuration the
+# process started with: the warning names the change at every reload
+# until the file matches the running process again.
+# write_workers_config N — the reload configuration with workers: N.
+write_workers_config() {
+	cat >"$conf.new" <<EOF
+workers: $1
+log: {level: info, error: stderr, access: off}
+tls: {certificate: $CERTS/server.crt, key: $CERTS/server.key}
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $www}
+EOF
+	mv -f "$conf.new" "$conf"
+}
+write_workers_config 1
+if start_server "$conf"; then
+	write_workers_config 2
+	hup
+	check_match "reload with workers 1 -> 2: a warning names the change" "$HUP_LOG" \
+		'warn.*"workers" changed \(1 -> 2\); takes effect after a restart'
+	check_contains "... and the rest of the file is applied" "$HUP_LOG" "configuration reloaded"
+	hup
+	check_match "a second reload of the same file still warns (compared with the start-up configuration)" \
+		"$HUP_LOG" 'warn.*"workers" changed \(1 -> 2\)'
+	write_workers_config 1
+	hup
+	check_not_contains "back to the start-up value: no warning" "$HUP_LOG" '"workers" changed'
+	stop_server
+fi
+write_reload_config "$CERTS/server.crt" "$CERTS/server.key"
+start_server "$conf"
+
 # ---- SIGHUP in quick pairs under load. Each reload publishes a generation
 # and drops the previous one while two workers take the newest one as
 # they turn: a worker that loaded a generation just before a second reload
