@@ -233,4 +233,19 @@ if command -v curl >/dev/null; then
 	check_status "the server still serves after plaintext HTTP was sent to it" 200 https /a.txt
 fi
 
+# ---- a redirect whose Location cannot fit the response buffer (64 KiB) is a
+# 414, never a Location cut short.
+stop_server
+conf_big=$TMP/files-big.yaml
+write_config "$conf_big" <<EOF
+limits: {idle_timeout: 30s, header_timeout: 10s, max_request_head: 128k}
+listeners:
+  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $www}
+EOF
+start_server "$conf_big" || finish
+q="q=$(head -c 70000 /dev/zero | tr '\0' 'x')"
+SCLIENT_TIMEOUT=$((10 * SLOW)) send https "GET /sub?$q HTTP/1.1"$'\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+check_eq "a directory redirect whose Location would pass 64 KiB: 414" 414 "$(resp_status "$RESP")"
+check_eq "... with no Location at all" "" "$(resp_header "$RESP" Location)"
+
 finish
