@@ -107,9 +107,7 @@ if start_server "$confl"; then
 		body=$(tcurl --resolve "localhost:$p:$h" "https://localhost:$p/" 2>&1)
 		check_eq "host: localhost serves on $a" signals "$body"
 	done
-	if [ ${#want[@]} -lt 2 ]; then
-		skip "host: localhost on both 127.0.0.1 and ::1" "getaddrinfo gives only ${want[*]} here"
-	fi
+	[ ${#want[@]} -lt 2 ] && note "getaddrinfo gives only ${want[*]} for localhost here"
 	stop_server INT
 fi
 

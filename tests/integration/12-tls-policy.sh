@@ -73,7 +73,8 @@ check_hs_refused() {
 	shift
 	hs "$@"
 	if grep -q 'no protocols available\|no cipher match\|Call to SSL_CONF_cmd.*failed' <<<"$HS_OUT"; then
-		skip "$desc" "this openssl cannot offer it: $(grep -m 1 -E 'no protocols|no cipher|SSL_CONF' <<<"$HS_OUT")"
+		fail "$desc" "this openssl s_client cannot offer it (use check_raw_refused):" \
+			"$(grep -m 1 -E 'no protocols|no cipher|SSL_CONF' <<<"$HS_OUT")"
 	elif [ "$HS_RC" = 124 ]; then
 		fail "$desc (no answer within ${HS_T}s: the server neither refused nor accepted)"
 	elif ! hs_established && ! grep -qE 'Cipher is [A-Z]' <<<"$HS_NEW"; then
@@ -83,15 +84,44 @@ check_hs_refused() {
 	fi
 }
 
+# client_hello_hex RECORD_VERSION CLIENT_VERSION SUITES [EXTENSIONS] — a
+# ClientHello record, in hex, made by hand for what this openssl's s_client
+# can no longer offer (SSLv3, 3DES): versions as 4 hex digits, suites and
+# extensions as hex strings.
+client_hello_hex() {
+	local rv=$1 cv=$2 suites=$3 ext=${4:-} body hs
+	body=$cv$(printf '11%.0s' $(seq 32))00$(printf '%04x' $((${#suites} / 2)))${suites}0100
+	[ -n "$ext" ] && body=$body$(printf '%04x' $((${#ext} / 2)))$ext
+	hs=01$(printf '%06x' $((${#body} / 2)))$body
+	printf '16%s%04x%s' "$rv" $((${#hs} / 2)) "$hs"
+}
+
+# check_raw_refused DESC NAME HEX — send the record HEX to listener NAME: the
+# server must answer with an alert (or close) and never with a handshake
+# message (a ServerHello).
+check_raw_refused() {
+	local desc=$1 port answer
+	port=$(port_of "$2")
+	# shellcheck disable=SC2016 # the inner shell's variables
+	answer=$(timeout -k 2 $((10 * SLOW)) bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "%b" "$(sed "s/../\\\\x&/g" <<<"$2")" >&3
+		head -c 7 <&3 | od -An -tx1 | tr -d " \n"
+	' _ "$port" "$3")
+	case $answer in
+	15*) pass "$desc (alert $answer)" ;;
+	'') pass "$desc (closed without a word)" ;;
+	*) fail "$desc" "the server answered $answer (16 = a handshake message)" ;;
+	esac
+}
+
 # ---- protocol versions.
 check_hs_refused "TLS 1.0 is refused" https -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
 check_hs_refused "TLS 1.1 is refused" https -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
 check_hs_refused "TLS 1.1 is refused on the RSA listener too" rsa -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
-if openssl s_client -help 2>&1 | grep -qE '^ *-ssl3 '; then
-	check_hs_refused "SSLv3 is refused" https -ssl3 -cipher 'DEFAULT:@SECLEVEL=0'
-else
-	skip "SSLv3 is refused" "this openssl has no -ssl3"
-fi
+# SSLv3 (RFC 7568): a hand-made SSL 3.0 ClientHello with its usual suites
+check_raw_refused "SSLv3 is refused" https "$(client_hello_hex 0300 0300 000a002f0035)"
+check_raw_refused "SSLv3 is refused on the RSA listener too" rsa "$(client_hello_hex 0300 0300 000a002f0035)"
 check_hs_ok "TLS 1.2 is accepted" 1.2 https -tls1_2
 check_hs_ok "TLS 1.3 is accepted" 1.3 https -tls1_3
 check_hs_ok "an unrestricted client gets TLS 1.3" 1.3 https
@@ -111,7 +141,21 @@ check_hs_refused "CBC suite AES128-SHA256 is refused (RSA certificate)" rsa -tls
 check_hs_refused "non-forward-secret AES128-GCM-SHA256 is refused (RSA certificate)" rsa -tls1_2 -cipher AES128-GCM-SHA256
 check_hs_refused "non-forward-secret AES256-GCM-SHA384 is refused (RSA certificate)" rsa -tls1_2 -cipher AES256-GCM-SHA384
 check_hs_refused "finite-field DHE-RSA-AES128-GCM-SHA256 is refused (ECDHE only)" rsa -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256
-check_hs_refused "3DES is refused" rsa -tls1_2 -cipher 'DES-CBC3-SHA:ECDHE-RSA-DES-CBC3-SHA:@SECLEVEL=0'
+# 3DES (Sweet32): a TLS 1.2 ClientHello offering only 3DES suites, with the
+# groups, point formats and signature algorithms an ECDHE suite needs
+check_raw_refused "3DES is refused" rsa "$(client_hello_hex 0301 0303 c012000ac008 \
+	000a00040002001d000b00020100000d000400020401)"
+# the same hello offering an AEAD suite as well is answered: the check can tell
+hex=$(client_hello_hex 0301 0303 c012000ac02f 000a00040002001d000b00020100000d000400020401)
+port=$(port_of rsa)
+# shellcheck disable=SC2016 # the inner shell's variables
+answer=$(timeout -k 2 $((10 * SLOW)) bash -c '
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+	printf "%b" "$(sed "s/../\\\\x&/g" <<<"$2")" >&3
+	head -c 6 <&3 | od -An -tx1 | tr -d " \n"
+' _ "$port" "$hex")
+check_eq "... while the same hello with ECDHE-RSA-AES128-GCM-SHA256 added gets a ServerHello" \
+	"160303" "${answer:0:6}"
 check_hs_ok "ECDHE-RSA-AES128-GCM-SHA256 is accepted (RSA certificate)" 1.2 rsa -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
 check_hs_ok "ECDHE-ECDSA-CHACHA20-POLY1305 is accepted" 1.2 https -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
 
