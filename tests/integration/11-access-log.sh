@@ -2,7 +2,9 @@
 # 11-access-log: the access log formats — combined (+ TLS version and client
 # subject), common, json — their exact shapes, escaping of hostile bytes so a
 # request can never forge or break a line, UTF-8 handling in json, one line
-# per request, and the periodic flush.
+# per request, and the periodic flush; on a pipe whose reader stalls, whole
+# lines only, workers that keep answering, and drops counted and reported
+# (also for a reader that never reads, and on a full disk).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -258,16 +260,25 @@ FUA="flood $(printf '"%.0s' {1..100}) \\ $pad"
 FREF="https://referer.test/$pad"
 FLOODS=4
 PER=150
+# flood PATH [CURL ARGS...] — the requests of a URL glob, on one connection; curl's
+# --max-time holds for each transfer, so the whole run is bounded here.
+flood() {
+	local path=$1 port
+	shift
+	port=$(port_of https)
+	timeout -k 2 $((60 * SLOW)) curl -sS --max-time "$NET_TIMEOUT" --connect-timeout 10 \
+		--noproxy '*' --cacert "$CERTS/ca.crt" --resolve "localhost:$port:127.0.0.1" \
+		-w '\nSTATUS %{http_code}\n' "$@" "https://localhost:$port$path" 2>&1
+}
 # Half the clients send a 2000-byte query: their lines are longer than PIPE_BUF.
 for ((k = 0; k < FLOODS; k++)); do
 	q=""
 	[ $((k % 2)) = 1 ] && q="&long=$(printf 'q%.0s' {1..2000})"
-	hcurl https "/a.txt?c=$k&n=[1-$PER]$q" -A "$FUA" -e "$FREF" -w '\nSTATUS %{http_code}\n' \
-		>"$TMP/flood.$k" 2>&1 &
-	flood[k]=$!
+	flood "/a.txt?c=$k&n=[1-$PER]$q" -A "$FUA" -e "$FREF" >"$TMP/flood.$k" &
+	fpid[k]=$!
 done
 for ((k = 0; k < FLOODS; k++)); do
-	wait "${flood[k]}"
+	wait "${fpid[k]}"
 done
 answered=$(cat "$TMP"/flood.* | grep -c '^STATUS 200$')
 check_eq "stalled pipe: $((FLOODS * PER)) keep-alive requests from $FLOODS clients are all answered" \
@@ -324,6 +335,28 @@ check_eq "stalled pipe: every line read is one whole JSON object (none torn or i
 check_ne "stalled pipe: lines reached the reader" 0 "$lines"
 check_eq "stalled pipe: the stop line counts what was written and dropped" \
 	"$lines $((answered - lines))" "${total:-none}"
+
+# ================================================================ a reader that never reads
+# A stop does not wait for it longer than shutdown_timeout: what it did not
+# take is counted as dropped, and the server exits.
+fifo2=$TMP/never.fifo
+mkfifo "$fifo2"
+sleep 600 <"$fifo2" &
+track_bg $!
+{
+	printf 'workers: 1\n'
+	printf 'log: {level: info, error: stderr, access: %s, access_format: combined}\n' "$fifo2"
+	printf 'tls: {certificate: %s, key: %s}\n' "$CERTS/server.crt" "$CERTS/server.key"
+	printf 'limits: {idle_timeout: 30s, header_timeout: 10s, shutdown_timeout: 1s}\n'
+	printf 'listeners:\n  - {name: https, host: 127.0.0.1, port: 0, mode: files, root: %s}\n' "$www"
+} >"$TMP/never.yaml"
+start_server "$TMP/never.yaml" || finish
+answered=$(flood "/a.txt?n=[1-100]" -A "$FUA" -e "$FREF" | grep -c '^STATUS 200$')
+check_eq "never-read pipe: 100 requests are answered" 100 "$answered"
+stop_server TERM 10
+line=$(grep -a 'access log: .* written' "$SERVER_LOG")
+check_match "never-read pipe: the stop line counts the lines the reader never took as dropped" \
+	"$line" 'access log: [0-9]+ lines? written, [1-9][0-9]* dropped'
 
 # ================================================================ ENOSPC
 # A full disk (/dev/full): lines are dropped, counted and reported; requests are answered.
