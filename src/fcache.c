@@ -80,10 +80,10 @@ fcache_get(struct fcache *fc, const void *site, const char *norm, size_t len, ui
 	e = &fc->slots[fcache_slot(site, norm, len)];
 	if (e->site != site || e->stale || e->keylen != len || memcmp(e->key, norm, len) != 0)
 		return NULL;
-	/* fstat the open file on every use: a file written in place is seen at
-	 * once (validators, size); one replaced by rename within FCACHE_VALID_MS */
-	if (now - e->opened_ms >= FCACHE_VALID_MS || fstat(e->fd, &e->st) != 0 || e->st.st_nlink == 0) {
-		fcache_evict(e);  /* too old or deleted: the caller opens the path afresh */
+	/* the caller checks that the path still names this file and takes its
+	 * stat from there (file_hit_current): one system call per use */
+	if (now - e->opened_ms >= FCACHE_VALID_MS) {
+		fcache_evict(e);  /* too old: the caller opens the path afresh */
 		return NULL;
 	}
 	e->refs++;

@@ -242,13 +242,15 @@ file_open_sidecar(const struct site *site, const struct file_hit *base, const ch
 /* See file.h. The answer only compares: what is served is still the
  * descriptor that was opened beneath root. */
 bool
-file_hit_current(const struct site *site, const struct file_hit *hit)
+file_hit_current(const struct site *site, struct file_hit *hit)
 {
 	struct stat st;
 
-	if (fstatat(site->rootfd, hit->rellen ? hit->rel : ".", &st, 0) != 0)
+	if (fstatat(site->rootfd, hit->rellen ? hit->rel : ".", &st, 0) != 0 ||
+	    st.st_ino != hit->st.st_ino || st.st_dev != hit->st.st_dev)
 		return false;
-	return st.st_ino == hit->st.st_ino && st.st_dev == hit->st.st_dev;
+	hit->st = st;  /* the same inode: its size and times as they are now */
+	return true;
 }
 
 /* Lower-case hex of v without leading zeros; returns the end. */

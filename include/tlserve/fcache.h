@@ -1,10 +1,11 @@
 /* fcache: a per-worker cache of open files. A path served again within
  * FCACHE_VALID_MS is not resolved, opened and closed again: the descriptor
- * is reused (and fstat'ed, so a file written in place, or deleted, is seen
- * at once), shared by the connections that stream it. An entry older than
- * that is opened afresh; within it, the caller checks that the path still
- * names the cached file (file_hit_current), so a file replaced by rename is
- * seen on the next request. Single-threaded: each worker has its own. */
+ * is reused, shared by the connections that stream it. An entry older than
+ * that is opened afresh; within it, the caller checks with one fstatat that
+ * the path still names the cached file and takes its stat from there
+ * (file_hit_current), so a file written in place, deleted or replaced by a
+ * rename is seen on the next request. Single-threaded: each worker has its
+ * own. */
 #ifndef TLSERVE_FCACHE_H
 #define TLSERVE_FCACHE_H
 #include <stddef.h>

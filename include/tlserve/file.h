@@ -74,8 +74,11 @@ size_t file_list_read(struct file_listing *l, char *buf, size_t cap);
 
 /* Does hit->rel still name the file hit->st describes (same device and
  * inode)? A file replaced by rename keeps its old inode open in a cache: the
- * path then names another. One fstatat, no open. */
-bool file_hit_current(const struct site *site, const struct file_hit *hit);
+ * path then names another; a deleted one names none. When it does,
+ * hit->st is refreshed (a file written in place shows its new size and
+ * times). One fstatat, no open: the descriptor itself was opened beneath
+ * the root, and the path only decides whether it is still the one. */
+bool file_hit_current(const struct site *site, struct file_hit *hit);
 
 /* Strong validator from inode, size and modification time:
  * "\"ino-size-mtime\"" in hex. Returns its length. */

@@ -98,6 +98,24 @@ entries_expire(void **state)
 	assert_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1000 + FCACHE_VALID_MS, &again));
 }
 
+/* file_hit_current for a hit of f->path ("a.txt" beneath f->dir). */
+static bool
+check_current(struct fixture *f, struct file_hit *hit)
+{
+	struct site site;
+	char err[128];
+	bool ok = false, cur;
+
+	memset(&site, 0, sizeof(site));
+	site.rootfd = file_root_open(f->dir, &ok, err, sizeof(err));
+	assert_true(site.rootfd >= 0);
+	strcpy(hit->rel, "a.txt");
+	hit->rellen = 5;
+	cur = file_hit_current(&site, hit);
+	close(site.rootfd);
+	return cur;
+}
+
 static void
 writes_in_place_are_seen(void **state)
 {
@@ -113,6 +131,8 @@ writes_in_place_are_seen(void **state)
 	fputs(", world", w);
 	fclose(w);
 	assert_non_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again));
+	/* the caller's check of the path refreshes the stat */
+	assert_true(check_current(f, &again));
 	assert_int_equal(again.st.st_size, 12);
 	file_hit_close(&again);
 }
@@ -127,7 +147,10 @@ deleted_files_are_not_served(void **state)
 	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, &hit);
 	file_hit_close(&hit);
 	assert_int_equal(unlink(f->path), 0);
-	assert_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again));
+	/* the entry is still there; the path names nothing any more */
+	assert_non_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again));
+	assert_false(check_current(f, &again));
+	file_hit_close(&again);
 }
 
 static void
