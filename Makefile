@@ -189,17 +189,13 @@ install: all
 # ExecStart/ExecStartPre binary pointed at VERIFY_BIN (default ./tlserve): the
 # check wants the command to exist. Any warning about the unit (unknown keys,
 # bad values: systemd-analyze reports them but still exits 0) fails. Installs
-# systemd (which ships systemd-analyze) when it is missing, through sudo when
-# not root.
+# systemd (which ships systemd-analyze) through scripts/deps.sh when it is
+# missing.
 VERIFY_UNIT ?= dist/tlserve.service
 VERIFY_BIN  ?= $(CURDIR)/tlserve
 .PHONY: verify-unit
 verify-unit:
-	@command -v systemd-analyze >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" -eq 0 ]; then s=; else s=sudo; echo "verify-unit: using sudo to install packages"; fi; \
-		echo "verify-unit: installing systemd (for systemd-analyze)"; \
-		$$s env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$$s env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; }
+	@scripts/deps.sh verify
 	@[ -x "$(VERIFY_BIN)" ] || $(MAKE) --no-print-directory all
 	@d=$$(mktemp -d) && \
 	sed -E 's|^(ExecStart(Pre)?=)[^ ]*/tlserve( \|$$)|\1$(VERIFY_BIN)\3|' "$(VERIFY_UNIT)" >$$d/tlserve.service && \

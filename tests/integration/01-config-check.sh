@@ -44,7 +44,7 @@ if [ -n "$held" ]; then
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
 else
-	skip "-t binds nothing" "could not hold a port with s_server"
+	fail "-t binds nothing" "could not hold a port with s_server"
 fi
 if [ -s "$TMP/access.log" ]; then
 	fail "-t writes no access log" "$(excerpt "$TMP/access.log")"

@@ -79,7 +79,7 @@ EOF
 		stop_server
 	fi
 else
-	skip "IPv6 ::1 listener" "no IPv6 loopback on this machine"
+	fail "IPv6 ::1 listener" "no IPv6 loopback on this machine"
 fi
 
 # ---- host: localhost binds every address getaddrinfo gives for it.
@@ -95,7 +95,7 @@ if start_server "$confl"; then
 	wait_log 'listening.*name=lh' "${#want[@]}" 30
 	for a in "${want[@]}"; do
 		case $a in
-		*:*) ipv6_available || { skip "host: localhost listens on $a" "no IPv6 loopback"; continue; } ;;
+		*:*) ipv6_available || { fail "host: localhost listens on $a" "no IPv6 loopback"; continue; } ;;
 		esac
 		p=$(port_of lh "$a")
 		if [ -z "$p" ]; then
@@ -138,8 +138,9 @@ delay_ms=$((load_ms / 3))
 for sig in HUP TERM; do
 	log=$TMP/slow-start.$sig.log
 	# shellcheck disable=SC2086 # the wrapper is a command line on purpose
-	${TLSERVE_PREFIX:-} $TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$confs" >/dev/null 2>"$log" &
+	$TLSERVE_PREFIX $TLSERVE_WRAPPER "$TLSERVE_BIN" -c "$confs" >/dev/null 2>"$log" &
 	pid=$!
+	watch_log "$log"
 	track_bg "$pid"
 	sleep "$(awk -v m="$delay_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
 	listening_before=$(grep -ac 'listening name=' "$log")

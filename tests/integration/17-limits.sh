@@ -15,7 +15,7 @@ HOSTILE=${HOSTILE:-$REPO/build/tools/hostile}
 case $HOSTILE in /*) ;; *) HOSTILE=$REPO/${HOSTILE#./} ;; esac
 
 if [ ! -x "$HOSTILE" ]; then
-	skip "limits" "no $HOSTILE (make unit-bins builds it)"
+	fail "limits" "no $HOSTILE (make unit-bins builds it)"
 	finish
 fi
 

@@ -16,7 +16,7 @@ HOSTILE=${HOSTILE:-$REPO/build/tools/hostile}
 case $HOSTILE in /*) ;; *) HOSTILE=$REPO/${HOSTILE#./} ;; esac
 
 if [ ! -x "$HOSTILE" ]; then
-	skip "hostile clients" "no $HOSTILE (make unit-bins builds it)"
+	fail "hostile clients" "no $HOSTILE (make unit-bins builds it)"
 	finish
 fi
 
@@ -24,7 +24,7 @@ fi
 # server (a child of this script) as for the client.
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then
 	if ! ulimit -n 4096 2>/dev/null; then
-		skip "hostile clients" "ulimit -n is $(ulimit -n) and cannot be raised to 4096 (hard limit $(ulimit -Hn))"
+		fail "hostile clients" "ulimit -n is $(ulimit -n) and cannot be raised to 4096 (hard limit $(ulimit -Hn))"
 		finish
 	fi
 fi
@@ -81,7 +81,7 @@ check_rss() {
 	local growth=$(($3 - $2))
 	note "$1: VmRSS before ${2} kB, peak during ${3} kB, growth ${growth} kB"
 	if [ -z "$MEASURE_RSS" ]; then
-		skip "$1: memory growth under $((RSS_MAX_GROWTH_KB / 1024)) MiB" "$RSS_WHY"
+		note "$1: memory growth not asserted: $RSS_WHY"
 	elif [ "$growth" -lt "$RSS_MAX_GROWTH_KB" ]; then
 		pass "$1: memory growth under $((RSS_MAX_GROWTH_KB / 1024)) MiB ($((growth / 1024)) MiB)"
 	else
@@ -205,7 +205,7 @@ listeners:
   - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $www}
 EOF
 if ! command -v ss >/dev/null 2>&1; then
-	skip "log: {level: warn} — garbage makes no log line" "no ss(8) to find the port"
+	fail "log: {level: warn} — garbage makes no log line" "no ss(8) to find the port"
 else
 	N_SERVER=$((N_SERVER + 1))
 	SERVER_LOG=$TMP/server.$N_SERVER.log

@@ -108,7 +108,7 @@ listeners:
   - {name: https, host: 127.0.0.1, port: 0, mode: files, root: $www}
 EOF
 if [ ! -x "$HOSTILE" ]; then
-	skip "shutdown_timeout: 1s with a client that never reads" "no $HOSTILE (make unit-bins builds it)"
+	fail "shutdown_timeout: 1s with a client that never reads" "no $HOSTILE (make unit-bins builds it)"
 elif start_server "$conf"; then
 	timeout -k 5 $((60 * SLOW)) "$HOSTILE" -h 127.0.0.1 -p "$(port_of https)" -c "$CERTS/ca.crt" \
 		-t $((20 * SLOW)) noread /32m.bin >"$TMP/noread.out" 2>&1 &

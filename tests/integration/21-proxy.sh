@@ -124,7 +124,7 @@ if curl --help all 2>/dev/null | grep -q -- '--haproxy-protocol'; then
 	check_status "fv2: a v1 header (curl --haproxy-protocol) is refused" 000 fv2 / --haproxy-protocol
 	check_status "foff: a PROXY header (curl --haproxy-protocol) fails the handshake" 000 foff / --haproxy-protocol
 else
-	skip "curl --haproxy-protocol checks" "this curl has no --haproxy-protocol"
+	fail "curl --haproxy-protocol checks" "this curl has no --haproxy-protocol"
 fi
 check_status "foff: a client without a header gets 200" 200 foff /
 check_status "fv1: a client without a header (plain TLS) fails" 000 fv1 /
@@ -216,7 +216,7 @@ if have_tls_pipe; then
 		check_same_file "eoff: the next client (no header) is served" "$TMP/line.in" "$TMP/off-next.$v"
 	done
 else
-	skip "tls_pipe -P checks (fake client address, echo, wrong version)" "no $TLS_PIPE (make unit-bins builds it)"
+	fail "tls_pipe -P checks (fake client address, echo, wrong version)" "no $TLS_PIPE (make unit-bins builds it)"
 fi
 
 # ---- no header: openssl s_client on files listeners fails fast.
