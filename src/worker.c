@@ -1,6 +1,7 @@
 /* worker: the per-thread event loop. Accepts on its own SO_REUSEPORT sockets,
- * drives connections, fires timers, flushes the access log, and drains on
- * stop. Nothing here takes a lock. */
+ * drives connections, fires timers, and drains on stop. The connection path
+ * takes no lock: only taking a new configuration generation after a reload
+ * does (server_take_gen). */
 #include "tlserve/worker.h"
 
 #include <errno.h>
