@@ -712,7 +712,7 @@ conn_end_request(struct conn *c)
 			                        : NULL,
 			.duration_us = (w->loop.now_ms - c->start_ms) * 1000,
 		};
-		log_access(w->alog, &w->clock, &e, w->loop.now_ms);
+		log_access(w->alog, &w->clock, &e);
 	}
 	c->status = 0;
 	c->sent = 0;

@@ -335,12 +335,10 @@ log_ring_get(const struct log_access *a, size_t pos, char *dst, size_t n)
 }
 
 void
-log_access(struct log_access *a, const struct log_clock *clk, const struct log_access_entry *e,
-           uint64_t now_ms)
+log_access(struct log_access *a, const struct log_clock *clk, const struct log_access_entry *e)
 {
 	size_t n, head, used;
 
-	(void)now_ms;
 	if (a->fd < 0)
 		return;
 	n = log_access_format(a->line, sizeof(a->line), a->format, clk, e);

@@ -88,8 +88,7 @@ struct log_access {
 };
 
 /* Append one line (the worker); pokes the writer when the ring gets half full. */
-void log_access(struct log_access *, const struct log_clock *, const struct log_access_entry *,
-                uint64_t now_ms);
+void log_access(struct log_access *, const struct log_clock *, const struct log_access_entry *);
 /* Take whole lines, at most cap bytes, out of the ring (the writer). Returns
  * the bytes copied to dst; 0 when empty. cap >= LOG_ACCESS_LINE_MAX always
  * makes progress. */

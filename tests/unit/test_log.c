@@ -206,7 +206,7 @@ access_ring_drops_whole_lines_and_counts_them(void **state)
 	a.wakefd = -1;
 	a.format = CONFIG_ACCESS_COMBINED;
 	for (size_t i = 0; i < tries; i++)
-		log_access(&a, &clk, &e, 0);
+		log_access(&a, &clk, &e);
 	assert_true(atomic_load(&a.dropped) > 0);
 	/* take in small pieces: each piece ends a line */
 	while ((k = log_access_take(&a, out + n, 4000)) > 0) {
@@ -218,7 +218,7 @@ access_ring_drops_whole_lines_and_counts_them(void **state)
 		lines += out[i] == '\n';
 	assert_int_equal(lines + atomic_load(&a.dropped), tries);
 	assert_int_equal(n % (n / lines), 0);  /* every line the same length: none cut */
-	log_access(&a, &clk, &e, 0);
+	log_access(&a, &clk, &e);
 	assert_int_equal(log_access_take(&a, out, sizeof(out)), n / lines);
 	assert_int_equal(log_access_take(&a, out, sizeof(out)), 0);
 }
