@@ -1,6 +1,5 @@
 /* config_field: the field-table engine (see config_field.h). */
 #include "tlserve/config_field.h"
-#include "tlserve/util.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -8,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tlserve/util.h"
 
 /* Report an error at node's position (0:0 for CFG_NONE) and mark the load failed. */
 void
@@ -637,7 +638,7 @@ cfg_strlist_item(struct cfg_ctx *c, size_t node, const char *key, bool lower, cf
 	if (s == NULL)
 		return false;
 	for (char *p = s; lower && *p; p++)
-		*p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		*p = util_lower(*p);
 	why = check(s);
 	if (why != NULL) {
 		cfg_err(c, node, "\"%s%s\": \"%s\" %s", c->prefix, key,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlserve/util.h"
+
 #define CFG_DAY_MS (UINT64_C(24) * 60 * 60 * 1000)
 
 /* Enumerations are stored through memcpy from an int (cfg_set_enum). */
@@ -669,7 +671,7 @@ cfg_mime_entry(struct cfg_ctx *c, size_t k, size_t v, struct config_mime *m)
 		return false;
 	m->ext = cfg_strndup(c, ext, len);
 	for (char *p = m->ext; p && *p; p++)
-		*p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		*p = util_lower(*p);
 	return true;
 }
 
