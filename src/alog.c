@@ -2,11 +2,13 @@
 #include "tlserve/alog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -100,6 +102,45 @@ alog_wait_writable(struct alog *a)
 	}
 }
 
+/* Bytes a pipe takes now without blocking: its capacity less what it holds
+ * (FIONREAD counts a pipe's contents from either end). SIZE_MAX when that
+ * cannot be known. */
+static size_t
+alog_pipe_room(int fd)
+{
+	int cap = fcntl(fd, F_GETPIPE_SZ), held = 0;
+
+	if (cap <= 0 || ioctl(fd, FIONREAD, &held) != 0 || held < 0)
+		return SIZE_MAX;
+	return held >= cap ? 0 : (size_t)(cap - held);
+}
+
+/* A line longer than PIPE_BUF may be written only when the pipe has room
+ * for all of it: a blocking write(2) of it into a nearly full pipe would
+ * hold the writer (and its drop reports) until the reader reads. Waits as
+ * alog_wait_writable does; a chunk larger than the whole pipe goes when
+ * the pipe is empty. */
+static bool
+alog_wait_room(struct alog *a, size_t need)
+{
+	for (;;) {
+		size_t room = alog_pipe_room(a->fd);
+		int cap = fcntl(a->fd, F_GETPIPE_SZ);
+
+		if (room >= need || (cap > 0 && room >= (size_t)cap))
+			return true;
+		if (!alog_wait_writable(a))
+			return false;
+		if (alog_pipe_room(a->fd) < need) {
+			/* writable (a slot free) but not room enough: wait a tick */
+			poll(NULL, 0, ALOG_TICK_MS);
+			alog_tell(a, false);
+			if (atomic_load(&a->stopping) && alog_now_ms() >= a->deadline_ms)
+				return false;
+		}
+	}
+}
+
 /* The next piece to write: whole lines, at most max bytes unless one line
  * alone is longer. buf ends with a newline. */
 static size_t
@@ -148,7 +189,8 @@ alog_write(struct alog *a, const char *buf, size_t len)
 		while (done < n) {
 			ssize_t w;
 
-			if (kind == ALOG_PIPE && !alog_wait_writable(a)) {
+			if (kind == ALOG_PIPE && !(n - done > PIPE_BUF ? alog_wait_room(a, n - done)
+			                                              : alog_wait_writable(a))) {
 				a->slow_unread += alog_lines(buf + off, len - off);
 				return;
 			}
