@@ -1,37 +1,51 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--keep] — tlserve side by side with nginx and lighttpd
-# on this machine: one server core (CPU 0), one client core (CPU 1).
+# bench/run.sh [--quick] [--count] [--timed] [--keep] — tlserve side by side
+# with nginx, lighttpd and h2o on this machine: one server core (CPU 0), one
+# client core (CPU 1).
 #
-# Every row is measured in BENCH_ROUNDS rounds (3), the servers interleaved
-# (each round starts with the next server); each figure is the median of the
-# rounds, with their min-max. Prints one markdown table on stdout (progress
-# goes to stderr) and writes bench/results.md and bench/results.png.
-# bench/README.md explains every row. A full run takes about 13 minutes.
+# Timed rows: every row is measured in BENCH_ROUNDS rounds (3; 5 for the
+# figures of record), the servers interleaved (each round starts with the
+# next server); each figure is the median of the rounds, with their min-max.
+# Prints one markdown table on stdout (progress goes to stderr) and writes
+# bench/results.md and bench/results.png. bench/README.md explains every
+# row. A full run takes about 17 minutes (3 rounds).
 #
-#   --quick   a short smoke pass of every row (2 s runs, 1,000 idle
-#             connections; about 3 minutes)
+#   --quick   a short smoke pass of every timed row (2 s runs, 1,000 idle
+#             connections; about 4-5 minutes)
+#   --count   the counted table instead of the timed rows: instructions
+#             (valgrind --tool=callgrind) and system calls (strace -f -c) of
+#             each server per keep-alive request, per full handshake + 1
+#             request and per MiB, with a serial client; written to stdout
+#             and bench/count.md (about 3 minutes)
+#   --timed   with --count: the timed rows too (results.md then holds both
+#             tables)
 #   --keep    keep the work directory (configurations, logs, raw outputs)
 #
-# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd"), BENCH_ROUNDS
-# (3), BENCH_SECONDS (run length), BENCH_IDLE (idle connections), BENCH_RETRIES
-# (how often a run that other processes disturbed is measured again; 1, or 0
-# with --quick), BENCH_OUT (where results.md and results.png go; default
-# bench/), BENCH_TLSERVE, BENCH_TLS_PIPE, BENCH_HOSTILE (the binaries measured;
-# default ./tlserve, build/tools/tls_pipe, build/tools/hostile, built when
-# missing).
+# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd h2o"),
+# BENCH_ROUNDS (3), BENCH_SECONDS (run length), BENCH_IDLE (idle
+# connections), BENCH_RETRIES (how often a run that other processes disturbed
+# is measured again; 1, or 0 with --quick), BENCH_OUT (where results.md,
+# results.png and count.md go; default bench/), BENCH_TLSERVE,
+# BENCH_TLS_PIPE, BENCH_HOSTILE (the binaries measured; default ./tlserve,
+# build/tools/tls_pipe, build/tools/hostile, built when missing);
+# --count: BENCH_COUNT_KA (1000 requests), BENCH_COUNT_HS (100 connections),
+# BENCH_COUNT_DL (1 download of BENCH_COUNT_MIB, 16 MiB): the small load,
+# the large one is three times as much.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 prog="bench/run.sh"
 
-quick=0 keep=0
+quick=0 keep=0 count=0 timed=1 timed_asked=0
 for arg in "$@"; do
 	case $arg in
 	--quick) quick=1 ;;
 	--keep) keep=1 ;;
+	--count) count=1 ;;
+	--timed) timed_asked=1 ;;
 	-h | --help)
-		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -40,13 +54,14 @@ for arg in "$@"; do
 		;;
 	esac
 done
+[ "$count" = 1 ] && [ "$timed_asked" = 0 ] && timed=0
 
 if [ "$quick" = 1 ]; then
 	secs=${BENCH_SECONDS:-2} warm=0 idle_n=${BENCH_IDLE:-1000} speed_secs=1 echo_runs=1
 else
 	secs=${BENCH_SECONDS:-10} warm=1 idle_n=${BENCH_IDLE:-10000} speed_secs=3 echo_runs=10
 fi
-servers=${BENCH_SERVERS:-tlserve nginx lighttpd}
+servers=${BENCH_SERVERS:-tlserve nginx lighttpd h2o}
 rounds=${BENCH_ROUNDS:-3}
 case $rounds in '' | *[!0-9]* | 0) echo "$prog: BENCH_ROUNDS must be a positive integer" >&2; exit 2 ;; esac
 out_dir=${BENCH_OUT:-$here}
@@ -54,6 +69,15 @@ hs_conc=32          # handshake rows: connections in flight
 ka_conc=50          # keep-alive rows: wrk -c50
 big_file_mib=100
 retries=${BENCH_RETRIES:-$((1 - quick))}  # a run disturbed by other processes is measured again (full: once)
+# --count: the small loads (the large ones are count_mult times as much)
+count_ka=${BENCH_COUNT_KA:-1000}   # keep-alive requests of 1k.bin on one connection
+count_hs=${BENCH_COUNT_HS:-100}    # connections, each a full handshake + GET 1k.bin
+count_dl=${BENCH_COUNT_DL:-1}      # downloads of the count file on one connection
+count_mib=${BENCH_COUNT_MIB:-16}   # the count file's size
+count_mult=3
+for v in count_ka count_hs count_dl count_mib; do
+	case ${!v} in '' | *[!0-9]* | 0) echo "$prog: BENCH_${v^^} must be a positive integer" >&2; exit 2 ;; esac
+done
 
 log() { printf '[bench +%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() {
@@ -102,21 +126,29 @@ install_missing() {
 }
 
 install_missing openssl:openssl wrk:wrk taskset:util-linux ss:iproute2 nginx:nginx \
-	lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl socat:socat \
+	lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl h2o:h2o socat:socat \
 	gnuplot:gnuplot-nox cc:gcc pkg-config:pkg-config
+[ "$count" = 1 ] && install_missing valgrind:valgrind strace:strace
 "$root/scripts/deps.sh" build >&2 || die "scripts/deps.sh build failed"
-# nginx is started directly, never as the Debian service; a service the
-# package's postinst may have started is left alone (it listens on :80 only).
+# nginx and h2o are started directly, never as the Debian services; a
+# service a package's postinst may have started is left alone (they listen on
+# :80 only).
 
 for c in openssl wrk taskset ss cc; do
 	command -v "$c" >/dev/null 2>&1 || die "$c is required and could not be installed"
 done
+if [ "$count" = 1 ]; then
+	for c in valgrind strace; do
+		command -v "$c" >/dev/null 2>&1 || die "$c is required by --count and could not be installed"
+	done
+fi
 
 have_peer() {
 	case $1 in
 	tlserve) return 0 ;;
 	nginx) command -v nginx >/dev/null 2>&1 ;;
 	lighttpd) command -v lighttpd >/dev/null 2>&1 && [ -e /usr/lib/lighttpd/mod_openssl.so ] ;;
+	h2o) command -v h2o >/dev/null 2>&1 ;;
 	socat) command -v socat >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
@@ -189,6 +221,19 @@ EOF
 # (Background processes are started with taskset directly, never through a
 # function, so that $! is the process itself and not a subshell.)
 on_client() { OPENSSL_CONF="$work/client-openssl.cnf" taskset -c "$cli_cpu" "$@"; }
+# The counted table's client offers only TLS_AES_128_GCM_SHA256 and X25519,
+# so every server negotiates exactly those (tlsload prints what it got).
+cat >"$work/count-openssl.cnf" <<'EOF'
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Ciphersuites = TLS_AES_128_GCM_SHA256
+Groups = X25519
+EOF
+on_count_client() { OPENSSL_CONF="$work/count-openssl.cnf" taskset -c "$cli_cpu" "$@"; }
 hz=$(getconf CLK_TCK)
 kernel_hz() {  # the kernel's tick rate and CPU accounting, from its configuration
 	local cfg
@@ -257,10 +302,12 @@ if ! "$root/scripts/make-certs.sh" "$work/certs" >/dev/null 2>"$work/out/certs.l
 fi
 chmod 644 "$work/certs"/*.key
 
-log "generating the docroot (1k.bin, 64k.bin, ${big_file_mib}m.bin of random bytes)"
+log "generating the docroot (1k.bin, 64k.bin$([ "$timed" = 1 ] && echo ", ${big_file_mib}m.bin")$([ "$count" = 1 ] && echo ", ${count_mib}m.bin") of random bytes)"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 65536 /dev/urandom >"$work/www/64k.bin"
-head -c $((big_file_mib * 1048576)) /dev/urandom >"$work/www/${big_file_mib}m.bin"
+[ "$timed" = 1 ] && head -c $((big_file_mib * 1048576)) /dev/urandom >"$work/www/${big_file_mib}m.bin"
+[ "$count" = 1 ] && [ ! -e "$work/www/${count_mib}m.bin" ] &&
+	head -c $((count_mib * 1048576)) /dev/urandom >"$work/www/${count_mib}m.bin"
 big="$work/www/${big_file_mib}m.bin"
 
 ktls=no
@@ -280,9 +327,13 @@ alloc_port() {  # VAR: the next free port on 127.0.0.1
 # -------------------------------------------------------------- servers ---
 
 # After start_server NAME: srv_pid (the process to stop), srv_cpu_pids (whose
-# CPU time counts), srv_rss_pids (whose RSS counts), srv_port (files, or the
+# CPU time counts, with every descendant's: nginx's worker, h2o's neverbleed
+# signing process), srv_rss_pids (whose RSS counts), srv_port (files, or the
 # echo port for socat), srv_echo_port (tlserve), srv_check_port (nginx),
 # srv_children (1: count reaped children's CPU too).
+# srv_wrap: a command the server runs under (--count: valgrind); srv_wait:
+# how long, in tenths of a second, a start or a stop may take.
+srv_wrap=() srv_wait=100
 subst() {  # TEMPLATE OUT KEY=VALUE...
 	local in=$1 out=$2 kv args=()
 	shift 2
@@ -292,7 +343,7 @@ subst() {  # TEMPLATE OUT KEY=VALUE...
 
 wait_listening() {  # PORT: until the server listens (10 s), or it died
 	local i
-	for i in $(seq 100); do
+	for i in $(seq "$srv_wait"); do
 		kill -0 "$srv_pid" 2>/dev/null || return 1
 		port_free "$1" || return 0
 		sleep 0.1
@@ -309,7 +360,7 @@ start_server() {
 		alloc_port srv_echo_port
 		subst "$here/conf/tlserve.yaml.in" "$work/tlserve.yaml" DIR="$work" PORT="$srv_port" \
 			ECHOPORT="$srv_echo_port" MAXCONN="$maxconn"
-		taskset -c "$srv_cpu" "$work/bin/tlserve" -c "$work/tlserve.yaml" >>"$work/out/tlserve.out" 2>&1 &
+		taskset -c "$srv_cpu" "${srv_wrap[@]}" "$work/bin/tlserve" -c "$work/tlserve.yaml" >>"$work/out/tlserve.out" 2>&1 &
 		srv_pid=$!
 		;;
 	nginx)
@@ -319,7 +370,7 @@ start_server() {
 		subst "$here/conf/nginx.conf.in" "$work/nginx/nginx.conf" DIR="$work" PORT="$srv_port" \
 			CHECKPORT="$srv_check_port" MAXCONN="$maxconn" NOFILE="$nofile" KTLS="$ktls" \
 			KTLS_DIRECTIVE="$kd"
-		taskset -c "$srv_cpu" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -e "$work/nginx/error.log" \
+		taskset -c "$srv_cpu" "${srv_wrap[@]}" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -e "$work/nginx/error.log" \
 			>>"$work/out/nginx.out" 2>&1 &
 		srv_pid=$!
 		;;
@@ -328,7 +379,13 @@ start_server() {
 		[ "$ktls" = yes ] && lk=', "Options" => "KTLS"'
 		subst "$here/conf/lighttpd.conf.in" "$work/lighttpd.conf" DIR="$work" PORT="$srv_port" \
 			MAXCONN=$((nofile / 2)) NOFILE="$nofile" LIGHTTPD_KTLS="$lk"
-		taskset -c "$srv_cpu" lighttpd -D -f "$work/lighttpd.conf" >>"$work/out/lighttpd.out" 2>&1 &
+		taskset -c "$srv_cpu" "${srv_wrap[@]}" lighttpd -D -f "$work/lighttpd.conf" >>"$work/out/lighttpd.out" 2>&1 &
+		srv_pid=$!
+		;;
+	h2o)
+		subst "$here/conf/h2o.conf.in" "$work/h2o.conf" DIR="$work" PORT="$srv_port" MAXCONN="$maxconn"
+		OPENSSL_CONF="$here/conf/h2o-openssl.cnf" taskset -c "$srv_cpu" "${srv_wrap[@]}" h2o -c "$work/h2o.conf" \
+			>>"$work/out/h2o.out" 2>&1 &
 		srv_pid=$!
 		;;
 	socat)
@@ -342,19 +399,19 @@ start_server() {
 	srv_cpu_pids=$srv_pid srv_rss_pids=$srv_pid
 	if ! wait_listening "$srv_port"; then
 		log "$name did not start (see its log below)"
-		tail -5 "$work/out/$name.out" "$work/nginx/error.log" "$work/lighttpd.err" "$work/tlserve.err" \
+		tail -5 "$work/out/$name.out" "$work/nginx/error.log" "$work/lighttpd.err" "$work/tlserve.err" "$work/h2o.err" \
 			2>/dev/null >&2
 		stop_server
 		return 1
 	fi
-	if [ "$name" = nginx ]; then  # the worker does the work; the master's CPU counts too
-		for w in $(seq 50); do
+	if [ "$name" = nginx ]; then  # the worker does the work; the master's CPU counts too (cpu_ticks)
+		for w in $(seq "$srv_wait"); do
 			w=$(pgrep -P "$srv_pid" | head -1)
 			[ -n "$w" ] && break
 			sleep 0.1
 		done
 		[ -n "$w" ] || { stop_server; return 1; }
-		srv_cpu_pids="$srv_pid $w" srv_rss_pids=$w
+		srv_rss_pids=$w
 	fi
 	[ -n "$srv_echo_port" ] && { wait_listening "$srv_echo_port" || return 1; }
 	return 0
@@ -364,7 +421,7 @@ stop_server() {
 	local i
 	[ -n "${srv_pid:-}" ] || return 0
 	kill -TERM "$srv_pid" 2>/dev/null
-	for i in $(seq 50); do
+	for i in $(seq $((srv_wait / 2))); do
 		kill -0 "$srv_pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -374,17 +431,41 @@ stop_server() {
 	srv_pid=""
 }
 
-# utime + stime of the PIDs (all threads), and of their reaped children when
-# srv_children=1, in clock ticks: /proc/PID/stat fields 14, 15 (16, 17).
+# utime + stime of the PIDs and of every process descended from them (all
+# threads of each; found by walking the parent PIDs in /proc/*/stat, so
+# nginx's worker and h2o's neverbleed signing process count), and of their
+# reaped children when srv_children=1, in clock ticks: /proc/PID/stat fields
+# 14, 15 (16, 17).
+proc_stats() {  # every process: PID PPID UTIME+STIME CUTIME+CSTIME
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk '{ pid = $1; sub(/.*\) /, ""); print pid, $2, $12 + $13, $14 + $15 }'
+}
+tree_pids() {  # PID...: the PIDs and all their descendants now alive
+	proc_stats | awk -v roots="$*" '
+		{ pp[$1] = $2 }
+		END {
+			n = split(roots, r, " ")
+			for (i = 1; i <= n; i++) if (r[i] in pp) t[r[i]] = 1
+			do {
+				more = 0
+				for (p in pp) if (!(p in t) && (pp[p] in t)) { t[p] = 1; more = 1 }
+			} while (more)
+			for (p in t) print p
+		}'
+}
 cpu_ticks() {
-	local p line f t=0
-	for p in "$@"; do
-		read -r line <"/proc/$p/stat" 2>/dev/null || continue
-		read -r -a f <<<"${line##*) }"  # f[0] is field 3
-		t=$((t + f[11] + f[12]))
-		[ "$srv_children" = 1 ] && t=$((t + f[13] + f[14]))
-	done
-	echo "$t"
+	proc_stats | awk -v roots="$*" -v reaped="$srv_children" '
+		{ pp[$1] = $2; own[$1] = $3; kids[$1] = $4 }
+		END {
+			n = split(roots, r, " ")
+			for (i = 1; i <= n; i++) if (r[i] in pp) t[r[i]] = 1
+			do {
+				more = 0
+				for (p in pp) if (!(p in t) && (pp[p] in t)) { t[p] = 1; more = 1 }
+			} while (more)
+			for (p in t) s += own[p] + (reaped == 1 ? kids[p] : 0)
+			print s + 0
+		}'
 }
 rss_kib() {
 	local p t=0 v
@@ -808,13 +889,227 @@ rotate() {
 	for i in $(seq 0 $((${#w[@]} - 1))); do printf '%s ' "${w[$(((i + n) % ${#w[@]}))]}"; done
 }
 
+# ------------------------------------------------------------ --count ---
+
+# The counted table: what each server executes and asks of the kernel per
+# operation, figures a busy machine cannot blur. Each load runs against a
+# fresh server, once small (count_ka requests, count_hs connections,
+# count_dl downloads) and once count_mult times as large; the difference
+# divided by the difference in operations is the cost of one, the start-up,
+# shutdown and first-connection costs cancel out.
+#   callgrind: the server under valgrind --tool=callgrind, every process it
+#     forks followed (nginx's worker, h2o's neverbleed signing process), one
+#     output file per process; the instructions of all of them are summed.
+#   strace: strace -f -c attached (-p) to every process of the running server
+#     just before the client starts and detached (SIGINT) after it ends; the
+#     calls of all processes and threads are summed.
+declare -A cnt cntdet
+count_notes=()
+count_note() { count_notes+=("$*"); log "note: $*"; }
+
+# count_load TOOL SERVER LOAD MULT: runs one load against a fresh server
+# under TOOL, sets cnt[TOOL,SERVER,LOAD,MULT] to the total instructions or
+# system calls, and cntdet[...] to what the client reported.
+count_load() {
+	local tool=$1 s=$2 load=$3 m=$4 dir n path mode pids p spid args=() out total i st
+	dir="$work/count/$tool-$s-$load-$m"
+	mkdir -p "$dir"
+	case $load in
+	ka) mode=ka n=$((count_ka * m)) path=/1k.bin ;;
+	hs) mode=hs n=$((count_hs * m)) path=/1k.bin ;;
+	dl) mode=ka n=$((count_dl * m)) path=/${count_mib}m.bin ;;
+	esac
+	if [ "$tool" = callgrind ]; then
+		# h2o's crash handler (a perl script waiting on a pipe) is not followed.
+		srv_wrap=(valgrind --tool=callgrind --trace-children=yes
+			"--trace-children-skip=*/perl,*/annotate-backtrace-symbols"
+			"--callgrind-out-file=$dir/callgrind.out.%p" "--log-file=$dir/valgrind.log.%p")
+		srv_wait=1200
+	fi
+	start_server "$s"
+	st=$?
+	srv_wrap=()
+	if [ "$st" != 0 ]; then
+		srv_wait=100
+		count_note "$s did not start under $tool for the $load load"
+		return 1
+	fi
+	if [ "$tool" = strace ]; then
+		pids=$(tree_pids "$srv_pid")
+		for p in $pids; do args+=(-p "$p"); done
+		strace -f -c -o "$dir/strace.txt" "${args[@]}" 2>"$dir/strace.err" &
+		spid=$!
+		running+=("$spid")
+		for i in $(seq 100); do
+			[ "$(grep -c 'attached' "$dir/strace.err")" -ge "$(wc -w <<<"$pids")" ] && break
+			sleep 0.1
+		done
+		sleep 0.2
+	fi
+	pids=$(tree_pids "$srv_pid")
+	out=$(on_count_client timeout 900 "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" "$n" "$path" 2>&1)
+	if [ "$tool" = strace ]; then
+		kill -INT "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+		forget_pid "$spid"
+	fi
+	stop_server
+	# Every process of the server (callgrind: the forked ones write their
+	# output as they exit, after the one stop_server waited for).
+	for i in $(seq "$srv_wait"); do
+		local alive=0
+		for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	srv_wait=100
+	cmd_log "count" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $n $path   (server under $tool)"
+	cntdet["$tool,$s,$load,$m"]=$(grep '^TLSLOAD' <<<"$out")
+	if [ "$(kv "$out" ok)" != "$n" ] || [ "$(kv "$out" errors)" != 0 ]; then
+		count_note "$s, $load x$n under $tool: the client failed: $(tr '\n' ' ' <<<"$out")"
+		return 1
+	fi
+	if [ "$tool" = callgrind ]; then
+		total=$(cat "$dir"/callgrind.out.* 2>/dev/null | awk '/^totals:/ { s += $2; n++ } END { if (n) printf "%.0f", s }')
+	else
+		total=$(awk '$NF == "total" { print $4 }' "$dir/strace.txt" 2>/dev/null)
+	fi
+	if [ -z "$total" ]; then
+		count_note "$s, $load x$n: no $tool total (see $dir)"
+		return 1
+	fi
+	cnt["$tool,$s,$load,$m"]=$total
+	log "  $s $load x$n under $tool: $total $([ "$tool" = callgrind ] && echo instructions || echo "system calls") ($(kv "$out" seconds) s)"
+}
+
+# count_per KEY TOOL SERVER LOAD OPS: (large - small) / (OPS * (mult - 1))
+count_per() {
+	local a=${cnt["$2,$3,$4,1"]:-} b=${cnt["$2,$3,$4,$count_mult"]:-}
+	[ -n "$a" ] && [ -n "$b" ] && cval["$1,$3"]=$(calc "($b - $a) / ($5 * ($count_mult - 1))")
+}
+
+declare -A cval
+count_cols=()  # the table's columns: tlserve first, then the peers as given
+run_count() {
+	local s tool load m det c g
+	for s in "${peers[@]}"; do [ "$s" = tlserve ] && count_cols+=("$s"); done
+	for s in "${peers[@]}"; do [ "$s" != tlserve ] && [ "$s" != socat ] && count_cols+=("$s"); done
+	for s in "${count_cols[@]}"; do
+		for tool in callgrind strace; do
+			log "counting $s under $tool"
+			for load in ka hs dl; do
+				for m in 1 "$count_mult"; do count_load "$tool" "$s" "$load" "$m"; done
+			done
+			local pre=i
+			[ "$tool" = strace ] && pre=s
+			count_per "${pre}ka" "$tool" "$s" ka "$count_ka"
+			count_per "${pre}hs" "$tool" "$s" hs "$count_hs"
+			count_per "${pre}dl" "$tool" "$s" dl "$((count_dl * count_mib))"
+		done
+		# What was negotiated: every client run is checked.
+		for det in "${!cntdet[@]}"; do
+			[[ $det == *",$s,"* ]] || continue
+			c=$(kv "${cntdet[$det]}" cipher) g=$(kv "${cntdet[$det]}" group)
+			if [ "$c" != TLS_AES_128_GCM_SHA256 ] || [ "$g" != x25519 ] ||
+				[ "$(kv "${cntdet[$det]}" alpn)" != http/1.1 ] || [ "$(kv "${cntdet[$det]}" cert)" != EC-prime256v1 ]; then
+				count_note "$s ($det): negotiated $c, $g, ALPN $(kv "${cntdet[$det]}" alpn), certificate $(kv "${cntdet[$det]}" cert)"
+			fi
+		done
+		cneg["$s"]=$(for det in "${!cntdet[@]}"; do [[ $det == *",$s,"* ]] && sed 's/.* cipher=/cipher=/' <<<"${cntdet[$det]}"; done | sort | uniq -c | sed 's/^ *//' | tr '\n' ';' | sed 's/;$//')
+	done
+}
+declare -A cneg
+
+# fmt_count VALUE KIND: instructions as 21.1 k / 2.524 M, calls with decimals
+fmt_count() {
+	[ -z "$1" ] && { echo n/a; return; }
+	case $2 in
+	i) awk -v v="$1" 'BEGIN { if (v >= 1e6) printf "%.3f M", v / 1e6; else printf "%.1f k", v / 1e3 }' ;;
+	s2) awk -v v="$1" 'BEGIN { printf "%.2f", v }' ;;
+	*) awk -v v="$1" 'BEGIN { printf "%.1f", v }' ;;
+	esac
+}
+
+count_table() {
+	local r k kind label s line best v t
+	echo "| per operation (counted: $count_ka/$((count_ka * count_mult)) requests, $count_hs/$((count_hs * count_mult)) connections, $((count_dl * count_mib))/$((count_dl * count_mib * count_mult)) MiB) | $(for s in "${count_cols[@]}"; do printf '%s | ' "$(peer_title "$s")"; done)best peer ÷ tlserve (>1: tlserve better) |"
+	echo "| --- |$(for s in "${count_cols[@]}"; do printf ' ---: |'; done) ---: |"
+	for r in "ika|i|instructions / keep-alive request (1k.bin)" "ihs|i|instructions / full handshake + 1 request" \
+		"idl|i|instructions / MiB (${count_mib}m.bin)" "ska|s2|system calls / keep-alive request" \
+		"shs|s1|system calls / handshake connection" "sdl|s1|system calls / MiB"; do
+		IFS='|' read -r k kind label <<<"$r"
+		line="| $label" best=""
+		for s in "${count_cols[@]}"; do
+			line+=" | $(fmt_count "${cval["$k,$s"]:-}" "$kind")"
+			[ "$s" = tlserve ] && continue
+			v=${cval["$k,$s"]:-}
+			[ -z "$v" ] && continue
+			if [ -z "$best" ] || awk -v v="$v" -v b="$best" 'BEGIN { exit !(v < b) }'; then best=$v; fi
+		done
+		t=${cval["$k,tlserve"]:-}
+		if [ -n "$t" ] && [ -n "$best" ] && awk -v t="$t" 'BEGIN { exit !(t > 0) }'; then
+			line+=" | $(calc "$best / $t" | awk '{ printf "%.2f", $1 }') |"
+		else
+			line+=" | n/a |"
+		fi
+		echo "$line"
+	done
+}
+
+count_details() {
+	local s tool load m
+	echo "| server | tool | load | small | large | client (large load) |"
+	echo "| --- | --- | --- | ---: | ---: | --- |"
+	for s in "${count_cols[@]}"; do
+		for tool in callgrind strace; do
+			for load in ka hs dl; do
+				echo "| $s | $tool | $load | ${cnt["$tool,$s,$load,1"]:-n/a} | ${cnt["$tool,$s,$load,$count_mult"]:-n/a} | ${cntdet["$tool,$s,$load,$count_mult"]:-} |"
+			done
+		done
+	done
+}
+
+peer_title() {  # SERVER: the column title with the version
+	case $1 in
+	nginx) echo "nginx $(nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')" ;;
+	lighttpd) echo "lighttpd $(lighttpd -v 2>/dev/null | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')" ;;
+	h2o) echo "h2o $(h2o -v 2>/dev/null | awk 'NR == 1 { print $3 }')" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+count_report() {  # the count.md text
+	echo "Counted per operation by \`bench/run.sh --count\` (bench/README.md, \"The counted table\"): one serial client (bench/tlsload.c \`ka\`/\`hs\`), offering only TLS_AES_128_GCM_SHA256, X25519 and ALPN http/1.1; ECDSA P-256 certificate for all. Each figure is (large load − small load) ÷ the operations between them, each load against a fresh server."
+	echo
+	echo "$count_table_text"
+	echo
+	echo "- instructions: \`valgrind --tool=callgrind --trace-children=yes\` ($(valgrind --version 2>/dev/null)), the totals of every process of the server summed (nginx master + worker, h2o + its neverbleed signing process)"
+	echo "- system calls: \`strace -f -c\` ($(strace -V 2>/dev/null | awk 'NR == 1 { print $NF }')) attached to every process and thread of the running server for the client run"
+	echo "- negotiated (every client run): $(for s in "${count_cols[@]}"; do printf '%s: %s; ' "$s" "${cneg[$s]:-n/a}"; done | sed 's/; $//')"
+	echo "- counting took ${count_elapsed} s"
+	if [ ${#count_notes[@]} -gt 0 ]; then
+		echo
+		echo "Notes:"
+		echo
+		for n in "${count_notes[@]}"; do echo "- $n"; done
+	fi
+	echo
+	echo "Raw totals (instructions or system calls of the whole server run):"
+	echo
+	count_details
+}
+
 # ------------------------------------------------------------------ run ---
 
 resumption_check="(nginx not available: not checked on the server side)"
 ticket_check=""
 start_time=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-log "mode: $([ "$quick" = 1 ] && echo quick || echo full), $rounds rounds, ${secs} s runs, $idle_n idle connections, servers: $servers, work dir $work"
+if [ "$timed" = 1 ]; then
+	log "mode: $([ "$quick" = 1 ] && echo quick || echo full), $rounds rounds, ${secs} s runs, $idle_n idle connections, servers: $servers, work dir $work"
+else
+	log "mode: counted only, servers: $servers, work dir $work"
+fi
 
 peers=()
 for s in $servers; do
@@ -826,8 +1121,31 @@ for s in tlserve socat; do
 	if have_peer "$s"; then echo_peers+=("$s"); else note "$s is not installed: row 5 column is n/a"; fi
 done
 
-verify_resumption
 verify_tickets
+count_table_text=""
+if [ "$count" = 1 ]; then
+	count_start=$(date +%s)
+	run_count
+	count_elapsed=$(($(date +%s) - count_start))
+	count_table_text=$(count_table)
+	mkdir -p "${BENCH_OUT:-$here}"
+	{
+		echo "# tlserve counted benchmark"
+		echo
+		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(uname -srm)"
+		echo "- OpenSSL: $(openssl version); tlserve: $("$work/bin/tlserve" -V 2>&1 | head -1 | tr -d '\n'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' with uncommitted changes in src/ or include/')"
+		echo "- ticket check: ${ticket_check:-not run}"
+		echo
+		count_report
+	} >"${BENCH_OUT:-$here}/count.md"
+	echo "$count_table_text"
+	if [ "$timed" = 0 ]; then
+		log "wrote ${BENCH_OUT:-$here}/count.md in $(($(date +%s) - start_time)) s"
+		exit 0
+	fi
+	echo
+fi
+verify_resumption
 
 # Rounds: every row for every server, then again; each round starts with the
 # next server, so that no server always runs first (or right after a given
@@ -889,7 +1207,7 @@ rows=(
 	"7p50|l|7. p50 ms of a normal client (new connection per GET) under slowloris + silent TLS connections, 500 of each (100 with --quick) (lower is better)|7 p50 attacked"
 	"7|l|7. p99 ms of that client under attack (lower is better)|7 p99 attacked"
 )
-cols=(tlserve nginx lighttpd socat)
+cols=(tlserve nginx lighttpd h2o socat)
 
 fmt() {  # VALUE KEY
 	local v=$1 k=$2
@@ -914,11 +1232,11 @@ cell() {
 }
 
 # ratio KEY DIR: > 1 means tlserve's median is better than the best peer's
-# median. The peers are nginx and lighttpd; socat (row 5) is a reference
-# only: a one-connection PIPE is not a server doing the same job.
+# median. The peers are nginx, lighttpd and h2o; socat (row 5) is a
+# reference only: a one-connection PIPE is not a server doing the same job.
 ratio() {
 	local k=$1 dir=$2 t=${val["$1,tlserve"]:-} best="" p v
-	for p in nginx lighttpd; do
+	for p in nginx lighttpd h2o; do
 		v=${val["$k,$p"]:-}
 		[ -z "$v" ] && continue
 		if [ -z "$best" ]; then
@@ -940,8 +1258,8 @@ ratio() {
 
 table() {
 	local r k dir label c line
-	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) | tlserve | nginx | lighttpd | socat (reference) | ratio of medians to best peer (>1: tlserve better) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) | tlserve | nginx | lighttpd | h2o | socat (reference) | ratio of medians to best peer (>1: tlserve better) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for r in "${rows[@]}"; do
 		IFS='|' read -r k dir label _ <<<"$r"
 		line="| $label"
@@ -985,8 +1303,8 @@ machine_info() {
 	echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $kernel; load average before the run: $load_before"
 	echo "- OpenSSL: $(openssl version); kernel TLS offered: $ktls"
 	echo "- tlserve: $("$work/bin/tlserve" -V 2>&1 | head -1 | tr -d '\n'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' with uncommitted changes in src/ or include/')"
-	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
-	echo "- pinning: every server on CPU $srv_cpu (taskset), every client on CPU $cli_cpu; one worker/process each; open-file limit $nofile"
+	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); h2o: $(h2o -v 2>/dev/null | head -1 | awk '{ print $3 }' || echo n/a) (HTTP/1.1: no client offers h2; its neverbleed signing process's CPU counted); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
+	echo "- pinning: every server on CPU $srv_cpu (taskset; every process it forks inherits it), every client on CPU $cli_cpu; one worker/process/thread each; open-file limit $nofile"
 	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc"
 	echo "- rounds: $rounds, every row for every server in each, servers interleaved ($(IFS=';'; echo "${orders[*]}" | sed 's/;/; /g')); each figure is the median of the rounds with their min–max"
 	echo "- CPU time: /proc/PID/stat utime + stime, in 1/$hz s; the kernel ($(kernel_hz)) samples ticks only to split user from system time, the sum is the scheduler's exact run time (bench/README.md)"
@@ -1044,7 +1362,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 	if gnuplot >"$work/out/gnuplot.log" 2>&1 <<EOF; then
 set terminal pngcairo size 1400,720 font "sans,10"
 set output "$out_dir/results.png"
-set title "tlserve, nginx, lighttpd (socat: echo reference): median of $rounds rounds, relative to the best server in its row (1 = best; lower-is-better rows inverted)"
+set title "tlserve, nginx, lighttpd, h2o (socat: echo reference): median of $rounds rounds, relative to the best server in its row (1 = best; lower-is-better rows inverted)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -1060,7 +1378,8 @@ set datafile missing "NaN"
 plot "$work/chart.dat" using 2:xtic(1) title "tlserve" lc rgb "#d62728", \
      "" using 3 title "nginx" lc rgb "#2ca02c", \
      "" using 4 title "lighttpd" lc rgb "#1f77b4", \
-     "" using 5 title "socat" lc rgb "#7f7f7f"
+     "" using 5 title "h2o" lc rgb "#ff7f0e", \
+     "" using 6 title "socat" lc rgb "#7f7f7f"
 EOF
 		chart=yes
 	else
@@ -1073,7 +1392,7 @@ fi
 {
 	echo "# tlserve benchmark results"
 	echo
-	echo "Generated by \`bench/run.sh$([ "$quick" = 1 ] && echo " --quick")\` (\`make bench\`); bench/README.md explains each row and how to read it."
+	echo "Generated by \`bench/run.sh$([ "$quick" = 1 ] && echo " --quick")$([ "$count" = 1 ] && echo " --count --timed")\` (\`make bench\`); bench/README.md explains each row and how to read it."
 	echo
 	machine_info
 	echo
@@ -1083,13 +1402,20 @@ fi
 	echo
 	echo "Each cell is the median of the $rounds rounds, with the lowest and highest in brackets. Ratio, of"
 	echo "medians: higher-is-better rows give tlserve ÷ best peer, lower-is-better rows give best peer ÷ tlserve,"
-	echo "so above 1 tlserve wins in every row. The peers are nginx and lighttpd; socat (row 5) is a reference"
+	echo "so above 1 tlserve wins in every row. The peers are nginx, lighttpd and h2o; socat (row 5) is a reference"
 	echo "only, never in the ratio, so row 5's ratio is n/a. CPU figures are the server's own CPU time"
-	echo "(utime + stime of every thread, from /proc/PID/stat, nginx master + worker) over the client run,"
+	echo "(utime + stime of every thread of every process of the server, from /proc/PID/stat: nginx master + worker,"
+	echo "h2o + its neverbleed signing process) over the client run,"
 	echo "divided by the work done. Row 3's closed-loop latency is in \"Each run\" but not compared: with wrk"
 	echo "saturating the server it is the time requests wait in the client's queue."
 	echo
 	[ -n "$chart" ] && echo "![each figure relative to the best server in its row](results.png)" && echo
+	if [ -n "$count_table_text" ]; then
+		echo "## Counted"
+		echo
+		count_report
+		echo
+	fi
 	echo "## Crypto ceiling"
 	echo
 	crypto_table
@@ -1117,6 +1443,7 @@ fi
 	echo "taskset -c $srv_cpu ./tlserve -c tlserve.yaml"
 	echo "taskset -c $srv_cpu nginx -c nginx.conf -p WORK/nginx/ -e WORK/nginx/error.log"
 	echo "taskset -c $srv_cpu lighttpd -D -f lighttpd.conf"
+	echo "OPENSSL_CONF=bench/conf/h2o-openssl.cnf taskset -c $srv_cpu h2o -c h2o.conf"
 	echo "taskset -c $srv_cpu socat -b 16384 OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork,cert=server.crt,key=server.key,verify=0,openssl-min-proto-version=TLS1.3 PIPE"
 	echo '```'
 	echo

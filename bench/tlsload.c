@@ -4,6 +4,8 @@
  *   tlsload full   HOST PORT SECONDS CONCURRENCY PATH
  *   tlsload resume HOST PORT SECONDS CONCURRENCY PATH
  *   tlsload idle   HOST PORT COUNT   CONCURRENCY HOLD_SECONDS
+ *   tlsload ka     HOST PORT COUNT   PATH
+ *   tlsload hs     HOST PORT COUNT   PATH
  *
  * full:   CONCURRENCY connections at a time; each connects, does a TLS
  *         handshake offering no session (so it cannot be resumed), sends
@@ -19,6 +21,20 @@
  *         "established=N", then waits for SIGUSR1 or HOLD_SECONDS, counts
  *         the connections the server has not closed, prints "alive=N" and
  *         exits.
+ *
+ * ka:     serial (bench/run.sh --count): one connection, one full handshake,
+ *         then COUNT keep-alive requests "GET PATH", each sent when the
+ *         previous response (Content-Length bytes of body) has been read;
+ *         then close_notify and close.
+ * hs:     serial: COUNT connections one after the other; each makes a full
+ *         handshake (no session offered), sends "GET PATH" with
+ *         "Connection: close" and reads the response and the server's close.
+ * The serial modes use blocking sockets (a 120 s timeout per call, the
+ * server may run under valgrind), offer ALPN "http/1.1" only, and print
+ *   TLSLOAD mode=M ok=N full=F resumed=R tls13=T errors=E bytes=B seconds=S
+ *           cipher=SUITE group=GROUP alpn=PROTO sigalg=SIG cert=KEY
+ * (bytes: response bodies; sigalg: the server's CertificateVerify
+ * signature; cert: its certificate's key type and curve).
  *
  * Every completed connection is checked with SSL_session_reused() and
  * SSL_version(), so the summary line says how many handshakes were full,
@@ -48,13 +64,15 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
-enum mode { MODE_FULL, MODE_RESUME, MODE_IDLE };
+enum mode { MODE_FULL, MODE_RESUME, MODE_IDLE, MODE_KA, MODE_HS };
 enum state { ST_FREE, ST_CONNECTING, ST_HANDSHAKE, ST_WRITING, ST_READING, ST_IDLE };
 
 struct conn {
@@ -88,6 +106,7 @@ static size_t request_len;
 static int ep;
 static long n_ok, n_full, n_resumed, n_tls13, n_errors, n_reoffered, n_tickets;
 static char cipher[64] = "-", group[32] = "-";  /* of the last handshake */
+static char alpn[32] = "none", sigalg[48] = "-", certkey[48] = "-";
 static int priming;  /* prime(): full handshakes that only collect tickets */
 static volatile sig_atomic_t got_usr1;
 
@@ -328,6 +347,174 @@ conn_step(struct conn *c)
 	}
 }
 
+/* The serial modes (bench/run.sh --count): blocking I/O, one exchange at a
+ * time. */
+
+static void
+serial_describe(SSL *ssl)
+{
+	const unsigned char *p;
+	unsigned int plen;
+	int md = NID_undef, pk = NID_undef;
+	X509 *cert;
+	EVP_PKEY *key;
+	char grp[32] = "";
+
+	SSL_get0_alpn_selected(ssl, &p, &plen);
+	if (plen > 0 && plen < sizeof(alpn))
+		snprintf(alpn, sizeof(alpn), "%.*s", (int)plen, (const char *)p);
+	else
+		snprintf(alpn, sizeof(alpn), "none");
+	SSL_get_peer_signature_type_nid(ssl, &pk);
+	SSL_get_peer_signature_nid(ssl, &md);
+	snprintf(sigalg, sizeof(sigalg), "%s+%s",
+	         pk == EVP_PKEY_EC ? "ECDSA" : pk != NID_undef ? OBJ_nid2sn(pk) : "?",
+	         md != NID_undef ? OBJ_nid2sn(md) : "?");
+	cert = SSL_get1_peer_certificate(ssl);
+	key = cert ? X509_get0_pubkey(cert) : NULL;
+	if (key) {
+		size_t glen = 0;
+
+		if (EVP_PKEY_get_group_name(key, grp, sizeof(grp), &glen) != 1)
+			grp[0] = '\0';
+		snprintf(certkey, sizeof(certkey), "%s%s%s", EVP_PKEY_get0_type_name(key),
+		         grp[0] ? "-" : "", grp);
+	}
+	X509_free(cert);
+}
+
+/* A blocking connection with a full handshake; NULL on failure. */
+static SSL *
+serial_connect(int *fdp)
+{
+	static const unsigned char protos[] = "\x08http/1.1";
+	struct timeval tv = {.tv_sec = 120};
+	int one = 1, fd;
+	SSL *ssl;
+
+	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&addr, addrlen) != 0) {
+		close(fd);
+		return NULL;
+	}
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, "localhost");
+	SSL_set_alpn_protos(ssl, protos, sizeof(protos) - 1);
+	ERR_clear_error();
+	if (SSL_connect(ssl) != 1) {
+		SSL_free(ssl);
+		close(fd);
+		return NULL;
+	}
+	if (SSL_session_reused(ssl))
+		n_resumed++;
+	else
+		n_full++;
+	if (SSL_version(ssl) == TLS1_3_VERSION)
+		n_tls13++;
+	snprintf(cipher, sizeof(cipher), "%s", SSL_get_cipher_name(ssl));
+	snprintf(group, sizeof(group), "%s", SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl)));
+	serial_describe(ssl);
+	*fdp = fd;
+	return ssl;
+}
+
+/* Send the request and read one whole 200 response; with to_close, read on
+ * to the server's close. Returns the body's length, or -1. */
+static long long
+serial_exchange(SSL *ssl, int to_close)
+{
+	static char buf[65536];
+	struct conn c;
+	long long body = 0;
+	size_t used;
+	int r, err;
+
+	memset(&c, 0, sizeof(c));
+	c.body_left = -1;
+	ERR_clear_error();
+	if (SSL_write(ssl, request, (int)request_len) != (int)request_len)
+		return -1;
+	for (;;) {
+		if (c.body_left == 0 && !to_close)
+			break;
+		ERR_clear_error();
+		r = SSL_read(ssl, buf, sizeof(buf));
+		if (r <= 0) {
+			err = SSL_get_error(ssl, r);
+			if (to_close && (err == SSL_ERROR_ZERO_RETURN ||
+			                 (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)))
+				break;
+			return -1;
+		}
+		used = 0;
+		if (c.body_left < 0) {
+			if (parse_head(&c, buf, (size_t)r, &used) != 0)
+				return -1;
+			if (c.body_left >= 0)
+				body = c.body_left;
+		}
+		if (c.body_left >= 0) {
+			c.body_left -= (long long)((size_t)r - used);
+			if (c.body_left < 0)
+				return -1;
+		}
+	}
+	return c.body_left == 0 ? body : -1;
+}
+
+static int
+run_serial(long count, const char *path)
+{
+	long long bytes = 0, b;
+	double start = now();
+	SSL *ssl = NULL;
+	long i;
+	int fd = -1;
+
+	request_len = (size_t)snprintf(request, sizeof(request),
+	                               "GET %s HTTP/1.1\r\nHost: localhost\r\n%sUser-Agent: tlsload\r\n\r\n",
+	                               path, mode == MODE_HS ? "Connection: close\r\n" : "");
+	if (mode == MODE_KA && (ssl = serial_connect(&fd)) == NULL)
+		n_errors++;
+	for (i = 0; i < count && n_errors == 0; i++) {
+		if (mode == MODE_HS && (ssl = serial_connect(&fd)) == NULL) {
+			n_errors++;
+			break;
+		}
+		if ((b = serial_exchange(ssl, mode == MODE_HS)) < 0) {
+			n_errors++;
+		} else {
+			n_ok++;
+			bytes += b;
+		}
+		if (mode == MODE_HS) {
+			SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+			SSL_free(ssl);
+			close(fd);
+			ssl = NULL;
+		}
+	}
+	if (ssl) {
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+		close(fd);
+	}
+	printf("TLSLOAD mode=%s ok=%ld full=%ld resumed=%ld tls13=%ld errors=%ld bytes=%lld seconds=%.3f "
+	       "cipher=%s group=%s alpn=%s sigalg=%s cert=%s\n",
+	       mode == MODE_KA ? "ka" : "hs", n_ok, n_full, n_resumed, n_tls13, n_errors, bytes,
+	       now() - start, cipher, group, alpn, sigalg, certkey);
+	if (n_errors)
+		fprintf(stderr, "tlsload: %s exchange %ld failed\n", mode == MODE_KA ? "ka" : "hs", i + 1);
+	return n_errors ? 1 : 0;
+}
+
 static void
 raise_nofile(void)
 {
@@ -517,10 +704,11 @@ int
 main(int argc, char **argv)
 {
 	const char *usage = "usage: tlsload full|resume HOST PORT SECONDS CONCURRENCY PATH\n"
-	                    "       tlsload idle HOST PORT COUNT CONCURRENCY HOLD_SECONDS\n";
+	                    "       tlsload idle HOST PORT COUNT CONCURRENCY HOLD_SECONDS\n"
+	                    "       tlsload ka|hs HOST PORT COUNT PATH\n";
 	struct sigaction sa = {.sa_handler = on_usr1};
 
-	if (argc != 7) {
+	if (argc < 2 || argc != ((strcmp(argv[1], "ka") == 0 || strcmp(argv[1], "hs") == 0) ? 6 : 7)) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -530,6 +718,10 @@ main(int argc, char **argv)
 		mode = MODE_RESUME;
 	else if (strcmp(argv[1], "idle") == 0)
 		mode = MODE_IDLE;
+	else if (strcmp(argv[1], "ka") == 0)
+		mode = MODE_KA;
+	else if (strcmp(argv[1], "hs") == 0)
+		mode = MODE_HS;
 	else {
 		fputs(usage, stderr);
 		return 2;
@@ -549,6 +741,8 @@ main(int argc, char **argv)
 	 * in full mode none is ever offered. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session);
+	if (mode == MODE_KA || mode == MODE_HS)
+		return run_serial(atol(argv[4]), argv[5]);
 	if (mode == MODE_IDLE)
 		return run_idle(atol(argv[4]), atoi(argv[5]), atof(argv[6]));
 	request_len = (size_t)snprintf(request, sizeof(request),
