@@ -138,7 +138,7 @@ testssl:
 	@$(MAKE) --no-print-directory tlserve
 	scripts/testssl.sh ./tlserve
 
-# tlserve side by side with nginx and lighttpd on this machine (bench/README.md):
+# tlserve side by side with nginx, lighttpd and h2o on this machine (bench/README.md):
 # bench/results.md and bench/results.png. BENCH_ARGS=--quick for a short pass.
 bench:
 	@scripts/deps.sh build
