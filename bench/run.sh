@@ -453,19 +453,13 @@ tree_pids() {  # PID...: the PIDs and all their descendants now alive
 			for (p in t) print p
 		}'
 }
-cpu_ticks() {
-	proc_stats | awk -v roots="$*" -v reaped="$srv_children" '
-		{ pp[$1] = $2; own[$1] = $3; kids[$1] = $4 }
-		END {
-			n = split(roots, r, " ")
-			for (i = 1; i <= n; i++) if (r[i] in pp) t[r[i]] = 1
-			do {
-				more = 0
-				for (p in pp) if (!(p in t) && (pp[p] in t)) { t[p] = 1; more = 1 }
-			} while (more)
-			for (p in t) s += own[p] + (reaped == 1 ? kids[p] : 0)
-			print s + 0
-		}'
+cpu_ticks() {  # PID...: utime + stime of them and their descendants (+ reaped children)
+	local pids
+	pids=$(tree_pids "$@" | tr '\n' ' ')
+	proc_stats | awk -v pids="$pids" -v reaped="$srv_children" '
+		BEGIN { n = split(pids, r, " "); for (i = 1; i <= n; i++) t[r[i]] = 1 }
+		$1 in t { s += $3 + (reaped == 1 ? $4 : 0) }
+		END { print s + 0 }'
 }
 rss_kib() {
 	local p t=0 v
