@@ -102,43 +102,55 @@ alog_wait_writable(struct alog *a)
 	}
 }
 
-/* Bytes a pipe takes now without blocking: its capacity less what it holds
- * (FIONREAD counts a pipe's contents from either end). SIZE_MAX when that
- * cannot be known. */
-static size_t
-alog_pipe_room(int fd)
+/* Bytes a pipe holds: FIONREAD counts a pipe's contents from either end.
+ * -1 when that cannot be known. */
+static int
+alog_pipe_held(int fd)
 {
-	int cap = fcntl(fd, F_GETPIPE_SZ), held = 0;
+	int held = 0;
 
-	if (cap <= 0 || ioctl(fd, FIONREAD, &held) != 0 || held < 0)
-		return SIZE_MAX;
-	return held >= cap ? 0 : (size_t)(cap - held);
+	return ioctl(fd, FIONREAD, &held) == 0 && held >= 0 ? held : -1;
 }
 
-/* A line longer than PIPE_BUF may be written only when the pipe has room
- * for all of it: a blocking write(2) of it into a nearly full pipe would
- * hold the writer (and its drop reports) until the reader reads. Waits as
- * alog_wait_writable does; a chunk larger than the whole pipe goes when
- * the pipe is empty. */
+/* A line longer than PIPE_BUF is written only into an empty pipe. A pipe's
+ * room is counted in pages, not bytes: each write that does not fit the
+ * page before it takes a page of its own, so a pipe holding half its
+ * capacity in bytes may have no page free, and a blocking write(2) of a
+ * long line would hold the writer (and its drop reports) until the reader
+ * reads. An empty pipe has every page free. Waits as alog_wait_writable
+ * does. */
 static bool
-alog_wait_room(struct alog *a, size_t need)
+alog_wait_empty(struct alog *a)
 {
 	for (;;) {
-		size_t room = alog_pipe_room(a->fd);
-		int cap = fcntl(a->fd, F_GETPIPE_SZ);
+		int held = alog_pipe_held(a->fd);
 
-		if (room >= need || (cap > 0 && room >= (size_t)cap))
-			return true;
-		if (!alog_wait_writable(a))
+		if (held <= 0)
+			return true;  /* empty, or unknown: the write will tell */
+		poll(NULL, 0, ALOG_TICK_MS);
+		alog_tell(a, false);
+		if (atomic_load(&a->stopping) && alog_now_ms() >= a->deadline_ms)
 			return false;
-		if (alog_pipe_room(a->fd) < need) {
-			/* writable (a slot free) but not room enough: wait a tick */
-			poll(NULL, 0, ALOG_TICK_MS);
-			alog_tell(a, false);
-			if (atomic_load(&a->stopping) && alog_now_ms() >= a->deadline_ms)
-				return false;
-		}
 	}
+}
+
+/* Wait until a write of *want bytes to the pipe cannot block. Up to
+ * PIPE_BUF: a free page (POLLOUT). A longer line: an empty pipe when the
+ * line fits it whole; a line longer than the pipe itself (one resized
+ * small) goes in PIPE_BUF pieces, each after POLLOUT, and *want says so.
+ * False when stopping and the reader took nothing until the deadline. */
+static bool
+alog_wait_pipe(struct alog *a, size_t *want)
+{
+	int cap;
+
+	if (*want <= PIPE_BUF)
+		return alog_wait_writable(a);
+	cap = fcntl(a->fd, F_GETPIPE_SZ);
+	if (cap > 0 && *want <= (size_t)cap)
+		return alog_wait_empty(a);
+	*want = PIPE_BUF;
+	return alog_wait_writable(a);
 }
 
 /* The next piece to write: whole lines, at most max bytes unless one line
@@ -187,17 +199,17 @@ alog_write(struct alog *a, const char *buf, size_t len)
 		size_t done = 0;
 
 		while (done < n) {
+			size_t want = n - done;
 			ssize_t w;
 
-			if (kind == ALOG_PIPE && !(n - done > PIPE_BUF ? alog_wait_room(a, n - done)
-			                                              : alog_wait_writable(a))) {
+			if (kind == ALOG_PIPE && !alog_wait_pipe(a, &want)) {
 				a->slow_unread += alog_lines(buf + off, len - off);
 				return;
 			}
 			if (kind == ALOG_SOCK)
-				w = send(a->fd, buf + off + done, n - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+				w = send(a->fd, buf + off + done, want, MSG_DONTWAIT | MSG_NOSIGNAL);
 			else
-				w = write(a->fd, buf + off + done, n - done);
+				w = write(a->fd, buf + off + done, want);
 			if (w > 0) {
 				done += (size_t)w;
 				continue;
