@@ -7,7 +7,7 @@ BIN     ?= tlserve
 FUZZ_SECONDS ?= 30
 VERSION := 0.1.0
 
-PKGS     = openssl yaml-0.1
+PKGS     = openssl yaml-0.1 libnghttp2
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DTLSERVE_VERSION='"$(VERSION)"' -Iinclude $(WARN) \

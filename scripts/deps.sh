@@ -10,6 +10,9 @@
 #   curl, openssl     HTTP and TLS clients of every integration script
 #   haproxy           22-fleet (the balancer in front of two instances)
 #   python3           11-access-log (parses the JSON access log)
+#   python3-h2        the hostile HTTP/2 tests (frames written by hand with Python's h2)
+#   h2load            24-http2 (many streams on few connections; nghttp2-client)
+#   chromium          24-http2 (a headless browser loads a page over h2)
 #   ss (iproute2)     18-hostile (finds a port without the log)
 #   systemd-analyze   20-install (`make verify-unit` on the installed unit)
 #   logrotate         20-install (`logrotate -d` on dist/tlserve.logrotate)
@@ -19,11 +22,13 @@ set -eu
 needs=""
 for group in "$@"; do
 	case "$group" in
-	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev" ;;
+	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev pc:libnghttp2:libnghttp2-dev" ;;
 	certs) needs="$needs cmd:openssl:openssl" ;;
 	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl cmd:haproxy:haproxy
 		cmd:python3:python3 cmd:ss:iproute2 cmd:systemd-analyze:systemd cmd:logrotate:logrotate
-		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin" ;;
+		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin
+		cmd:h2load:nghttp2-client cmd:chromium:chromium
+		hdr:/usr/lib/python3/dist-packages/h2/__init__.py:python3-h2" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
 	verify) needs="$needs cmd:systemd-analyze:systemd" ;;

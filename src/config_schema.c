@@ -492,6 +492,7 @@ const struct cfg_field cfg_schema_listener[] = {
 	  .pos_off = CFG_L(root_pos) },
 	{ .name = "index", .type = CFG_T_FN, .fn = cfg_index },
 	{ .name = "listing", .type = CFG_T_BOOL, .off = CFG_L(listing) },
+	{ .name = "http2", .type = CFG_T_BOOL, .off = CFG_L(http2) },
 	{ .name = "dotfiles", .type = CFG_T_ENUM, .off = CFG_L(dotfiles),
 	  .names = cfg_dotfiles_names },
 	{ .name = "proxy_protocol", .type = CFG_T_ENUM, .off = CFG_L(proxy_protocol),
@@ -539,6 +540,7 @@ cfg_listener(struct cfg_ctx *c, size_t node, size_t i, struct config_listener *l
 		return false;
 	}
 	l->pos = (struct config_pos){ n->line, n->col };
+	l->http2 = true;
 	cfg_tls_copy(c, &l->tls, &c->tls);
 	l->index = calloc(1, sizeof(*l->index));
 	if (l->index != NULL) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tlserve/fcache.h"
+#include "tlserve/h2.h"
 #include "tlserve/proxy.h"
 #include "tlserve/tls.h"
 
@@ -237,7 +238,7 @@ conn_idle(struct conn *c)
 	struct worker *w = c->w;
 
 	conn_release_rbuf(c);
-	if (c->requests == 0 && c->sent == 0) {
+	if (c->requests == 0 && c->x.sent == 0) {
 		tls_idle(c->tls);  /* fresh from the handshake: nothing says more comes soon */
 		return;
 	}
@@ -337,7 +338,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	c->fd = fd;
 	c->w = w;
 	c->site = site;
-	c->file_fd = -1;
+	c->x.file_fd = -1;
 	c->counted = true;
 	loop_timer_init(&c->timer);
 	conn_format_client(c, sa);
@@ -382,6 +383,8 @@ conn_close(struct conn *c)
 	loop_timer_cancel(&w->loop, &c->timer);
 	conn_release_rbuf(c);
 	conn_release_wbuf(c);
+	if (c->h2)
+		h2_free(c);
 	if (c->tls)
 		tls_conn_free(c->tls);
 	close(c->fd);  /* also removes it from epoll */
@@ -507,12 +510,14 @@ conn_do_handshake(struct conn *c)
 		loop_update_time(&c->w->loop);
 		if (c->site->cfg->mode == CONFIG_MODE_ECHO) {
 			/* an echo session is one access-log entry, written when it ends */
-			c->status = 200;
-			c->req_line = (struct http_span){"ECHO", 4};
-			c->start_ms = c->w->loop.now_ms;
+			c->x.status = 200;
+			c->x.req_line = (struct http_span){"ECHO", 4};
+			c->x.start_ms = c->w->loop.now_ms;
 		}
 		c->state = CONN_READING;
 		conn_set_timer(c, c->w->draining ? CONN_DRAIN_GRACE_MS : conn_limits(c)->idle_timeout_ms);
+		if (c->site->cfg->mode == CONFIG_MODE_FILES && tls_conn_h2(c->tls) && h2_open(c) != 0)
+			return CONN_CLOSE;
 		return CONN_CONTINUE;
 	}
 	return conn_io_next(c, r, CONN_OP_HANDSHAKE);
@@ -564,9 +569,9 @@ conn_step(struct conn *c)
 	case CONN_HANDSHAKE:
 		return conn_do_handshake(c);
 	case CONN_READING:
-		return echo ? echo_read(c) : httpd_read(c);
+		return c->h2 ? h2_step(c) : echo ? echo_read(c) : httpd_read(c);
 	case CONN_WRITING:
-		return echo ? echo_write(c) : httpd_write(c);
+		return c->h2 ? h2_step(c) : echo ? echo_write(c) : httpd_write(c);
 	case CONN_SHUTDOWN:
 		return conn_do_shutdown(c);
 	case CONN_LINGER:
@@ -631,6 +636,10 @@ conn_on_timeout(struct conn *c)
 		        c->client, c->state == CONN_PROXY ? "PROXY header" : "handshake");
 		break;
 	case CONN_READING:
+		if (c->h2) {
+			h2_on_timeout(c);
+			return;
+		}
 		if (c->rlen > 0 && c->site->cfg->mode == CONFIG_MODE_FILES) {
 			httpd_timeout_408(c);
 			break;
@@ -656,6 +665,10 @@ void
 conn_drain(struct conn *c)
 {
 	c->keepalive = false;
+	if (c->h2) {
+		h2_drain(c);
+		return;
+	}
 	switch (c->state) {
 	case CONN_PROXY:
 	case CONN_HANDSHAKE:
@@ -684,37 +697,43 @@ conn_abort(struct conn *c)
 void
 conn_end_request(struct conn *c)
 {
+	xfer_end(c, &c->x);
+}
+
+void
+xfer_end(struct conn *c, struct xfer *x)
+{
 	struct worker *w = c->w;
 	char subject[256];
 	struct log_access_entry e;
 
-	if (c->fce != NULL)
-		fcache_release(c->fce);  /* the cache owns the descriptor */
-	else if (c->file_fd >= 0)
-		close(c->file_fd);
-	c->fce = NULL;
-	c->file_fd = -1;
-	free(c->mem);
-	c->mem = NULL;
-	if (c->status == 0)
+	if (x->fce != NULL)
+		fcache_release(x->fce);  /* the cache owns the descriptor */
+	else if (x->file_fd >= 0)
+		close(x->file_fd);
+	x->fce = NULL;
+	x->file_fd = -1;
+	free(x->mem);
+	x->mem = NULL;
+	if (x->status == 0)
 		return;
 	if (w->alog->fd >= 0) {
 		e = (struct log_access_entry){
 			.client = c->client,
-			.request_line = c->req_line,
-			.status = c->status,
-			.bytes = c->sent > c->hdr_len ? c->sent - c->hdr_len : 0,
-			.referer = c->referer,
-			.user_agent = c->user_agent,
+			.request_line = x->req_line,
+			.status = x->status,
+			.bytes = x->sent > x->hdr_len ? x->sent - x->hdr_len : 0,
+			.referer = x->referer,
+			.user_agent = x->user_agent,
 			.tls_version = tls_conn_version(c->tls),
 			.peer_subject = tls_conn_peer_subject(c->tls, subject, sizeof(subject)) == 0
 			                        ? subject
 			                        : NULL,
-			.duration_us = (w->loop.now_ms - c->start_ms) * 1000,
+			.duration_us = (w->loop.now_ms - x->start_ms) * 1000,
 		};
 		log_access(w->alog, &w->clock, &e);
 	}
-	c->status = 0;
-	c->sent = 0;
-	c->hdr_len = 0;
+	x->status = 0;
+	x->sent = 0;
+	x->hdr_len = 0;
 }

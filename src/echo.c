@@ -35,7 +35,7 @@ echo_write(struct conn *c)
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
-	c->sent += (uint64_t)n;
+	c->x.sent += (uint64_t)n;
 	conn_send_progress(c);
 	if (c->woff < c->rlen)
 		return CONN_CONTINUE;

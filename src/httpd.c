@@ -10,6 +10,7 @@
 #include "tlserve/conn.h"
 #include "tlserve/encoding.h"
 #include "tlserve/fcache.h"
+#include "tlserve/h2.h"
 #include "tlserve/file.h"
 #include "tlserve/mime.h"
 #include "tlserve/path.h"
@@ -25,9 +26,16 @@ struct httpd_req {
 	struct http_index ix;
 };
 
+/* A response head being written. HTTP/1.1: the bytes of the head in the
+ * write buffer. HTTP/2 (f != NULL): the fields, names in lower case, their
+ * text in p, for nghttp2 to encode. The same calls write both. */
 struct httpd_out {
 	char *p;
 	size_t n, cap;
+	struct http_header *f;   /* h2 fields (into hf); NULL for HTTP/1.1 */
+	size_t nf, fcap;
+	size_t name_at, name_len; /* the field being written (h2) */
+	struct http_header hf[16];
 };
 
 static void
@@ -58,6 +66,50 @@ out_u64(struct httpd_out *o, unsigned long long v)
 	out_mem(o, tmp + i, sizeof(tmp) - i);
 }
 
+/* Begin a header field; its value follows (out_str, out_u64, ...) until
+ * out_end_field. */
+static void
+out_begin_field(struct httpd_out *o, const char *name)
+{
+	if (o->f == NULL) {
+		out_str(o, name);
+		out_str(o, ": ");
+		return;
+	}
+	o->name_at = o->n;
+	o->name_len = strlen(name);
+	for (size_t i = 0; i < o->name_len && o->n < o->cap; i++)
+		o->p[o->n++] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+}
+
+static void
+out_end_field(struct httpd_out *o)
+{
+	size_t v = o->name_at + o->name_len;
+
+	if (o->f == NULL) {
+		out_str(o, "\r\n");
+		return;
+	}
+	if (o->nf == o->fcap || v > o->n)
+		return;  /* cannot happen: fcap is above the most fields a response has */
+	o->f[o->nf++] = (struct http_header){{o->p + o->name_at, o->name_len}, {o->p + v, o->n - v}};
+}
+
+static void
+out_field(struct httpd_out *o, const char *name, const char *value, size_t len)
+{
+	out_begin_field(o, name);
+	out_mem(o, value, len);
+	out_end_field(o);
+}
+
+static void
+out_field_str(struct httpd_out *o, const char *name, const char *value)
+{
+	out_field(o, name, value, strlen(value));
+}
+
 static const char *
 httpd_reason(int status)
 {
@@ -85,23 +137,29 @@ httpd_reason(int status)
 	}
 }
 
-/* Status line and the headers every response carries. */
+/* Status line (HTTP/1.1; h2 sends :status) and the headers every response
+ * carries. */
 static void
 httpd_head_start(struct conn *c, struct httpd_out *o, int status)
 {
-	out_str(o, "HTTP/1.1 ");
-	out_u64(o, (unsigned)status);
-	out_str(o, " ");
-	out_str(o, httpd_reason(status));
-	out_str(o, "\r\nServer: tlserve\r\nDate: ");
-	out_str(o, c->w->clock.http);
-	out_str(o, "\r\n");
+	if (o->f == NULL) {
+		out_str(o, "HTTP/1.1 ");
+		out_u64(o, (unsigned)status);
+		out_str(o, " ");
+		out_str(o, httpd_reason(status));
+		out_str(o, "\r\n");
+	}
+	out_field_str(o, "Server", "tlserve");
+	out_field_str(o, "Date", c->w->clock.http);
 }
 
-/* Connection header and the blank line. Decides keep-alive for good. */
+/* Connection header and the blank line (HTTP/1.1: HTTP/2 has neither).
+ * Decides keep-alive for good. */
 static void
 httpd_head_end(struct conn *c, struct httpd_out *o, int minor)
 {
+	if (o->f != NULL)
+		return;
 	if (c->close_after || !c->keepalive || c->w->draining) {
 		c->keepalive = false;
 		out_str(o, "Connection: close\r\n");
@@ -111,64 +169,88 @@ httpd_head_end(struct conn *c, struct httpd_out *o, int minor)
 	out_str(o, "\r\n");
 }
 
-/* Begin a response: take the write buffer and reset the body source. */
+/* Begin a response: HTTP/1.1 takes the write buffer; HTTP/2 writes into
+ * the buffer its stream lends for the head (nghttp2 copies the fields).
+ * Resets the body source. */
 static int
-httpd_begin(struct conn *c, struct httpd_out *o, int status)
+httpd_begin(struct conn *c, struct xfer *x, struct httpd_out *o, int status)
 {
-	if (conn_take_wbuf(c) != 0)
-		return -1;
-	o->p = c->wbuf;
-	o->n = 0;
-	o->cap = CONN_WBUF_SIZE;
-	c->status = status;
-	c->file_off = c->file_end = 0;
-	c->woff = 0;
+	if (x->h2 == NULL) {
+		if (conn_take_wbuf(c) != 0)
+			return -1;
+		o->p = c->wbuf;
+		o->cap = CONN_WBUF_SIZE;
+		o->f = NULL;
+		c->woff = 0;
+	} else {
+		o->p = h2_head_buffer(x->h2, &o->cap);
+		o->f = o->hf;
+		o->fcap = sizeof(o->hf) / sizeof(o->hf[0]);
+	}
+	o->n = o->nf = 0;
+	x->status = status;
+	x->file_off = x->file_end = 0;
 	return 0;
 }
 
-/* A response without a file: an error page, a redirect, 204. The connection
- * closes after an error the request itself caused (SPEC.md). */
+/* The head (and a short body) is complete: send it. HTTP/1.1 switches the
+ * connection to writing; HTTP/2 submits the response on its stream, the
+ * body (x's source) following in DATA frames. */
 static enum conn_next
-httpd_simple(struct conn *c, int status, int minor, bool head_only, const char *extra_name,
-             const char *extra, size_t extra_len)
+httpd_commit(struct conn *c, struct xfer *x, struct httpd_out *o, bool body)
+{
+	if (x->h2 != NULL)
+		return h2_submit(c, x, o->f, o->nf, body) == 0 ? CONN_CONTINUE : CONN_CLOSE;
+	c->wlen = o->n;
+	c->state = CONN_WRITING;
+	conn_send_begin(c);
+	return CONN_CONTINUE;
+}
+
+/* A response without a file: an error page, a redirect, 204. The HTTP/1.1
+ * connection closes after an error the request itself caused (SPEC.md). */
+static enum conn_next
+httpd_simple(struct conn *c, struct xfer *x, int status, int minor, bool head_only,
+             const char *extra_name, const char *extra, size_t extra_len)
 {
 	struct httpd_out o;
 	char body[256];
 	int blen = 0;
 
-	if (httpd_begin(c, &o, status) != 0)
+	if (httpd_begin(c, x, &o, status) != 0)
 		return CONN_CLOSE;
 	/* resource errors keep the connection; protocol errors end it */
 	if (!http_status_keeps(status))
-		c->close_after = true;
+		c->close_after = x->h2 == NULL;
 	if (status != 204 && status != 304)
 		blen = snprintf(body, sizeof(body),
 		                "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 		                "<body><h1>%d %s</h1></body></html>\n",
 		                status, httpd_reason(status), status, httpd_reason(status));
 	httpd_head_start(c, &o, status);
-	if (extra_name) {
-		out_str(&o, extra_name);
-		out_mem(&o, extra, extra_len);
-		out_str(&o, "\r\n");
-	}
+	if (extra_name)
+		out_field(&o, extra_name, extra, extra_len);
 	if (status == 204)
-		out_str(&o, "Allow: GET, HEAD, OPTIONS\r\n");
+		out_field_str(&o, "Allow", "GET, HEAD, OPTIONS");
 	else if (status == 405 || status == 501)
-		out_str(&o, "Allow: " HTTPD_ALLOW "\r\n");
+		out_field_str(&o, "Allow", HTTPD_ALLOW);
 	if (blen > 0) {
-		out_str(&o, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+		out_field_str(&o, "Content-Type", "text/html; charset=utf-8");
+		out_begin_field(&o, "Content-Length");
 		out_u64(&o, (unsigned)blen);
-		out_str(&o, "\r\n");
+		out_end_field(&o);
 	}
 	httpd_head_end(c, &o, minor);
-	c->hdr_len = o.n;
-	if (!head_only && blen > 0)
+	x->hdr_len = o.n;
+	if (head_only || blen <= 0)
+		return httpd_commit(c, x, &o, false);
+	if (x->h2 != NULL) {
+		x->small = h2_stream_keep(x->h2, body, (size_t)blen);
+		x->file_end = blen;
+	} else {
 		out_mem(&o, body, (size_t)blen);
-	c->wlen = o.n;
-	c->state = CONN_WRITING;
-	conn_send_begin(c);
-	return CONN_CONTINUE;
+	}
+	return httpd_commit(c, x, &o, true);
 }
 
 /* The Location of the 301 to the slash form of a directory: the normalised
@@ -206,25 +288,30 @@ httpd_location(char *loc, size_t cap, const char *norm, size_t len, const char *
 /* 301 to the slash form of a directory. The Location is built in the write
  * buffer's tail, never cut: when it cannot fit beside the headers, 414. */
 static enum conn_next
-httpd_redirect_dir(struct conn *c, const struct httpd_req *req, const char *norm, size_t len,
-                   size_t query_off, bool head_only)
+httpd_redirect_dir(struct conn *c, struct xfer *x, const struct httpd_req *req, const char *norm,
+                   size_t len, size_t query_off, bool head_only)
 {
 	/* room left for the rest of the 301: status line, headers, body */
 	const size_t reserve = 1024;
-	size_t qlen = req->r->target.n - query_off, n;
+	size_t qlen = req->r->target.n - query_off, n, cap = CONN_WBUF_SIZE;
 	const char *q = req->r->target.p + query_off;
 	char *loc;
 
-	if (conn_take_wbuf(c) != 0)
-		return CONN_CLOSE;
-	/* the tail of the write buffer holds the Location while the head is
+	if (x->h2 != NULL) {
+		loc = h2_head_buffer(x->h2, &cap);
+	} else {
+		if (conn_take_wbuf(c) != 0)
+			return CONN_CLOSE;
+		loc = c->wbuf;
+	}
+	/* the tail of the head buffer holds the Location while the head is
 	 * written before it; out_mem copies it down (memmove-safe: it only
 	 * ever moves towards the start, and the head stays shorter) */
-	loc = c->wbuf + reserve;
-	n = httpd_location(loc, CONN_WBUF_SIZE - 2 * reserve, norm, len, q, qlen);
+	loc += reserve;
+	n = httpd_location(loc, cap - 2 * reserve, norm, len, q, qlen);
 	if (n == 0)
-		return httpd_simple(c, 414, req->r->minor, head_only, NULL, NULL, 0);
-	return httpd_simple(c, 301, req->r->minor, head_only, "Location: ", loc, n);
+		return httpd_simple(c, x, 414, req->r->minor, head_only, NULL, NULL, 0);
+	return httpd_simple(c, x, 301, req->r->minor, head_only, "Location", loc, n);
 }
 
 /* The validators, and Vary when the answer depends on Accept-Encoding: all
@@ -236,13 +323,10 @@ httpd_validators(struct httpd_out *o, const struct file_hit *rep, const char *et
 	char date[40];
 
 	if (vary)
-		out_str(o, "Vary: Accept-Encoding\r\n");
-	out_str(o, "Last-Modified: ");
+		out_field_str(o, "Vary", "Accept-Encoding");
 	log_http_date(rep->st.st_mtim.tv_sec, date, sizeof(date));
-	out_str(o, date);
-	out_str(o, "\r\nETag: ");
-	out_mem(o, etag, etaglen);
-	out_str(o, "\r\n");
+	out_field_str(o, "Last-Modified", date);
+	out_field(o, "ETag", etag, etaglen);
 }
 
 /* The representation headers of a file response (RFC 9110 8). */
@@ -252,15 +336,11 @@ httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *re
 {
 	const struct config *cfg = conn_config(c);
 
-	out_str(o, "Content-Type: ");
-	out_str(o, mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
-	if (encoding) {
-		out_str(o, "\r\nContent-Encoding: ");
-		out_str(o, encoding);
-	}
-	out_str(o, "\r\n");
+	out_field_str(o, "Content-Type", mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
+	if (encoding)
+		out_field_str(o, "Content-Encoding", encoding);
 	httpd_validators(o, rep, etag, etaglen, vary);
-	out_str(o, "Accept-Ranges: bytes\r\n");
+	out_field_str(o, "Accept-Ranges", "bytes");
 }
 
 /* Does the file have a sidecar that some Accept-Encoding would choose? Then
@@ -409,27 +489,26 @@ httpd_if_range_ok(const struct httpd_req *req, const struct file_hit *rep, const
 /* 304: the validators and Vary, no representation metadata and no body
  * (RFC 9110 15.4.5). */
 static enum conn_next
-httpd_304(struct conn *c, const struct httpd_req *req, struct file_hit *rep, const char *etag,
-          size_t etaglen, bool vary)
+httpd_304(struct conn *c, struct xfer *x, const struct httpd_req *req, struct file_hit *rep,
+          const char *etag, size_t etaglen, bool vary)
 {
 	struct httpd_out o;
 
 	file_hit_close(rep);
-	if (httpd_begin(c, &o, 304) != 0)
+	if (httpd_begin(c, x, &o, 304) != 0)
 		return CONN_CLOSE;
 	httpd_head_start(c, &o, 304);
 	httpd_validators(&o, rep, etag, etaglen, vary);
 	httpd_head_end(c, &o, req->r->minor);
-	c->hdr_len = c->wlen = o.n;
-	c->state = CONN_WRITING;
-	conn_send_begin(c);
-	return CONN_CONTINUE;
+	x->hdr_len = o.n;
+	return httpd_commit(c, x, &o, false);
 }
 
 /* A file response: 200, 206, 304 or 416. Headers first; the body (unless
  * HEAD) streams from the descriptor in httpd_write. */
 static enum conn_next
-httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bool head_only)
+httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct file_hit *hit,
+           bool head_only)
 {
 	const struct http_header *rh = NULL;
 	struct range_span span = {0, 0};
@@ -446,10 +525,10 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 	etaglen = file_etag(&hit->st, etag, sizeof(etag));
 	if (httpd_precondition_failed(req, hit, etag, etaglen)) {
 		file_hit_close(hit);
-		return httpd_simple(c, 412, req->r->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, x, 412, req->r->minor, head_only, NULL, NULL, 0);
 	}
 	if (httpd_not_modified(req, hit, etag, etaglen))
-		return httpd_304(c, req, hit, etag, etaglen, vary);
+		return httpd_304(c, x, req, hit, etag, etaglen, vary);
 	/* ranges are defined for GET only (RFC 9110 14.2) */
 	if (!head_only && (rh = req->ix.h[HTTP_H_RANGE]) != NULL &&
 	    httpd_if_range_ok(req, hit, etag, etaglen))
@@ -459,7 +538,7 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 		int n = snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 
 		file_hit_close(hit);
-		return httpd_simple(c, 416, req->r->minor, head_only, "Content-Range: ", cr, (size_t)n);
+		return httpd_simple(c, x, 416, req->r->minor, head_only, "Content-Range", cr, (size_t)n);
 	}
 	if (rr != RANGE_ONE) {
 		span.first = 0;
@@ -467,46 +546,45 @@ httpd_file(struct conn *c, const struct httpd_req *req, struct file_hit *hit, bo
 	} else {
 		status = 206;
 	}
-	if (httpd_begin(c, &o, status) != 0) {
+	if (httpd_begin(c, x, &o, status) != 0) {
 		file_hit_close(hit);
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, &o, status);
 	httpd_rep_headers(c, &o, hit, etag, etaglen, encoding, vary);
 	if (status == 206) {
-		out_str(&o, "Content-Range: bytes ");
+		out_begin_field(&o, "Content-Range");
+		out_str(&o, "bytes ");
 		out_u64(&o, span.first);
 		out_str(&o, "-");
 		out_u64(&o, span.last);
 		out_str(&o, "/");
 		out_u64(&o, size);
-		out_str(&o, "\r\n");
+		out_end_field(&o);
 	}
-	out_str(&o, "Content-Length: ");
+	out_begin_field(&o, "Content-Length");
 	out_u64(&o, size == 0 ? 0 : span.last - span.first + 1);
-	out_str(&o, "\r\n");
+	out_end_field(&o);
 	httpd_head_end(c, &o, req->r->minor);
-	c->hdr_len = c->wlen = o.n;
+	x->hdr_len = o.n;
 	if (head_only || size == 0) {
 		file_hit_close(hit);
-	} else {
-		c->file_fd = hit->fd;
-		c->fce = hit->cached;  /* the cache's descriptor: released, not closed */
-		c->file_off = (off_t)span.first;
-		c->file_end = (off_t)span.last + 1;
+		return httpd_commit(c, x, &o, false);
 	}
-	c->state = CONN_WRITING;
-	conn_send_begin(c);
-	return CONN_CONTINUE;
+	x->file_fd = hit->fd;
+	x->fce = hit->cached;  /* the cache's descriptor: released, not closed */
+	x->file_off = (off_t)span.first;
+	x->file_end = (off_t)span.last + 1;
+	return httpd_commit(c, x, &o, true);
 }
 
 /* listing: true and no index file: an HTML listing. Its length is known
  * up front (Content-Length, so keep-alive holds); the page is rendered into
  * the write buffer as it drains (httpd_refill), so memory stays bounded by
- * the entry cap, never by the page. c->mem holds the listing block. */
+ * the entry cap, never by the page. c->x.mem holds the listing block. */
 static enum conn_next
-httpd_listing(struct conn *c, const struct httpd_req *req, const struct file_hit *dir,
-              const char *norm, size_t len, bool head_only)
+httpd_listing(struct conn *c, struct xfer *x, const struct httpd_req *req,
+              const struct file_hit *dir, const char *norm, size_t len, bool head_only)
 {
 	const struct config_listener *lc = c->site->cfg;
 	struct file_listing *l = NULL;
@@ -516,29 +594,28 @@ httpd_listing(struct conn *c, const struct httpd_req *req, const struct file_hit
 	                            &l);
 
 	if (status != 200)
-		return httpd_simple(c, status, req->r->minor, head_only, NULL, NULL, 0);
+		return httpd_simple(c, x, status, req->r->minor, head_only, NULL, NULL, 0);
 	blen = file_list_size(l);
-	if (httpd_begin(c, &o, 200) != 0) {
+	if (httpd_begin(c, x, &o, 200) != 0) {
 		free(l);
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, &o, 200);
-	out_str(&o, "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-cache\r\n"
-	            "Content-Length: ");
+	out_field_str(&o, "Content-Type", "text/html; charset=utf-8");
+	out_field_str(&o, "Cache-Control", "no-cache");
+	out_begin_field(&o, "Content-Length");
 	out_u64(&o, blen);
-	out_str(&o, "\r\n");
+	out_end_field(&o);
 	httpd_head_end(c, &o, req->r->minor);
-	c->hdr_len = c->wlen = o.n;
+	x->hdr_len = o.n;
 	if (head_only || blen == 0) {
 		free(l);
-	} else {
-		c->mem = (char *)l;  /* conn_end_request frees it */
-		c->file_off = 0;
-		c->file_end = (off_t)blen;
+		return httpd_commit(c, x, &o, false);
 	}
-	c->state = CONN_WRITING;
-	conn_send_begin(c);
-	return CONN_CONTINUE;
+	x->mem = (char *)l;  /* conn_end_request frees it */
+	x->file_off = 0;
+	x->file_end = (off_t)blen;
+	return httpd_commit(c, x, &o, true);
 }
 
 /* Record the request line and the headers the access log wants. */
@@ -549,42 +626,35 @@ httpd_note_request(struct conn *c, const struct httpd_req *req)
 	const char *end = req->r->target.p + req->r->target.n;
 	const char *eol = memchr(end, '\n', (size_t)(c->rbuf + c->rlen - end));
 
-	c->req_line.p = req->r->method.p;
-	c->req_line.n = (size_t)((eol ? eol : end) - req->r->method.p);
-	if (c->req_line.n > 0 && c->req_line.p[c->req_line.n - 1] == '\r')
-		c->req_line.n--;
+	c->x.req_line.p = req->r->method.p;
+	c->x.req_line.n = (size_t)((eol ? eol : end) - req->r->method.p);
+	if (c->x.req_line.n > 0 && c->x.req_line.p[c->x.req_line.n - 1] == '\r')
+		c->x.req_line.n--;
 	h = req->ix.h[HTTP_H_REFERER];
-	c->referer = h ? h->value : (struct http_span){NULL, 0};
+	c->x.referer = h ? h->value : (struct http_span){NULL, 0};
 	h = req->ix.h[HTTP_H_USER_AGENT];
-	c->user_agent = h ? h->value : (struct http_span){NULL, 0};
+	c->x.user_agent = h ? h->value : (struct http_span){NULL, 0};
 }
 
-/* A complete request head is in rbuf[0..head_len): answer it. What does not
- * depend on the file (Host, framing, method, keep-alive) is http_decide's. */
+/* Answer a request whose verdict (http_decide) is in v: the same for
+ * HTTP/1.1 and HTTP/2 from here on. */
 static enum conn_next
-httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len)
+httpd_serve(struct conn *c, struct xfer *x, const struct httpd_req *req,
+            const struct http_verdict *v)
 {
-	struct httpd_req rq = {.r = parsed}, *req = &rq;
 	const struct config_listener *lc = c->site->cfg;
 	char norm[8192];  /* a longer path gets 414 */
-	struct http_verdict v;
 	struct file_hit hit;
 	size_t query = 0;
-	int status, plen;
+	int status, plen, minor = req->r->minor;
 
-	http_index_headers(parsed, &rq.ix);
-	http_decide(parsed, &rq.ix, head_len, &v);
-	c->head_len = v.consumed;
-	c->start_ms = c->w->loop.now_ms;
-	c->keepalive = v.keepalive;
-	httpd_note_request(c, req);
-	if (v.status != 0)
-		return httpd_simple(c, v.status, req->r->minor, v.head_only, NULL, NULL, 0);
+	if (v->status != 0)
+		return httpd_simple(c, x, v->status, minor, v->head_only, NULL, NULL, 0);
 	plen = path_normalize(req->r->target.p, req->r->target.n, norm, sizeof(norm), &query, &status);
 	if (plen < 0)
-		return httpd_simple(c, status, req->r->minor, v.head_only, NULL, NULL, 0);
+		return httpd_simple(c, x, status, minor, v->head_only, NULL, NULL, 0);
 	if (lc->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen))
-		return httpd_simple(c, 404, req->r->minor, v.head_only, NULL, NULL, 0);
+		return httpd_simple(c, x, 404, minor, v->head_only, NULL, NULL, 0);
 	hit.cached = NULL;
 	if (fcache_get(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit) &&
 	    file_hit_current(c->site, &hit)) {
@@ -597,12 +667,48 @@ httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len
 			fcache_put(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit);
 	}
 	if (status == 301)
-		return httpd_redirect_dir(c, req, norm, (size_t)plen, query, v.head_only);
+		return httpd_redirect_dir(c, x, req, norm, (size_t)plen, query, v->head_only);
 	if (status == FILE_LIST_DIR)
-		return httpd_listing(c, req, &hit, norm, (size_t)plen, v.head_only);
+		return httpd_listing(c, x, req, &hit, norm, (size_t)plen, v->head_only);
 	if (status != 200)
-		return httpd_simple(c, status, req->r->minor, v.head_only, NULL, NULL, 0);
-	return httpd_file(c, req, &hit, v.head_only);
+		return httpd_simple(c, x, status, minor, v->head_only, NULL, NULL, 0);
+	return httpd_file(c, x, req, &hit, v->head_only);
+}
+
+/* A complete request head is in rbuf[0..head_len): answer it. What does not
+ * depend on the file (Host, framing, method, keep-alive) is http_decide's. */
+static enum conn_next
+httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len)
+{
+	struct httpd_req rq = {.r = parsed};
+	struct http_verdict v;
+
+	http_index_headers(parsed, &rq.ix);
+	http_decide(parsed, &rq.ix, head_len, &v);
+	c->head_len = v.consumed;
+	c->x.start_ms = c->w->loop.now_ms;
+	c->keepalive = v.keepalive;
+	httpd_note_request(c, &rq);
+	return httpd_serve(c, &c->x, &rq, &v);
+}
+
+int
+httpd_serve_h2(struct conn *c, struct xfer *x, const struct http_request *req, bool body,
+               int status)
+{
+	struct httpd_req rq = {.r = req};
+	struct http_verdict v;
+
+	http_index_headers(req, &rq.ix);
+	http_decide(req, &rq.ix, 0, &v);
+	/* HTTP/2 frames its own bodies: DATA frames after HEADERS without
+	 * END_STREAM (RFC 9113 8.1). None is ever read, as in HTTP/1.1. */
+	if (body && (v.status == 0 || v.status == 204))
+		v.status = 413;
+	if (status != 0)
+		v.status = status;  /* the header list was too large: 431 */
+	x->start_ms = c->w->loop.now_ms;
+	return httpd_serve(c, x, &rq, &v) == CONN_CLOSE ? -1 : 0;
 }
 
 /* A request head that could not be parsed: note what there is of its first
@@ -612,15 +718,15 @@ httpd_reject(struct conn *c, int status)
 {
 	const char *eol = memchr(c->rbuf, '\n', c->rlen);
 
-	c->start_ms = c->w->loop.now_ms;
-	c->req_line.p = c->rbuf;
-	c->req_line.n = eol ? (size_t)(eol - c->rbuf) : c->rlen;
-	if (c->req_line.n > 0 && c->req_line.p[c->req_line.n - 1] == '\r')
-		c->req_line.n--;
-	c->referer = c->user_agent = (struct http_span){NULL, 0};
+	c->x.start_ms = c->w->loop.now_ms;
+	c->x.req_line.p = c->rbuf;
+	c->x.req_line.n = eol ? (size_t)(eol - c->rbuf) : c->rlen;
+	if (c->x.req_line.n > 0 && c->x.req_line.p[c->x.req_line.n - 1] == '\r')
+		c->x.req_line.n--;
+	c->x.referer = c->x.user_agent = (struct http_span){NULL, 0};
 	c->keepalive = false;
 	c->head_len = c->rlen;
-	return httpd_simple(c, status, 1, false, NULL, NULL, 0);
+	return httpd_simple(c, &c->x, status, 1, false, NULL, NULL, 0);
 }
 
 enum conn_next
@@ -692,7 +798,38 @@ httpd_finish(struct conn *c)
 static bool
 httpd_body_left(const struct conn *c)
 {
-	return (c->file_fd >= 0 || c->mem != NULL) && c->file_off < c->file_end;
+	return (c->x.file_fd >= 0 || c->x.mem != NULL) && c->x.file_off < c->x.file_end;
+}
+
+ssize_t
+xfer_read_body(struct conn *c, struct xfer *x, char *dst, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (len > (size_t)(x->file_end - x->file_off))
+		len = (size_t)(x->file_end - x->file_off);
+	while (got < len) {
+		if (x->small != NULL) {
+			memcpy(dst, x->small + x->file_off, len);
+			n = (ssize_t)len;
+		} else if (x->mem != NULL) {
+			n = (ssize_t)file_list_read((struct file_listing *)(void *)x->mem, dst + got,
+			                            len - got);
+		} else {
+			n = pread(x->file_fd, dst + got, len - got, x->file_off + (off_t)got);
+		}
+		if (n <= 0) {
+			/* a listing cannot end early: its page is as long as announced */
+			log_msg(&c->w->srv->elog, CONFIG_LOG_ERROR, "%s: read failed at offset %lld: %s",
+			        c->site->cfg->name, (long long)(x->file_off + (off_t)got),
+			        n < 0 ? strerror(errno) : "EOF");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	x->file_off += (off_t)got;
+	return (ssize_t)got;
 }
 
 /* Refill the write buffer from the file (or the in-memory body): full
@@ -700,28 +837,11 @@ httpd_body_left(const struct conn *c)
 static int
 httpd_refill(struct conn *c)
 {
-	size_t want = (size_t)(c->file_end - c->file_off);
-	size_t room = CONN_WBUF_SIZE - c->wlen;
-	ssize_t n;
+	ssize_t n = xfer_read_body(c, &c->x, c->wbuf + c->wlen, CONN_WBUF_SIZE - c->wlen);
 
-	if (want > room)
-		want = room;
-	if (c->mem != NULL) {
-		n = (ssize_t)file_list_read((struct file_listing *)(void *)c->mem, c->wbuf + c->wlen, want);
-		if (n <= 0)
-			return -1;  /* cannot happen: the page is as long as announced */
-		c->wlen += (size_t)n;
-		c->file_off += n;
-		return 0;
-	}
-	n = pread(c->file_fd, c->wbuf + c->wlen, want, c->file_off);
-	if (n <= 0) {
-		log_msg(&c->w->srv->elog, CONFIG_LOG_ERROR, "%s: read failed at offset %lld: %s",
-		        c->site->cfg->name, (long long)c->file_off, n < 0 ? strerror(errno) : "EOF");
+	if (n <= 0)
 		return -1;
-	}
 	c->wlen += (size_t)n;
-	c->file_off += n;
 	return 0;
 }
 
@@ -731,18 +851,18 @@ httpd_refill(struct conn *c)
 static int
 httpd_sendfile(struct conn *c)
 {
-	size_t want = (size_t)(c->file_end - c->file_off);
+	size_t want = (size_t)(c->x.file_end - c->x.file_off);
 	ssize_t n;
 
-	n = tls_sendfile(c->tls, c->file_fd, c->file_off, want > (1u << 20) ? (1u << 20) : want);
+	n = tls_sendfile(c->tls, c->x.file_fd, c->x.file_off, want > (1u << 20) ? (1u << 20) : want);
 	if (n < 0 && errno == ENOTSUP) {
 		c->no_ktls = true;
 		return -1;
 	}
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
-	c->file_off += n;
-	c->sent += (uint64_t)n;
+	c->x.file_off += n;
+	c->x.sent += (uint64_t)n;
 	conn_send_progress(c);
 	return CONN_CONTINUE;
 }
@@ -752,8 +872,8 @@ httpd_write(struct conn *c)
 {
 	ssize_t n;
 
-	if (c->woff == c->wlen && c->file_fd >= 0 && c->file_off < c->file_end && !c->no_ktls &&
-	    c->mem == NULL && tls_server_ktls(c->site->tls)) {
+	if (c->woff == c->wlen && c->x.file_fd >= 0 && c->x.file_off < c->x.file_end && !c->no_ktls &&
+	    c->x.mem == NULL && tls_server_ktls(c->site->tls)) {
 		int r = httpd_sendfile(c);
 
 		if (r >= 0)
@@ -763,8 +883,8 @@ httpd_write(struct conn *c)
 		c->woff = c->wlen = 0;
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;
-	} else if (c->woff == 0 && c->sent == 0 && httpd_body_left(c) && c->wlen < CONN_WBUF_SIZE &&
-	           (c->mem != NULL || c->no_ktls || !tls_server_ktls(c->site->tls))) {
+	} else if (c->woff == 0 && c->x.sent == 0 && httpd_body_left(c) && c->wlen < CONN_WBUF_SIZE &&
+	           (c->x.mem != NULL || c->no_ktls || !tls_server_ktls(c->site->tls))) {
 		/* headers and the first body bytes go out together */
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;
@@ -780,7 +900,7 @@ httpd_write(struct conn *c)
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
-	c->sent += (uint64_t)n;
+	c->x.sent += (uint64_t)n;
 	conn_send_progress(c);
 	if (c->woff == c->wlen && !httpd_body_left(c))
 		return httpd_finish(c);
@@ -793,6 +913,6 @@ httpd_timeout_408(struct conn *c)
 	c->state = CONN_READING;
 	httpd_reject(c, 408);
 	if (c->wbuf != NULL && tls_write(c->tls, c->wbuf, c->wlen, 0) > 0)
-		c->sent = c->wlen;
+		c->x.sent = c->wlen;
 	conn_end_request(c);
 }

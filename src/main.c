@@ -153,7 +153,11 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 		s->gen = g;
 		s->cfg = l;
 		s->rootfd = -1;
-		if (tls_server_new(l, l->mode == CONFIG_MODE_FILES, &s->tls, errs) != 0)
+		if (tls_server_new(l,
+		                   l->mode != CONFIG_MODE_FILES ? TLS_ALPN_NONE
+		                   : l->http2                   ? TLS_ALPN_H2
+		                                                : TLS_ALPN_HTTP1,
+		                   &s->tls, errs) != 0)
 			continue;
 		if (prev && i < prev->nsites && strcmp(prev->sites[i].cfg->name, l->name) == 0)
 			tls_server_inherit_tickets(s->tls, prev->sites[i].tls);

@@ -92,7 +92,9 @@ struct tls_conn {
 };
 
 /* ALPN wire format: a length byte, then the name. Ours, in preference order:
- * HTTP/1.1, and HTTP/1.0 for the clients that announce it (curl --http1.0). */
+ * h2 (unless a listener turned it off), HTTP/1.1, and HTTP/1.0 for the
+ * clients that announce it (curl --http1.0). */
+static const unsigned char tls_alpn_h2[] = "\x02h2\x08http/1.1\x08http/1.0";
 static const unsigned char tls_alpn_http11[] = "\x08http/1.1\x08http/1.0";
 
 /* The socket BIO of tlserve's user-space path. Beside what OpenSSL's own
@@ -245,18 +247,19 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* ALPN (RFC 7301): choose http/1.1 (or 1.0); a client offering only other protocols
- * gets a no_application_protocol alert instead of a connection that hangs. */
+/* ALPN (RFC 7301): our first protocol the client offers (arg non-NULL:
+ * h2 is among ours); a client offering only other protocols gets a
+ * no_application_protocol alert instead of a connection that hangs. */
 static int
 tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                 const unsigned char *in, unsigned int inlen, void *arg)
 {
+	const unsigned char *ours = arg ? tls_alpn_h2 : tls_alpn_http11;
+	unsigned int ourlen = arg ? sizeof(tls_alpn_h2) - 1 : sizeof(tls_alpn_http11) - 1;
 	unsigned char *sel = NULL;
 
 	(void)ssl;
-	(void)arg;
-	if (SSL_select_next_proto(&sel, outlen, tls_alpn_http11, sizeof(tls_alpn_http11) - 1, in,
-	                          inlen) != OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&sel, outlen, ours, ourlen, in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
@@ -685,7 +688,7 @@ tls_server_rotate_tickets(struct tls_server *srv)
 }
 
 int
-tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
+tls_server_new(const struct config_listener *l, enum tls_alpn alpn, struct tls_server **out,
                struct config_errors *errs)
 {
 	struct tls_server *srv = calloc(1, sizeof(*srv));
@@ -705,8 +708,9 @@ tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_serve
 	for (size_t i = 0; i < 1 + srv->nsni_ctx; i++) {
 		SSL_CTX *ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
 
-		if (alpn_http)
-			SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+		if (alpn != TLS_ALPN_NONE)
+			SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select,
+			                           alpn == TLS_ALPN_H2 ? (void *)tls_alpn_h2 : NULL);
 		if (srv->ktls)
 			SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	}
@@ -1068,6 +1072,16 @@ tls_conn_free(struct tls_conn *c)
 		return;
 	SSL_free(c->ssl);
 	free(c);
+}
+
+bool
+tls_conn_h2(const struct tls_conn *c)
+{
+	const unsigned char *p;
+	unsigned int n;
+
+	SSL_get0_alpn_selected(c->ssl, &p, &n);
+	return n == 2 && memcmp(p, "h2", 2) == 0;
 }
 
 const char *

@@ -3,6 +3,7 @@
  * takes no lock: only taking a new configuration generation after a reload
  * does (server_take_gen). */
 #include "tlserve/worker.h"
+#include "tlserve/h2.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -152,6 +153,14 @@ worker_follow_gen(struct worker *w)
 	gen_unref(w->gen);
 	w->gen = g;
 	fcache_flush(&w->fcache);  /* new roots: nothing opened under the old ones is reused */
+	/* HTTP/2 connections would reuse the old configuration for good: a
+	 * GOAWAY sends their clients to a new connection once their streams
+	 * in flight are done */
+	for (struct conn *c = w->active, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->h2 != NULL && c->site->gen != g)
+			h2_drain(c);
+	}
 }
 
 int
@@ -172,6 +181,7 @@ worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errl
 	w->rpool.size = cfg->limits.max_request_head > CONN_ECHO_BUF ? cfg->limits.max_request_head
 	                                                             : CONN_ECHO_BUF;
 	w->wpool.size = CONN_WBUF_SIZE;
+	w->h2pool.size = h2_stream_size();
 	w->spool.size = CONN_SMALL_BUF < w->rpool.size ? CONN_SMALL_BUF : w->rpool.size;
 	if (loop_init(&w->loop) != 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -471,6 +481,7 @@ worker_fini(struct worker *w)
 	worker_pool_free(&w->spool);
 	fcache_fini(&w->fcache);
 	worker_pool_free(&w->wpool);
+	worker_pool_free(&w->h2pool);
 	free(w->hdrs);
 	free(w->alog);
 	gen_unref(w->gen);

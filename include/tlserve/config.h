@@ -61,6 +61,7 @@ struct config_listener {
 	char **index;                      /* default {"index.html"} */
 	size_t nindex;
 	bool listing;
+	bool http2;                        /* files: offer h2 by ALPN (default true) */
 	enum config_dotfiles dotfiles;
 	enum config_proxy proxy_protocol;
 	struct config_tls tls;             /* the global tls: merged with this listener's, key by key */

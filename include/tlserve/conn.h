@@ -36,6 +36,26 @@ enum conn_next {
 #define CONN_ECHO_BUF (16 * 1024)
 #define CONN_SMALL_BUF 4096
 
+/* One request and its response: an HTTP/1.x connection has one, each
+ * HTTP/2 stream its own. The files handler fills it; the connection (h1)
+ * or the stream (h2) sends it. */
+struct xfer {
+	int status;                  /* 0: none in flight */
+	int file_fd;                 /* body source, -1 when none */
+	struct fcache_entry *fce;    /* the open-file cache entry that owns file_fd, or NULL */
+	char *mem;                   /* or a body in memory (listings), malloc'd */
+	const char *small;           /* or a short body kept by the stream (h2 error pages) */
+	off_t file_off, file_end;    /* the byte span of the body still to send */
+	size_t hdr_len;              /* header bytes at the start of the response (h1) */
+	uint64_t sent;               /* bytes of the response written so far */
+	uint64_t start_ms;
+	struct http_span req_line, referer, user_agent;
+	struct h2_stream *h2;        /* the HTTP/2 stream, NULL for HTTP/1.x */
+};
+
+struct h2;
+struct h2_stream;
+
 struct conn {
 	enum worker_ev_kind kind;    /* WORKER_EV_CONN, for the epoll tag */
 	enum conn_state state;
@@ -61,29 +81,22 @@ struct conn {
 	/* output */
 	char *wbuf;                  /* pooled while a response is under way */
 	size_t wlen, woff;
-	int file_fd;                 /* body source, -1 when none */
-	struct fcache_entry *fce;    /* the open-file cache entry that owns file_fd, or NULL */
-	char *mem;                   /* or a body in memory (listings), malloc'd */
-	off_t file_off, file_end;    /* the byte span of the body still to send */
 
 	/* the request in flight (for the response and the access log) */
+	struct xfer x;               /* HTTP/1.x and echo */
+	struct h2 *h2;               /* the HTTP/2 session, or NULL */
 	size_t head_len;             /* bytes of rbuf the request head used */
-	int status;
 	bool keepalive;
 	bool close_after;            /* close when the response is out */
 	bool counted;                /* holds a slot in server.conns */
 	uint32_t requests;           /* responses completed on this connection */
 	bool no_ktls;                /* kernel TLS was not set up on this connection */
-	size_t hdr_len;              /* header bytes at the start of the response */
-	uint64_t sent;               /* bytes of the response written so far */
 	uint64_t progress_ms;        /* when the peer last took bytes (write or ack) */
 	uint64_t acked;              /* TCP bytes the peer had acknowledged at the last sample */
 	uint64_t ack_mark_ms;        /* while a write is blocked: when acked was sampled; else 0 */
 	bool timer_failed;           /* the timer could not be armed: close after this step */
 	uint64_t rate_mark_ms;       /* min_send_rate window start (0 = off) */
 	uint64_t rate_mark_bytes;    /* acknowledged bytes at the window start */
-	uint64_t start_ms;
-	struct http_span req_line, referer, user_agent;
 	char client[64];
 };
 
@@ -143,5 +156,14 @@ void httpd_timeout_408(struct conn *);
 /* The request (or echo session) in flight is over, finished or not: release
  * its body source and write its access-log entry. No-op when none is. */
 void conn_end_request(struct conn *);
+void xfer_end(struct conn *, struct xfer *);
+/* Read the next len bytes of x's body (file, listing or short page) into
+ * dst. len, or -1 (logged) when the source ended early. */
+ssize_t xfer_read_body(struct conn *, struct xfer *, char *dst, size_t len);
+/* Answer a request decoded from HTTP/2 (h2.c) as HTTP/1.1 requests are
+ * answered; body: DATA frames follow its headers (413); status: a verdict
+ * already reached (431), or 0. 0, or -1: reset the stream. */
+int httpd_serve_h2(struct conn *, struct xfer *, const struct http_request *, bool body,
+                   int status);
 
 #endif

@@ -29,10 +29,12 @@ const char *tls_build_version(void);
 
 /* Build the server context of a listener: certificate chain and key (checked
  * to match), SNI certificates, policy (TLS 1.2+ only, ECDHE + AEAD, no
- * renegotiation or compression), ALPN "http/1.1" when alpn_http, client
- * verification. Errors are appended to errs at the position of the offending
- * key; returns 0 and sets *out (refcount 1), or -1. */
-int tls_server_new(const struct config_listener *l, bool alpn_http, struct tls_server **out,
+ * renegotiation or compression), ALPN (h2 first when asked, then
+ * "http/1.1", "http/1.0"), client verification. Errors are appended to errs
+ * at the position of the offending key; returns 0 and sets *out (refcount
+ * 1), or -1. */
+enum tls_alpn { TLS_ALPN_NONE, TLS_ALPN_HTTP1, TLS_ALPN_H2 };
+int tls_server_new(const struct config_listener *l, enum tls_alpn alpn, struct tls_server **out,
                    struct config_errors *errs);
 void tls_server_ref(struct tls_server *);
 void tls_server_unref(struct tls_server *);
@@ -87,6 +89,7 @@ void    tls_conn_free(struct tls_conn *);
 
 /* Details for logs; strings owned by the connection, valid until tls_conn_free. */
 const char *tls_conn_version(const struct tls_conn *);     /* "TLSv1.3" */
+bool tls_conn_h2(const struct tls_conn *);                 /* ALPN chose "h2" */
 const char *tls_conn_servername(const struct tls_conn *);  /* NULL when none sent */
 /* The verified client certificate's subject (RFC 2253) and serial number,
  * "CN=x,O=y; serial=0A1B", into buf; 0, or -1 if there is none. */

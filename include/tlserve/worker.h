@@ -104,6 +104,7 @@ struct worker {
 	struct worker_pool spool;    /* small request buffers (CONN_SMALL_BUF) */
 	struct worker_pool rpool;    /* large ones: max_request_head, at least the echo size */
 	struct worker_pool wpool;    /* response buffers */
+	struct worker_pool h2pool;   /* HTTP/2 stream objects */
 	struct fcache fcache;        /* open files recently served */
 	struct http_header *hdrs;    /* parser scratch */
 	size_t nhdrs;                /* its capacity: max_headers at start-up */

@@ -491,9 +491,11 @@ _host_of() {
 }
 
 # tcurl ARGS... — curl trusting only the test CA, bounded, never via a proxy.
+# HTTP/1.1 unless ARGS say --http2: the HTTP/1.1 suites check its wire
+# (status line, Connection); 24-http2 runs the same matrix over h2.
 tcurl() {
 	curl -sS --max-time "$NET_TIMEOUT" --connect-timeout 10 --noproxy '*' \
-		--cacert "$CERTS/ca.crt" "$@"
+		--http1.1 --cacert "$CERTS/ca.crt" "$@"
 }
 
 # hcurl NAME PATH [ARGS...] — tcurl https://localhost:PORT/PATH of listener NAME.

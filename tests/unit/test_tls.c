@@ -107,7 +107,7 @@ setup(void **state)
 	         "listeners:\n  - {name: t, host: 127.0.0.1, port: 0, mode: echo}\n",
 	         certs_dir(), certs_dir());
 	if (config_load_string(yaml, strlen(yaml), "test", ".", &p->cfg, &errs) != 0 ||
-	    tls_server_new(&p->cfg->listeners[0], false, &p->srv, &errs) != 0) {
+	    tls_server_new(&p->cfg->listeners[0], TLS_ALPN_NONE, &p->srv, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "setup: %s\n", errs.v[i].msg);
 		config_errors_free(&errs);
