@@ -1,36 +1,39 @@
 #!/usr/bin/env bash
 # bench/run.sh [--quick] [--count] [--timed] [--keep] — tlserve side by side
-# with nginx, lighttpd and h2o on this machine: one server core (CPU 0), one
-# client core (CPU 1).
+# with nginx, lighttpd and h2o (and Caddy in the HTTP/2 row) on this machine:
+# one server core (CPU 0), one client core (CPU 1).
 #
 # Timed rows: every row is measured in BENCH_ROUNDS rounds (3; 5 for the
 # figures of record), the servers interleaved (each round starts with the
 # next server); each figure is the median of the rounds, with their min-max.
 # Prints one markdown table on stdout (progress goes to stderr) and writes
 # bench/results.md and bench/results.png. bench/README.md explains every
-# row. A full run takes about 17 minutes (3 rounds).
+# row. A full run takes about 20 minutes (3 rounds).
 #
 #   --quick   a short smoke pass of every timed row (2 s runs, 1,000 idle
-#             connections; about 4-5 minutes)
+#             connections; about 5-6 minutes)
 #   --count   the counted table instead of the timed rows: instructions
 #             (valgrind --tool=callgrind) and system calls (strace -f -c) of
 #             each server per keep-alive request, per full handshake + 1
 #             request and per MiB, with a serial client; written to stdout
-#             and bench/count.md (about 3 minutes)
+#             and bench/count.md (about 3.5 minutes)
 #   --timed   with --count: the timed rows too (results.md then holds both
 #             tables)
 #   --keep    keep the work directory (configurations, logs, raw outputs)
 #
-# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd h2o"),
-# BENCH_ROUNDS (3), BENCH_SECONDS (run length), BENCH_IDLE (idle
+# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd h2o"; caddy may
+# be added), BENCH_H2_SERVERS (row 8, HTTP/2: default "tlserve nginx lighttpd
+# h2o caddy"), BENCH_ROWS (the timed rows to run, default "1 2 3 4 5 6 7 8";
+# "8" alone is the HTTP/2 row), BENCH_ROUNDS (3), BENCH_SECONDS (run length), BENCH_IDLE (idle
 # connections), BENCH_RETRIES (how often a run that other processes disturbed
 # is measured again; 1, or 0 with --quick), BENCH_OUT (where results.md,
 # results.png and count.md go; default bench/), BENCH_TLSERVE,
 # BENCH_TLS_PIPE, BENCH_HOSTILE (the binaries measured; default ./tlserve,
 # build/tools/tls_pipe, build/tools/hostile, built when missing);
-# --count: BENCH_COUNT_KA (1000 requests), BENCH_COUNT_HS (100 connections),
-# BENCH_COUNT_DL (1 download of BENCH_COUNT_MIB, 16 MiB): the small load,
-# the large one is three times as much.
+# --count: BENCH_COUNT_KA (1000 requests, also the HTTP/2 requests),
+# BENCH_COUNT_HS (100 connections), BENCH_COUNT_DL (1 download of
+# BENCH_COUNT_MIB, 16 MiB): the small load, the large one is three times as
+# much.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +48,7 @@ for arg in "$@"; do
 	--count) count=1 ;;
 	--timed) timed_asked=1 ;;
 	-h | --help)
-		sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -62,11 +65,18 @@ else
 	secs=${BENCH_SECONDS:-10} warm=1 idle_n=${BENCH_IDLE:-10000} speed_secs=3 echo_runs=10
 fi
 servers=${BENCH_SERVERS:-tlserve nginx lighttpd h2o}
+h2_servers=${BENCH_H2_SERVERS:-tlserve nginx lighttpd h2o caddy}
+bench_rows=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8} "
+for r in $bench_rows; do
+	case $r in [1-8]) ;; *) echo "$prog: BENCH_ROWS: no row $r (rows are 1 to 8)" >&2; exit 2 ;; esac
+done
+want_row() { [[ $bench_rows == *" $1 "* ]]; }
 rounds=${BENCH_ROUNDS:-3}
 case $rounds in '' | *[!0-9]* | 0) echo "$prog: BENCH_ROUNDS must be a positive integer" >&2; exit 2 ;; esac
 out_dir=${BENCH_OUT:-$here}
 hs_conc=32          # handshake rows: connections in flight
 ka_conc=50          # keep-alive rows: wrk -c50
+h2_conns=50 h2_streams=10  # row 8: h2load -c50 -m10
 big_file_mib=100
 retries=${BENCH_RETRIES:-$((1 - quick))}  # a run disturbed by other processes is measured again (full: once)
 # --count: the small loads (the large ones are count_mult times as much)
@@ -127,7 +137,7 @@ install_missing() {
 
 install_missing openssl:openssl wrk:wrk taskset:util-linux ss:iproute2 nginx:nginx \
 	lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl h2o:h2o socat:socat \
-	gnuplot:gnuplot-nox cc:gcc pkg-config:pkg-config
+	gnuplot:gnuplot-nox cc:gcc pkg-config:pkg-config h2load:nghttp2-client caddy:caddy
 [ "$count" = 1 ] && install_missing valgrind:valgrind strace:strace
 "$root/scripts/deps.sh" build >&2 || die "scripts/deps.sh build failed"
 # nginx and h2o are started directly, never as the Debian services; a
@@ -149,6 +159,7 @@ have_peer() {
 	nginx) command -v nginx >/dev/null 2>&1 ;;
 	lighttpd) command -v lighttpd >/dev/null 2>&1 && [ -e /usr/lib/lighttpd/mod_openssl.so ] ;;
 	h2o) command -v h2o >/dev/null 2>&1 ;;
+	caddy) command -v caddy >/dev/null 2>&1 ;;
 	socat) command -v socat >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
@@ -302,10 +313,11 @@ if ! "$root/scripts/make-certs.sh" "$work/certs" >/dev/null 2>"$work/out/certs.l
 fi
 chmod 644 "$work/certs"/*.key
 
-log "generating the docroot (1k.bin, 64k.bin$([ "$timed" = 1 ] && echo ", ${big_file_mib}m.bin")$([ "$count" = 1 ] && echo ", ${count_mib}m.bin") of random bytes)"
+log "generating the docroot (1k.bin, 64k.bin$([ "$timed" = 1 ] && { want_row 4 || want_row 5; } && echo ", ${big_file_mib}m.bin")$([ "$count" = 1 ] && echo ", ${count_mib}m.bin") of random bytes)"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 65536 /dev/urandom >"$work/www/64k.bin"
-[ "$timed" = 1 ] && head -c $((big_file_mib * 1048576)) /dev/urandom >"$work/www/${big_file_mib}m.bin"
+[ "$timed" = 1 ] && { want_row 4 || want_row 5; } &&
+	head -c $((big_file_mib * 1048576)) /dev/urandom >"$work/www/${big_file_mib}m.bin"
 [ "$count" = 1 ] && [ ! -e "$work/www/${count_mib}m.bin" ] &&
 	head -c $((count_mib * 1048576)) /dev/urandom >"$work/www/${count_mib}m.bin"
 big="$work/www/${big_file_mib}m.bin"
@@ -332,8 +344,10 @@ alloc_port() {  # VAR: the next free port on 127.0.0.1
 # echo port for socat), srv_echo_port (tlserve), srv_check_port (nginx),
 # srv_children (1: count reaped children's CPU too).
 # srv_wrap: a command the server runs under (--count: valgrind); srv_wait:
-# how long, in tenths of a second, a start or a stop may take.
-srv_wrap=() srv_wait=100
+# how long, in tenths of a second, a start or a stop may take; srv_h2=1: the
+# configuration for row 8 (nginx's listen gets http2; the others offer h2 in
+# every row, and the HTTP/1.1 rows' clients do not ask for it).
+srv_wrap=() srv_wait=100 srv_h2=0
 subst() {  # TEMPLATE OUT KEY=VALUE...
 	local in=$1 out=$2 kv args=()
 	shift 2
@@ -369,7 +383,7 @@ start_server() {
 		[ "$ktls" = yes ] && kd="ssl_conf_command Options KTLS;"
 		subst "$here/conf/nginx.conf.in" "$work/nginx/nginx.conf" DIR="$work" PORT="$srv_port" \
 			CHECKPORT="$srv_check_port" MAXCONN="$maxconn" NOFILE="$nofile" KTLS="$ktls" \
-			KTLS_DIRECTIVE="$kd"
+			KTLS_DIRECTIVE="$kd" HTTP2="$([ "$srv_h2" = 1 ] && echo http2)"
 		taskset -c "$srv_cpu" "${srv_wrap[@]}" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -e "$work/nginx/error.log" \
 			>>"$work/out/nginx.out" 2>&1 &
 		srv_pid=$!
@@ -386,6 +400,16 @@ start_server() {
 		subst "$here/conf/h2o.conf.in" "$work/h2o.conf" DIR="$work" PORT="$srv_port" MAXCONN="$maxconn"
 		OPENSSL_CONF="$here/conf/h2o-openssl.cnf" taskset -c "$srv_cpu" "${srv_wrap[@]}" h2o -c "$work/h2o.conf" \
 			>>"$work/out/h2o.out" 2>&1 &
+		srv_pid=$!
+		;;
+	caddy)
+		# Caddy's storage (it writes nothing with these settings) and
+		# config autosave go to the work directory, not ~/.
+		mkdir -p "$work/caddy"
+		subst "$here/conf/Caddyfile.in" "$work/Caddyfile" DIR="$work" PORT="$srv_port"
+		HOME="$work/caddy" XDG_DATA_HOME="$work/caddy" XDG_CONFIG_HOME="$work/caddy" GOMAXPROCS=1 \
+			taskset -c "$srv_cpu" "${srv_wrap[@]}" caddy run --config "$work/Caddyfile" --adapter caddyfile \
+			>>"$work/out/caddy.out" 2>&1 &
 		srv_pid=$!
 		;;
 	socat)
@@ -798,6 +822,72 @@ run_attack() {  # SERVER
 	[ "$(kv "$out" failed)" = 0 ] || note "row 7, $s: some normal requests failed under attack: $out"
 }
 
+# Row 8: HTTP/2. h2load (one thread) holds $h2_conns connections with
+# $h2_streams requests in flight on each, every one a GET of /1k.bin. A 1 s
+# run (h2load -D 1, also the warm-up) gives the server's rate; the measured
+# run then asks for a fixed count, about $secs seconds' worth (-n), so that
+# every request counted was completed and the server's CPU time is divided by
+# exactly the requests it served. The client offers only
+# TLS_AES_128_GCM_SHA256 and X25519 (and ALPN h2, http/1.1), so every server
+# negotiates the same; h2load prints what it got.
+h2load_tls=(--tls13-ciphers=TLS_AES_128_GCM_SHA256 --groups=X25519)
+h2load_res() {  # OUTPUT: "rate succeeded failed errored 2xx" from h2load's summary
+	awk '
+		/^finished in / { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^req\/s/) rate = $i }
+		/^requests: / { for (i = 2; i <= NF; i++) { v[$(i + 1)] = $i } }
+		/^status codes: / { s2 = $3 }
+		END { gsub(/,/, "", rate); printf "%s %s %s %s %s\n", rate + 0, v["succeeded,"] + 0, v["failed,"] + 0, v["errored,"] + 0, s2 + 0 }' <<<"$1"
+}
+h2load_tls_seen() {  # OUTPUT: "cipher group alpn" of h2load's first connection
+	printf '%s %s %s' "$(sed -n 's/^Cipher: //p' <<<"$1" | head -1)" \
+		"$(sed -n 's/^Server Temp Key: \([^ ]*\).*/\1/p' <<<"$1" | head -1)" \
+		"$(sed -n 's/^Application protocol: //p' <<<"$1" | head -1)"
+}
+run_h2() {  # SERVER
+	local s=$1 st c0 c1 out cal n batch attempt rate ok failed errored s2 ticks tls url
+	srv_h2=1
+	start_server "$s"
+	st=$?
+	srv_h2=0
+	[ "$st" = 0 ] || { note "$s did not start for row 8"; return; }
+	url="https://127.0.0.1:$srv_port/1k.bin"
+	cal=$(on_client timeout 30 h2load -c "$h2_conns" -m "$h2_streams" -D 1 "${h2load_tls[@]}" "$url" 2>&1)
+	if [ "$(sed -n 's/^Application protocol: //p' <<<"$cal" | head -1)" != h2 ]; then
+		stop_server
+		note "row 8, $s: no HTTP/2 (h2load: $(grep -v '^progress' <<<"$cal" | grep -iE 'protocol|error|fail|negotiat' | head -2 | tr '\n' ' '))"
+		return
+	fi
+	read -r rate _ <<<"$(h2load_res "$cal")"
+	batch=$((h2_conns * h2_streams))
+	n=$(awk -v r="$rate" -v s="$secs" -v b="$batch" 'BEGIN { n = r * s; if (n < 20 * b) n = 20 * b; printf "%.0f", int((n + b - 1) / b) * b }')
+	for attempt in $(seq $((retries + 1))); do
+		c0=$(cpu_ticks $srv_cpu_pids)
+		run_begin
+		out=$({ time on_client timeout $((secs * 5 + 30)) h2load -c "$h2_conns" -m "$h2_streams" -n "$n" \
+			"${h2load_tls[@]}" "$url" 2>&1; } 2>&1)
+		run_stop
+		c1=$(cpu_ticks $srv_cpu_pids)
+		run_end $((c1 - c0)) "$(client_secs "$out")"
+		keep_least_disturbed out c0 c1
+		retry_or_note 8 "$s" "$attempt" || break
+	done
+	stop_server
+	cmd_log 8 "taskset -c $cli_cpu h2load -c$h2_conns -m$h2_streams -n N ${h2load_tls[*]} https://127.0.0.1:PORT/1k.bin   (N: ${secs} s at the rate of an h2load -D 1 run just before)"
+	read -r rate ok failed errored s2 <<<"$(h2load_res "$out")"
+	tls=$(h2load_tls_seen "$out")
+	if [ "$ok" != "$n" ] || [ "$s2" != "$n" ]; then
+		note "row 8, $s: h2load: $ok of $n requests succeeded ($failed failed, $errored errored, $s2 with 2xx): $(grep -v -e '^CLIENTCPU' -e '^progress' <<<"$out" | grep -iE 'error|fail|goaway|refused|^requests' | head -3 | tr '\n' ' ')"
+		return
+	fi
+	ticks=$((c1 - c0))
+	val["8,$s"]=$rate
+	val["8cpu,$s"]=$(calc "$ticks * 1e6 / $hz / $n")
+	detail 8 "$s" "$(printf '%.0f req/s (%s requests, all 2xx, on %s connections x %s streams); %s; %s; one saturated server core would do about %.0f/s' \
+		"$rate" "$n" "$h2_conns" "$h2_streams" "$tls" "$run_info" \
+		"$(calc "(${val["8cpu,$s"]} > 0) ? 1e6 / ${val["8cpu,$s"]} : 0")")"
+	[ "$tls" = "TLS_AES_128_GCM_SHA256 X25519 h2" ] || note "row 8, $s negotiated $tls (expected TLS_AES_128_GCM_SHA256 X25519 h2)"
+}
+
 # The "no resumption" check on the server's side: nginx logs
 # $ssl_session_reused for each request on its check port.
 verify_resumption() {
@@ -905,14 +995,16 @@ count_note() { count_notes+=("$*"); log "note: $*"; }
 # under TOOL, sets cnt[TOOL,SERVER,LOAD,MULT] to the total instructions or
 # system calls, and cntdet[...] to what the client reported.
 count_load() {
-	local tool=$1 s=$2 load=$3 m=$4 dir n path mode pids p spid args=() out total i st
+	local tool=$1 s=$2 load=$3 m=$4 dir n path mode pids p spid args=() out total i st c g a
 	dir="$work/count/$tool-$s-$load-$m"
 	mkdir -p "$dir"
 	case $load in
 	ka) mode=ka n=$((count_ka * m)) path=/1k.bin ;;
 	hs) mode=hs n=$((count_hs * m)) path=/1k.bin ;;
 	dl) mode=ka n=$((count_dl * m)) path=/${count_mib}m.bin ;;
+	h2) mode=h2 n=$((count_ka * m)) path=/1k.bin ;;
 	esac
+	[ "$load" = h2 ] && srv_h2=1
 	if [ "$tool" = callgrind ]; then
 		# h2o's crash handler (a perl script waiting on a pipe) is not followed.
 		srv_wrap=(valgrind --tool=callgrind --trace-children=yes
@@ -922,7 +1014,7 @@ count_load() {
 	fi
 	start_server "$s"
 	st=$?
-	srv_wrap=()
+	srv_wrap=() srv_h2=0
 	if [ "$st" != 0 ]; then
 		srv_wait=100
 		count_note "$s did not start under $tool for the $load load"
@@ -941,7 +1033,18 @@ count_load() {
 		sleep 0.2
 	fi
 	pids=$(tree_pids "$srv_pid")
-	out=$(on_count_client timeout 900 "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" "$n" "$path" 2>&1)
+	if [ "$mode" = h2 ]; then
+		# One connection, $count_h2_streams streams in flight: the HTTP/2
+		# analogue of tlsload's serial keep-alive client.
+		out=$(on_count_client timeout 900 h2load -c 1 -m "$count_h2_streams" -n "$n" "${h2load_tls[@]}" \
+			"https://127.0.0.1:$srv_port$path" 2>&1)
+		local r ok failed errored s2
+		read -r r ok failed errored s2 <<<"$(h2load_res "$out")"
+		read -r c g a <<<"$(h2load_tls_seen "$out")"
+		out="H2LOAD ok=$([ "$s2" = "$ok" ] && echo "$ok" || echo "$ok(${s2}x2xx)") errors=$((failed + errored)) cipher=${c:-none} group=$(tr 'A-Z' 'a-z' <<<"${g:-none}") alpn=${a:-none} cert=not-shown seconds=$(sed -n 's/^finished in \([0-9.]*\)\(m*s\),.*/\1\2/p' <<<"$out")"
+	else
+		out=$(on_count_client timeout 900 "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" "$n" "$path" 2>&1)
+	fi
 	if [ "$tool" = strace ]; then
 		kill -INT "$spid" 2>/dev/null
 		wait "$spid" 2>/dev/null
@@ -957,8 +1060,12 @@ count_load() {
 		sleep 0.1
 	done
 	srv_wait=100
-	cmd_log "count" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $n $path   (server under $tool)"
-	cntdet["$tool,$s,$load,$m"]=$(grep '^TLSLOAD' <<<"$out")
+	if [ "$mode" = h2 ]; then
+		cmd_log "count" "taskset -c $cli_cpu h2load -c1 -m$count_h2_streams -n $n ${h2load_tls[*]} https://127.0.0.1:PORT$path   (server under $tool)"
+	else
+		cmd_log "count" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $n $path   (server under $tool)"
+	fi
+	cntdet["$tool,$s,$load,$m"]=$(grep -E '^(TLSLOAD|H2LOAD)' <<<"$out")
 	if [ "$(kv "$out" ok)" != "$n" ] || [ "$(kv "$out" errors)" != 0 ]; then
 		count_note "$s, $load x$n under $tool: the client failed: $(tr '\n' ' ' <<<"$out")"
 		return 1
@@ -984,14 +1091,23 @@ count_per() {
 
 declare -A cval
 count_cols=()  # the table's columns: tlserve first, then the peers as given
+# h2_counted SERVER: whether --count measures its HTTP/2 requests (h2load is
+# installed and SERVER is one of BENCH_H2_SERVERS).
+h2_counted() {
+	local p
+	for p in "${h2_peers[@]}"; do [ "$p" = "$1" ] && return 0; done
+	return 1
+}
+count_h2_streams=10
 run_count() {
-	local s tool load m det c g
+	local s tool load m det c g alpn cert
 	for s in "${peers[@]}"; do [ "$s" = tlserve ] && count_cols+=("$s"); done
 	for s in "${peers[@]}"; do [ "$s" != tlserve ] && [ "$s" != socat ] && count_cols+=("$s"); done
 	for s in "${count_cols[@]}"; do
 		for tool in callgrind strace; do
 			log "counting $s under $tool"
-			for load in ka hs dl; do
+			for load in ka hs dl h2; do
+				[ "$load" = h2 ] && ! h2_counted "$s" && continue
 				for m in 1 "$count_mult"; do count_load "$tool" "$s" "$load" "$m"; done
 			done
 			local pre=i
@@ -999,13 +1115,20 @@ run_count() {
 			count_per "${pre}ka" "$tool" "$s" ka "$count_ka"
 			count_per "${pre}hs" "$tool" "$s" hs "$count_hs"
 			count_per "${pre}dl" "$tool" "$s" dl "$((count_dl * count_mib))"
+			count_per "${pre}h2" "$tool" "$s" h2 "$count_ka"
 		done
 		# What was negotiated: every client run is checked.
 		for det in "${!cntdet[@]}"; do
 			[[ $det == *",$s,"* ]] || continue
 			c=$(kv "${cntdet[$det]}" cipher) g=$(kv "${cntdet[$det]}" group)
+			# h2load (the h2 load) does not show the certificate.
+			if [[ $det == *,h2,* ]]; then
+				alpn=h2 cert=not-shown
+			else
+				alpn=http/1.1 cert=EC-prime256v1
+			fi
 			if [ "$c" != TLS_AES_128_GCM_SHA256 ] || [ "$g" != x25519 ] ||
-				[ "$(kv "${cntdet[$det]}" alpn)" != http/1.1 ] || [ "$(kv "${cntdet[$det]}" cert)" != EC-prime256v1 ]; then
+				[ "$(kv "${cntdet[$det]}" alpn)" != "$alpn" ] || [ "$(kv "${cntdet[$det]}" cert)" != "$cert" ]; then
 				count_note "$s ($det): negotiated $c, $g, ALPN $(kv "${cntdet[$det]}" alpn), certificate $(kv "${cntdet[$det]}" cert)"
 			fi
 		done
@@ -1030,7 +1153,9 @@ count_table() {
 	echo "| --- |$(for s in "${count_cols[@]}"; do printf ' ---: |'; done) ---: |"
 	for r in "ika|i|instructions / keep-alive request (1k.bin)" "ihs|i|instructions / full handshake + 1 request" \
 		"idl|i|instructions / MiB (${count_mib}m.bin)" "ska|s2|system calls / keep-alive request" \
-		"shs|s1|system calls / handshake connection" "sdl|s1|system calls / MiB"; do
+		"shs|s1|system calls / handshake connection" "sdl|s1|system calls / MiB" \
+		"ih2|i|instructions / HTTP/2 request (1k.bin, 1 connection, $count_h2_streams streams in flight)" \
+		"sh2|s2|system calls / HTTP/2 request"; do
 		IFS='|' read -r k kind label <<<"$r"
 		line="| $label" best=""
 		for s in "${count_cols[@]}"; do
@@ -1056,7 +1181,7 @@ count_details() {
 	echo "| --- | --- | --- | ---: | ---: | --- |"
 	for s in "${count_cols[@]}"; do
 		for tool in callgrind strace; do
-			for load in ka hs dl; do
+			for load in ka hs dl h2; do
 				echo "| $s | $tool | $load | ${cnt["$tool,$s,$load,1"]:-n/a} | ${cnt["$tool,$s,$load,$count_mult"]:-n/a} | ${cntdet["$tool,$s,$load,$count_mult"]:-} |"
 			done
 		done
@@ -1073,7 +1198,7 @@ peer_title() {  # SERVER: the column title with the version
 }
 
 count_report() {  # the count.md text
-	echo "Counted per operation by \`bench/run.sh --count\` (bench/README.md, \"The counted table\"): one serial client (bench/tlsload.c \`ka\`/\`hs\`), offering only TLS_AES_128_GCM_SHA256, X25519 and ALPN http/1.1; ECDSA P-256 certificate for all. Each figure is (large load − small load) ÷ the operations between them, each load against a fresh server."
+	echo "Counted per operation by \`bench/run.sh --count\` (bench/README.md, \"The counted table\"): one serial client (bench/tlsload.c \`ka\`/\`hs\`), offering only TLS_AES_128_GCM_SHA256, X25519 and ALPN http/1.1, and for the HTTP/2 lines h2load \`-c1 -m$count_h2_streams\` (one connection, $count_h2_streams streams in flight, ALPN h2); ECDSA P-256 certificate for all. Each figure is (large load − small load) ÷ the operations between them, each load against a fresh server."
 	echo
 	echo "$count_table_text"
 	echo
@@ -1111,9 +1236,22 @@ for s in $servers; do
 done
 
 echo_peers=()
-for s in tlserve socat; do
-	if have_peer "$s"; then echo_peers+=("$s"); else note "$s is not installed: row 5 column is n/a"; fi
-done
+if want_row 5; then
+	for s in tlserve socat; do
+		if have_peer "$s"; then echo_peers+=("$s"); else note "$s is not installed: row 5 column is n/a"; fi
+	done
+fi
+
+h2_peers=()
+if want_row 8 || [ "$count" = 1 ]; then
+	if command -v h2load >/dev/null 2>&1; then
+		for s in $h2_servers; do
+			if have_peer "$s"; then h2_peers+=("$s"); else note "$s is not installed: its row 8 column is n/a"; fi
+		done
+	else
+		note "h2load (nghttp2-client) is not installed: row 8 and the counted HTTP/2 line are n/a"
+	fi
+fi
 
 verify_tickets
 count_table_text=""
@@ -1139,7 +1277,7 @@ if [ "$count" = 1 ]; then
 	fi
 	echo
 fi
-verify_resumption
+{ want_row 1 || want_row 2; } && verify_resumption
 
 # Rounds: every row for every server, then again; each round starts with the
 # next server, so that no server always runs first (or right after a given
@@ -1147,24 +1285,45 @@ verify_resumption
 orders=()
 for round in $(seq "$rounds"); do
 	read -r -a order <<<"$(rotate $((round - 1)) "${peers[@]}")"
-	read -r -a eorder <<<"$(rotate $((round - 1)) "${echo_peers[@]}")"
-	orders+=("round $round: ${order[*]}")
+	eorder=()
+	[ ${#echo_peers[@]} -gt 0 ] && read -r -a eorder <<<"$(rotate $((round - 1)) "${echo_peers[@]}")"
+	h2order=()
+	[ ${#h2_peers[@]} -gt 0 ] && read -r -a h2order <<<"$(rotate $((round - 1)) "${h2_peers[@]}")"
+	orders+=("round $round: ${order[*]}$(want_row 8 && [ ${#h2order[@]} -gt 0 ] && echo ", row 8: ${h2order[*]}")")
 	log "round $round of $rounds, servers in the order ${order[*]}"
-	log "row 1: full TLS 1.3 handshakes"
-	for s in "${order[@]}"; do run_handshakes 1 full "$s"; done
-	log "row 2: resumed TLS 1.3 handshakes"
-	for s in "${order[@]}"; do run_handshakes 2 resume "$s"; done
-	log "row 3: keep-alive requests, 1k.bin and 64k.bin"
-	for s in "${order[@]}"; do run_keepalive 3 "$s" /1k.bin; done
-	for s in "${order[@]}"; do run_keepalive 3b "$s" /64k.bin; done
-	log "row 4: ${big_file_mib} MiB download, 1 and 4 connections"
-	for s in "${order[@]}"; do run_download "$s"; done
-	log "row 5: echo of a ${big_file_mib} MiB stream"
-	for s in "${eorder[@]}"; do run_echo "$s"; done
-	log "row 6: RSS with $idle_n idle TLS connections"
-	for s in "${order[@]}"; do run_idle "$s"; done
-	log "row 7: a normal client's latency under a slowloris + silent-connection attack"
-	for s in "${order[@]}"; do run_attack "$s"; done
+	if want_row 1; then
+		log "row 1: full TLS 1.3 handshakes"
+		for s in "${order[@]}"; do run_handshakes 1 full "$s"; done
+	fi
+	if want_row 2; then
+		log "row 2: resumed TLS 1.3 handshakes"
+		for s in "${order[@]}"; do run_handshakes 2 resume "$s"; done
+	fi
+	if want_row 3; then
+		log "row 3: keep-alive requests, 1k.bin and 64k.bin"
+		for s in "${order[@]}"; do run_keepalive 3 "$s" /1k.bin; done
+		for s in "${order[@]}"; do run_keepalive 3b "$s" /64k.bin; done
+	fi
+	if want_row 4; then
+		log "row 4: ${big_file_mib} MiB download, 1 and 4 connections"
+		for s in "${order[@]}"; do run_download "$s"; done
+	fi
+	if want_row 5; then
+		log "row 5: echo of a ${big_file_mib} MiB stream"
+		for s in "${eorder[@]}"; do run_echo "$s"; done
+	fi
+	if want_row 6; then
+		log "row 6: RSS with $idle_n idle TLS connections"
+		for s in "${order[@]}"; do run_idle "$s"; done
+	fi
+	if want_row 7; then
+		log "row 7: a normal client's latency under a slowloris + silent-connection attack"
+		for s in "${order[@]}"; do run_attack "$s"; done
+	fi
+	if want_row 8 && [ ${#h2order[@]} -gt 0 ]; then
+		log "row 8: HTTP/2 requests, 1k.bin, $h2_conns connections x $h2_streams streams, servers in the order ${h2order[*]}"
+		for s in "${h2order[@]}"; do run_h2 "$s"; done
+	fi
 	end_round
 done
 round=0
@@ -1200,14 +1359,23 @@ rows=(
 	"6|l|6. server RSS KiB per idle TLS connection, $idle_n connections (lower is better)|6 KiB/idle conn"
 	"7p50|l|7. p50 ms of a normal client (new connection per GET) under slowloris + silent TLS connections, 500 of each (100 with --quick) (lower is better)|7 p50 attacked"
 	"7|l|7. p99 ms of that client under attack (lower is better)|7 p99 attacked"
+	"8|h|8. HTTP/2 requests/s, 1k.bin, h2load $h2_conns connections x $h2_streams streams (higher is better)|8 h2 req/s"
+	"8cpu|l|8. server CPU µs per HTTP/2 request, 1k.bin (lower is better)|8 h2 CPU/req"
 )
-cols=(tlserve nginx lighttpd h2o socat)
+# Only the rows run (BENCH_ROWS): a row's number is its key's leading digits.
+all_rows=("${rows[@]}")
+rows=()
+for r in "${all_rows[@]}"; do
+	k=${r%%|*}
+	want_row "${k%%[!0-9]*}" && rows+=("$r")
+done
+cols=(tlserve nginx lighttpd h2o caddy socat)
 
 fmt() {  # VALUE KEY
 	local v=$1 k=$2
 	[ -z "$v" ] && { echo "n/a"; return; }
 	case $k in
-	1 | 2 | 3 | 3b | 4c1 | 4c4 | 5) awk -v v="$v" 'BEGIN { printf "%.0f", v }' ;;
+	1 | 2 | 3 | 3b | 4c1 | 4c4 | 5 | 8) awk -v v="$v" 'BEGIN { printf "%.0f", v }' ;;
 	1tk | 2tk) awk -v v="$v" 'BEGIN { printf "%.2f", v }' ;;
 	*) awk -v v="$v" 'BEGIN { printf "%.1f", v }' ;;
 	esac
@@ -1226,11 +1394,12 @@ cell() {
 }
 
 # ratio KEY DIR: > 1 means tlserve's median is better than the best peer's
-# median. The peers are nginx, lighttpd and h2o; socat (row 5) is a
-# reference only: a one-connection PIPE is not a server doing the same job.
+# median. The peers are nginx, lighttpd, h2o and Caddy (row 8 by default);
+# socat (row 5) is a reference only: a one-connection PIPE is not a server
+# doing the same job.
 ratio() {
 	local k=$1 dir=$2 t=${val["$1,tlserve"]:-} best="" p v
-	for p in nginx lighttpd h2o; do
+	for p in nginx lighttpd h2o caddy; do
 		v=${val["$k,$p"]:-}
 		[ -z "$v" ] && continue
 		if [ -z "$best" ]; then
@@ -1252,8 +1421,8 @@ ratio() {
 
 table() {
 	local r k dir label c line
-	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) | tlserve | nginx | lighttpd | h2o | socat (reference) | ratio of medians to best peer (>1: tlserve better) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) | tlserve | nginx | lighttpd | h2o | caddy | socat (reference) | ratio of medians to best peer (>1: tlserve better) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for r in "${rows[@]}"; do
 		IFS='|' read -r k dir label _ <<<"$r"
 		line="| $label"
@@ -1297,9 +1466,10 @@ machine_info() {
 	echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $kernel; load average before the run: $load_before"
 	echo "- OpenSSL: $(openssl version); kernel TLS offered: $ktls"
 	echo "- tlserve: $("$work/bin/tlserve" -V 2>&1 | head -1 | tr -d '\n'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' with uncommitted changes in src/ or include/')"
-	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); h2o: $(h2o -v 2>/dev/null | head -1 | awk '{ print $3 }' || echo n/a) (HTTP/1.1: no client offers h2; its neverbleed signing process's CPU counted); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
+	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); h2o: $(h2o -v 2>/dev/null | head -1 | awk '{ print $3 }' || echo n/a) (rows 1-7 HTTP/1.1: their clients offer no h2; its neverbleed signing process's CPU counted); caddy: $(caddy version 2>/dev/null | awk 'NR == 1 { print $1 }' || echo n/a) (row 8, GOMAXPROCS=1); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'); h2load: $(h2load --version 2>/dev/null | awk 'NR == 1 { print $NF }')"
 	echo "- pinning: every server on CPU $srv_cpu (taskset; every process it forks inherits it), every client on CPU $cli_cpu; one worker/process/thread each; open-file limit $nofile"
-	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc"
+	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc; row 8 with h2load -c$h2_conns -m$h2_streams, a fixed count of about ${secs} s at the rate of a 1 s h2load run just before it"
+	echo "- rows run: $(echo $bench_rows)"
 	echo "- rounds: $rounds, every row for every server in each, servers interleaved ($(IFS=';'; echo "${orders[*]}" | sed 's/;/; /g')); each figure is the median of the rounds with their min–max"
 	echo "- CPU time: /proc/PID/stat utime + stime, in 1/$hz s; the kernel ($(kernel_hz)) samples ticks only to split user from system time, the sum is the scheduler's exact run time (bench/README.md)"
 }
@@ -1337,7 +1507,7 @@ details_table() {
 	local key s r
 	echo "| row | server | round | what was measured |"
 	echo "| --- | --- | ---: | --- |"
-	for key in 1 2 3 3b 4c1 4c4 5 5x 6 7; do
+	for key in 1 2 3 3b 4c1 4c4 5 5x 6 7 8; do
 		for s in "${cols[@]}"; do
 			for r in $(seq "$rounds"); do
 				[ -n "${rdet["$key,$s,$r"]:-}" ] && echo "| $key | $s | $r | ${rdet["$key,$s,$r"]} |"
@@ -1356,7 +1526,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 	if gnuplot >"$work/out/gnuplot.log" 2>&1 <<EOF; then
 set terminal pngcairo size 1400,720 font "sans,10"
 set output "$out_dir/results.png"
-set title "tlserve, nginx, lighttpd, h2o (socat: echo reference): median of $rounds rounds, relative to the best server in its row (1 = best; lower-is-better rows inverted)"
+set title "tlserve, nginx, lighttpd, h2o, caddy (row 8) (socat: echo reference): median of $rounds rounds, relative to the best server in its row (1 = best; lower-is-better rows inverted)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -1373,7 +1543,8 @@ plot "$work/chart.dat" using 2:xtic(1) title "tlserve" lc rgb "#d62728", \
      "" using 3 title "nginx" lc rgb "#2ca02c", \
      "" using 4 title "lighttpd" lc rgb "#1f77b4", \
      "" using 5 title "h2o" lc rgb "#ff7f0e", \
-     "" using 6 title "socat" lc rgb "#7f7f7f"
+     "" using 6 title "caddy" lc rgb "#9467bd", \
+     "" using 7 title "socat" lc rgb "#7f7f7f"
 EOF
 		chart=yes
 	else
@@ -1396,10 +1567,10 @@ fi
 	echo
 	echo "Each cell is the median of the $rounds rounds, with the lowest and highest in brackets. Ratio, of"
 	echo "medians: higher-is-better rows give tlserve ÷ best peer, lower-is-better rows give best peer ÷ tlserve,"
-	echo "so above 1 tlserve wins in every row. The peers are nginx, lighttpd and h2o; socat (row 5) is a reference"
+	echo "so above 1 tlserve wins in every row. The peers are nginx, lighttpd, h2o and Caddy (row 8); socat (row 5) is a reference"
 	echo "only, never in the ratio, so row 5's ratio is n/a. CPU figures are the server's own CPU time"
 	echo "(utime + stime of every thread of every process of the server, from /proc/PID/stat: nginx master + worker,"
-	echo "h2o + its neverbleed signing process) over the client run,"
+	echo "h2o + its neverbleed signing process; every thread of Caddy) over the client run,"
 	echo "divided by the work done. Row 3's closed-loop latency is in \"Each run\" but not compared: with wrk"
 	echo "saturating the server it is the time requests wait in the client's queue."
 	echo
@@ -1438,6 +1609,7 @@ fi
 	echo "taskset -c $srv_cpu nginx -c nginx.conf -p WORK/nginx/ -e WORK/nginx/error.log"
 	echo "taskset -c $srv_cpu lighttpd -D -f lighttpd.conf"
 	echo "OPENSSL_CONF=bench/conf/h2o-openssl.cnf taskset -c $srv_cpu h2o -c h2o.conf"
+	echo "GOMAXPROCS=1 taskset -c $srv_cpu caddy run --config Caddyfile --adapter caddyfile   (row 8)"
 	echo "taskset -c $srv_cpu socat -b 16384 OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork,cert=server.crt,key=server.key,verify=0,openssl-min-proto-version=TLS1.3 PIPE"
 	echo '```'
 	echo
