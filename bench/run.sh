@@ -24,7 +24,8 @@
 # Environment: BENCH_SERVERS (default "tlserve nginx lighttpd h2o"; caddy may
 # be added), BENCH_H2_SERVERS (row 8, HTTP/2: default "tlserve nginx lighttpd
 # h2o caddy"), BENCH_ROWS (the timed rows to run, default "1 2 3 4 5 6 7 8";
-# "8" alone is the HTTP/2 row), BENCH_ROUNDS (3), BENCH_SECONDS (run length), BENCH_IDLE (idle
+# "8" alone is the HTTP/2 row), BENCH_ROUNDS (3), BENCH_SECONDS (run
+# length), BENCH_IDLE (idle
 # connections), BENCH_RETRIES (how often a run that other processes disturbed
 # is measured again; 1, or 0 with --quick), BENCH_OUT (where results.md,
 # results.png and count.md go; default bench/), BENCH_TLSERVE,
