@@ -599,19 +599,29 @@ conn_want_pollout(struct conn *c)
 }
 
 void
+conn_schedule(struct conn *c)
+{
+	if (c->in_ready || c->state == CONN_CLOSED)
+		return;
+	c->in_ready = true;
+	c->ready_next = c->w->ready;
+	c->w->ready = c;
+}
+
+void
 conn_on_event(struct conn *c, uint32_t events)
 {
 	enum conn_next next = CONN_CONTINUE;
 
+	/* a connection closed earlier in the same batch of events */
+	if (c->state == CONN_CLOSED)
+		return;
 	tls_conn_event(c->tls, events & EPOLLIN, events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
-	if (c->state == CONN_CLOSED || c->in_ready)
+	if (c->in_ready)
 		return;
 	for (int budget = CONN_BUDGET; next == CONN_CONTINUE; budget--) {
 		if (budget == 0) {
-			/* fairness: finish this connection's work after the others' */
-			c->in_ready = true;
-			c->ready_next = c->w->ready;
-			c->w->ready = c;
+			conn_schedule(c);  /* fairness: finish its work after the others' */
 			return;
 		}
 		next = conn_step(c);

@@ -699,7 +699,7 @@ h2_drain(struct conn *c)
 {
 	h2_goaway(c->h2);
 	if (c->state == CONN_READING || c->state == CONN_WRITING)
-		conn_on_event(c, 0);
+		conn_schedule(c);
 }
 
 /* After a step: sending (a response under way, or bytes held) runs under
@@ -733,6 +733,41 @@ h2_settle(struct conn *c)
 	conn_set_timer(c, deadline > c->w->loop.now_ms ? deadline - c->w->loop.now_ms : 0);
 }
 
+size_t
+h2_produce(struct conn *c)
+{
+	struct h2 *h = c->h2;
+
+	/* an error here still leaves what was serialised (a GOAWAY) to send */
+	if (nghttp2_session_want_write(h->s) && nghttp2_session_send(h->s) != 0)
+		h->failed = true;
+	return c->wlen;
+}
+
+void
+h2_feed(struct conn *c, const void *in, size_t n)
+{
+	struct h2 *h = c->h2;
+	ssize_t used = nghttp2_session_mem_recv(h->s, in, n);
+
+	if (used < 0) {
+		/* a protocol error: nghttp2 queued GOAWAY; send it, then close */
+		if (!h->calm && log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
+			log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2: %s; closed",
+			        c->site->cfg->name, c->client, nghttp2_strerror((int)used));
+		h->failed = true;
+	}
+}
+
+bool
+h2_done(const struct conn *c)
+{
+	const struct h2 *h = c->h2;
+
+	return h->calm || h->failed ||
+	       (!nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s));
+}
+
 /* Send what is held, then what nghttp2 has ready. CONN_CONTINUE after a
  * write (the budget of the loop decides when others get their turn),
  * CONN_AGAIN_OUT when the socket is full, CONN_AGAIN_IN when nothing is
@@ -740,15 +775,11 @@ h2_settle(struct conn *c)
 static enum conn_next
 h2_flush(struct conn *c)
 {
-	struct h2 *h = c->h2;
 	ssize_t n;
 
 	if (c->woff == c->wlen) {
 		c->woff = c->wlen = 0;
-		/* an error here still leaves what was serialised (a GOAWAY) to send */
-		if (nghttp2_session_want_write(h->s) && nghttp2_session_send(h->s) != 0)
-			h->failed = true;
-		if (c->wlen == 0) {
+		if (h2_produce(c) == 0) {
 			conn_release_wbuf(c);
 			return CONN_AGAIN_IN;
 		}
@@ -767,7 +798,7 @@ h2_step(struct conn *c)
 	struct h2 *h = c->h2;
 	char in[16384];
 	enum conn_next r = h2_flush(c);
-	ssize_t n, used;
+	ssize_t n;
 
 	if (r != CONN_AGAIN_IN) {
 		if (r != CONN_CLOSE)
@@ -775,21 +806,13 @@ h2_step(struct conn *c)
 		return r;
 	}
 	/* nothing left to send */
-	if (h->calm || h->failed ||
-	    (!nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s))) {
+	if (h2_done(c)) {
 		c->state = CONN_SHUTDOWN;
 		return CONN_CONTINUE;
 	}
 	n = tls_read(c->tls, in, sizeof(in));
 	if (n > 0) {
-		used = nghttp2_session_mem_recv(h->s, (const uint8_t *)in, (size_t)n);
-		if (used < 0) {
-			/* a protocol error: nghttp2 queued GOAWAY; send it, then close */
-			if (!h->calm && log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
-				log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2: %s; closed",
-				        c->site->cfg->name, c->client, nghttp2_strerror((int)used));
-			h->failed = true;
-		}
+		h2_feed(c, in, (size_t)n);
 		h2_settle(c);
 		return CONN_CONTINUE;
 	}

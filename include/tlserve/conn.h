@@ -112,6 +112,9 @@ conn_config(const struct conn *c)
 int  conn_open(struct worker *, struct site *, int fd, const struct sockaddr *, socklen_t);
 void conn_on_event(struct conn *, uint32_t events);
 void conn_on_timeout(struct conn *);
+/* Run the connection's next step after the current batch of events (the
+ * worker's ready list): for work started from outside its own events. */
+void conn_schedule(struct conn *);
 /* Begin a graceful stop: idle connections close now, busy ones after their response. */
 void conn_drain(struct conn *);
 /* Close at once (shutdown deadline). */

@@ -27,8 +27,17 @@ void h2_free(struct conn *);
 enum conn_next h2_step(struct conn *);
 /* The connection's timer fired while it waits for the peer (READING). */
 void h2_on_timeout(struct conn *);
-/* Graceful stop or reload: GOAWAY, finish the streams in flight, close. */
+/* Graceful stop or reload: GOAWAY, finish the streams in flight, close.
+ * The GOAWAY leaves in the connection's next step (conn_schedule). */
 void h2_drain(struct conn *);
+
+/* The session without sockets (h2_step's parts; the fuzz harness drives
+ * them): feed bytes read from the peer; serialise what is ready into the
+ * connection's write buffer (returns c->wlen; the caller empties it); is
+ * the session over (a flood, an error, or GOAWAY with nothing left)? */
+void h2_feed(struct conn *, const void *in, size_t n);
+size_t h2_produce(struct conn *);
+bool h2_done(const struct conn *);
 
 /* For the files handler. */
 /* Where a response head may be built during this stream's dispatch. */

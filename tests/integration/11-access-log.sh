@@ -256,7 +256,7 @@ flood() {
 	local path=$1 port
 	shift
 	port=$(port_of https)
-	timeout -k 2 $((60 * SLOW)) curl -sS --max-time "$NET_TIMEOUT" --connect-timeout 10 \
+	timeout -k 2 $((60 * SLOW)) curl -sS --http1.1 --max-time "$NET_TIMEOUT" --connect-timeout 10 \
 		--noproxy '*' --cacert "$CERTS/ca.crt" --resolve "localhost:$port:127.0.0.1" \
 		-w '\nSTATUS %{http_code}\n' "$@" "https://localhost:$port$path" 2>&1
 }

@@ -223,15 +223,18 @@ check_status "files still serves after the renegotiation attempts" 200 https /
 # ---- ALPN.
 hs https -alpn http/1.1
 check_contains "ALPN http/1.1 is selected" "$HS_OUT" "ALPN protocol: http/1.1"
-hs https -alpn h2,http/1.1
-check_contains "ALPN h2,http/1.1: http/1.1 is selected" "$HS_OUT" "ALPN protocol: http/1.1"
-t0=$(date +%s%N)
+hs https -alpn http/1.1,h2
+check_contains "ALPN http/1.1,h2: the server's preference, h2, is selected" "$HS_OUT" "ALPN protocol: h2"
 hs https -alpn h2
+check_contains "ALPN h2 only: h2 is selected" "$HS_OUT" "ALPN protocol: h2"
+t0=$(date +%s%N)
+hs https -alpn spdy/3,imap
 ms=$((($(date +%s%N) - t0) / 1000000))
 if ! hs_established && grep -q 'no application protocol' <<<"$HS_OUT"; then
-	pass "ALPN h2 only on a files listener: alert no_application_protocol"
+	pass "ALPN of only unknown protocols on a files listener: alert no_application_protocol"
 else
-	fail "ALPN h2 only on a files listener: alert no_application_protocol" "status $HS_RC" "$HS_NEW" \
+	fail "ALPN of only unknown protocols on a files listener: alert no_application_protocol" \
+		"status $HS_RC" "$HS_NEW" \
 		"$(grep -aiE 'alert|error|ALPN' <<<"$HS_OUT" | head -n 4)"
 fi
 if [ "$ms" -lt $((5000 * SLOW)) ] && [ "$HS_RC" != 124 ]; then

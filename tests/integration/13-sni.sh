@@ -105,7 +105,10 @@ check_status "curl https://localhost:PORT/ still gets the page" 200 https /
 cert_of https example.test -alpn http/1.1
 check_contains "SNI example.test: ALPN http/1.1 is selected" "$HS_OUT" "ALPN protocol: http/1.1"
 cert_of https example.test -alpn h2
-check_contains "SNI example.test: ALPN h2 only gets no_application_protocol" "$HS_OUT" "no application protocol"
+check_contains "SNI example.test: ALPN h2 is selected" "$HS_OUT" "ALPN protocol: h2"
+cert_of https example.test -alpn spdy/3
+check_contains "SNI example.test: ALPN of an unknown protocol only gets no_application_protocol" \
+	"$HS_OUT" "no application protocol"
 check_cert "min_version 1.3 listener: SNI example.test over TLS 1.3 gets the example certificate" strict example.test example.test -tls1_3
 cert_of strict example.test -tls1_2
 if [ "$HS_RC" -ne 0 ] && ! grep -qE '^New, TLSv1\.2, Cipher is [A-Z]' <<<"$HS_OUT"; then
