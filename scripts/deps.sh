@@ -11,7 +11,7 @@
 #   haproxy           22-fleet (the balancer in front of two instances)
 #   python3           11-access-log (parses the JSON access log)
 #   python3-h2        the hostile HTTP/2 tests (frames written by hand with Python's h2)
-#   h2load            24-http2 (many streams on few connections; nghttp2-client)
+#   h2load, nghttp    24-http2 (nghttp2-client: many streams on few connections; frames seen)
 #   chromium          24-http2 (a headless browser loads a page over h2)
 #   ss (iproute2)     18-hostile (finds a port without the log)
 #   systemd-analyze   20-install (`make verify-unit` on the installed unit)
@@ -27,7 +27,7 @@ for group in "$@"; do
 	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl cmd:haproxy:haproxy
 		cmd:python3:python3 cmd:ss:iproute2 cmd:systemd-analyze:systemd cmd:logrotate:logrotate
 		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin
-		cmd:h2load:nghttp2-client cmd:chromium:chromium
+		cmd:h2load:nghttp2-client cmd:nghttp:nghttp2-client cmd:chromium:chromium
 		hdr:/usr/lib/python3/dist-packages/h2/__init__.py:python3-h2" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
