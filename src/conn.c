@@ -163,6 +163,26 @@ conn_send_check(struct conn *c)
 	return true;
 }
 
+ssize_t
+conn_write(struct conn *c, const void *buf, size_t len, int flags)
+{
+	ssize_t n = tls_write(c->tls, buf, len, flags);
+
+	if (n > 0)
+		conn_send_progress(c);
+	return n;
+}
+
+ssize_t
+conn_sendfile(struct conn *c, int fd, off_t off, size_t len)
+{
+	ssize_t n = tls_sendfile(c->tls, fd, off, len);
+
+	if (n > 0)
+		conn_send_progress(c);
+	return n;
+}
+
 /* Request heads start in a small buffer (most fit in a few hundred bytes,
  * and a slowloris client then holds 4 KiB, not max_request_head); echo
  * sessions and long heads use the large one. */

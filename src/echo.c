@@ -30,13 +30,12 @@ echo_read(struct conn *c)
 enum conn_next
 echo_write(struct conn *c)
 {
-	ssize_t n = tls_write(c->tls, c->rbuf + c->woff, c->rlen - c->woff, 0);
+	ssize_t n = conn_write(c, c->rbuf + c->woff, c->rlen - c->woff, 0);
 
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
 	c->x.sent += (uint64_t)n;
-	conn_send_progress(c);
 	if (c->woff < c->rlen)
 		return CONN_CONTINUE;
 	c->rlen = 0;

@@ -784,11 +784,10 @@ h2_flush(struct conn *c)
 			return CONN_AGAIN_IN;
 		}
 	}
-	n = tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff, 0);
+	n = conn_write(c, c->wbuf + c->woff, c->wlen - c->woff, 0);
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
-	conn_send_progress(c);
 	return CONN_CONTINUE;
 }
 

@@ -854,7 +854,7 @@ httpd_sendfile(struct conn *c)
 	size_t want = (size_t)(c->x.file_end - c->x.file_off);
 	ssize_t n;
 
-	n = tls_sendfile(c->tls, c->x.file_fd, c->x.file_off, want > (1u << 20) ? (1u << 20) : want);
+	n = conn_sendfile(c, c->x.file_fd, c->x.file_off, want > (1u << 20) ? (1u << 20) : want);
 	if (n < 0 && errno == ENOTSUP) {
 		c->no_ktls = true;
 		return -1;
@@ -863,7 +863,6 @@ httpd_sendfile(struct conn *c)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->x.file_off += n;
 	c->x.sent += (uint64_t)n;
-	conn_send_progress(c);
 	return CONN_CONTINUE;
 }
 
@@ -893,15 +892,14 @@ httpd_write(struct conn *c)
 		return httpd_finish(c);
 	/* the last bytes of a response on a connection that closes after it
 	 * wait for the close_notify and the FIN: one TCP push for the three */
-	n = tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff,
-	              !httpd_body_left(c) && (c->close_after || !c->keepalive || c->w->draining)
-	                      ? TLS_WRITE_HOLD
-	                      : 0);
+	n = conn_write(c, c->wbuf + c->woff, c->wlen - c->woff,
+	               !httpd_body_left(c) && (c->close_after || !c->keepalive || c->w->draining)
+	                       ? TLS_WRITE_HOLD
+	                       : 0);
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
 	c->x.sent += (uint64_t)n;
-	conn_send_progress(c);
 	if (c->woff == c->wlen && !httpd_body_left(c))
 		return httpd_finish(c);
 	return CONN_CONTINUE;
@@ -912,7 +910,7 @@ httpd_timeout_408(struct conn *c)
 {
 	c->state = CONN_READING;
 	httpd_reject(c, 408);
-	if (c->wbuf != NULL && tls_write(c->tls, c->wbuf, c->wlen, 0) > 0)
+	if (c->wbuf != NULL && conn_write(c, c->wbuf, c->wlen, 0) > 0)
 		c->x.sent = c->wlen;
 	conn_end_request(c);
 }

@@ -133,6 +133,12 @@ void conn_set_timer(struct conn *, uint64_t ms_from_now);
  * min_send_rate windows); note progress after each write. */
 void conn_send_begin(struct conn *);
 void conn_send_progress(struct conn *);
+/* The one way bytes leave a connection (HTTP/1.1 responses, HTTP/2 frames,
+ * echo): through TLS, progress noted for the send timer. The bytes taken
+ * (> 0), or a TLS result (<= 0) for conn_io_next. flags: tls_write's. */
+ssize_t conn_write(struct conn *, const void *buf, size_t len, int flags);
+/* The same for a file span with kernel TLS: -1 with ENOTSUP without it. */
+ssize_t conn_sendfile(struct conn *, int fd, off_t off, size_t len);
 void conn_release_rbuf(struct conn *);
 void conn_release_wbuf(struct conn *);
 /* Nothing to read and nothing to send: the request buffer goes back to the
