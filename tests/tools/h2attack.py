@@ -167,6 +167,7 @@ class Peer:
         self.closed = False          # the server closed (read side saw the end, or a write failed)
         self.close_how = None
         self.write_failed = False
+        self.read_over = False       # the read side saw the end (EOF, close_notify, reset)
         self.send_blocked = False    # a write could not finish within the timeout
         self.goaways = []            # (last stream id, error code, debug text)
         self.statuses = {}           # stream id -> :status
@@ -272,7 +273,7 @@ class Peer:
         end = time.monotonic() + wait
         next_ping = time.monotonic() + ping_every if ping_every else None
         got = 0
-        if getattr(self, "read_over", False):
+        if self.read_over:
             return got
         while got < max_bytes:
             if until is not None and until():
@@ -315,7 +316,9 @@ class Peer:
         return got
 
     def wait_closed(self, wait, ping_every=None):
-        self.pump(wait, until=lambda: self.closed, ping_every=ping_every)
+        """Reads until the server's end of the stream (also after a failed
+        write: what it sent before closing, its GOAWAY, is still to be read)."""
+        self.pump(wait, until=lambda: self.read_over, ping_every=ping_every)
         return self.closed
 
     def handshake(self, wait=5.0):
