@@ -230,9 +230,10 @@ note "VmRSS at start: ${RSS_START:-?} kB"
 run_attack rapid-reset && check_flood "rapid reset: 5000 x (HEADERS GET /big + RST_STREAM CANCEL)"
 # MadeYouReset: frames after a valid request that RFC 9113 makes a stream
 # error, so that the server resets the stream (and may have begun the work).
-# A WINDOW_UPDATE overflowing the stream window and a malformed request (the
-# 2019 reset flood) are answered with RST_STREAM: the budget of resets sent
-# must end the connection.
+# A WINDOW_UPDATE overflowing the stream window (RFC 9113 6.9.1) and a
+# malformed request (8.1.1; the 2019 reset flood) are stream errors the RFC
+# answers with RST_STREAM, not with the end of the connection: the budget of
+# resets sent must end it.
 run_attack made-you-reset-overflow &&
 	check_flood "MadeYouReset: 5000 x (HEADERS GET /big + WINDOW_UPDATE overflowing the stream window)"
 run_attack made-you-reset-malformed &&
@@ -282,6 +283,7 @@ if run_attack continuation; then
 	check_eq "$what: GOAWAY ENHANCE_YOUR_CALM (0xb) received" 11 "$(jf goaway)"
 	check_eq "$what: the server closed the connection" true "$(jf closed)"
 	note "$what: $(jf block_bytes_sent) bytes of header block sent before the close"
+	note "$what: the server's last line about $ATTACKER: $(grep -a "$ATTACKER" "$SERVER_LOG" | tail -n 1 | sed -E 's/.*(h2 127)/\1/')"
 	check_rss "$what"
 	check_served "$what"
 fi
