@@ -138,7 +138,9 @@ conn_send_check(struct conn *c)
 	const struct config_limits *lim = conn_limits(c);
 	uint64_t now = c->w->loop.now_ms, acked = conn_acked(c);
 
-	if (acked > c->acked) {
+	/* HTTP/2 that is not blocked sends nothing because the client keeps its
+	 * windows shut: what it acknowledges then (PING answers) is no progress */
+	if (acked > c->acked && (c->ack_mark_ms != 0 || c->h2 == NULL)) {
 		c->acked = acked;
 		if (c->ack_mark_ms > c->progress_ms)
 			c->progress_ms = c->ack_mark_ms;
@@ -166,9 +168,9 @@ conn_send_check(struct conn *c)
 ssize_t
 conn_write(struct conn *c, const void *buf, size_t len, int flags)
 {
-	ssize_t n = tls_write(c->tls, buf, len, flags);
+	ssize_t n = tls_write(c->tls, buf, len, flags & ~CONN_WRITE_QUIET);
 
-	if (n > 0)
+	if (n > 0 && !(flags & CONN_WRITE_QUIET))
 		conn_send_progress(c);
 	return n;
 }

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,12 +41,17 @@ static const struct {
  * user agent, each as long as the log would print it. */
 #define H2_LOG_BYTES (LOG_MAX_REQUEST + 2 * LOG_MAX_HEADER)
 #define H2_SMALL_BODY 256
+/* An idle connection's GOAWAY gets this long to reach the client before
+ * the close (a stream it leaves half open does not hold the connection). */
+#define H2_GOAWAY_GRACE_MS 2000
 
 struct h2_stream {
 	struct xfer x;
 	struct h2 *h;
 	int32_t id;
 	bool answered;               /* a response was submitted */
+	bool sending;                /* and its last frame has not left yet */
+	size_t late;                 /* request body bytes that came after the response */
 	bool req_done;               /* the client's side ended (END_STREAM) */
 	bool deferred;               /* its DATA waits for a larger window */
 	size_t promised;             /* bytes a DATA frame took that are not yet written */
@@ -60,7 +64,7 @@ struct h2 {
 	nghttp2_session *s;
 	struct conn *c;
 	struct h2_stream *streams;   /* streams with an object, newest first */
-	size_t nbusy;                /* answered and not yet closed */
+	size_t nbusy;                /* streams whose response is still being sent */
 	/* the header block under way (one at a time: RFC 9113 6.10) */
 	int32_t hb_id;               /* its stream, 0 when none */
 	char *hb_buf;                /* its fields' text (a large request buffer) */
@@ -75,10 +79,12 @@ struct h2 {
 	uint64_t milli[H2_B_COUNT];  /* budget tokens, in thousandths */
 	uint64_t budget_ms[H2_B_COUNT];
 	uint64_t open_ms, idle_ms;
+	uint64_t close_by_ms;        /* after an idle GOAWAY: the close is due (0: none) */
 	bool preface;                /* the client's first SETTINGS arrived */
 	bool calm;                   /* a budget ran out: GOAWAY ENHANCE_YOUR_CALM */
 	bool goaway;                 /* a graceful GOAWAY was submitted */
 	bool failed;                 /* the session cannot go on: send what is queued, close */
+	bool wdata;                  /* the write buffer holds DATA (a response progresses) */
 };
 
 size_t
@@ -156,10 +162,10 @@ h2_stream_end(struct h2 *h, struct h2_stream *st)
 	struct conn *c = h->c;
 
 	xfer_end(c, &st->x);
-	if (st->answered) {
+	if (st->sending)
 		h->nbusy--;
+	if (st->answered)
 		c->requests++;
-	}
 	if (st->prev)
 		st->prev->next = st->next;
 	else
@@ -232,7 +238,7 @@ h2_submit(struct conn *c, struct xfer *x, const struct http_header *f, size_t nf
 	x->hdr_len = 0;  /* the access log counts body bytes; x->sent counts only DATA */
 	if (nghttp2_submit_response(c->h2->s, st->id, nv, n, body ? &dp : NULL) != 0)
 		return -1;
-	st->answered = true;
+	st->answered = st->sending = true;
 	c->h2->nbusy++;
 	return 0;
 }
@@ -244,13 +250,20 @@ h2_submit(struct conn *c, struct xfer *x, const struct http_header *f, size_t nf
 static void
 h2_note_request(struct h2_stream *st, const struct http_request *req, const struct http_index *ix)
 {
-	const struct http_header *ref = ix->h[HTTP_H_REFERER], *ua = ix->h[HTTP_H_USER_AGENT];
-	int n = snprintf(st->log, LOG_MAX_REQUEST, "%.*s %.*s HTTP/2.0", (int)req->method.n,
-	                 req->method.p, (int)req->target.n, req->target.p);
-	size_t at = n < 0 ? 0 : (size_t)n >= LOG_MAX_REQUEST ? LOG_MAX_REQUEST - 1 : (size_t)n;
+	static const char version[] = " HTTP/2.0";
+	const struct http_header *src[2] = {ix->h[HTTP_H_REFERER], ix->h[HTTP_H_USER_AGENT]};
 	struct http_span *dst[2] = {&st->x.referer, &st->x.user_agent};
-	const struct http_header *src[2] = {ref, ua};
+	struct http_span parts[4] = {req->method, {" ", 1}, req->target, {version, sizeof(version) - 1}};
+	size_t at = 0;
 
+	/* the log clamps the request line to LOG_MAX_REQUEST: keep no more */
+	for (int i = 0; i < 4; i++) {
+		size_t len = parts[i].n < LOG_MAX_REQUEST - at ? parts[i].n : LOG_MAX_REQUEST - at;
+
+		if (len > 0)
+			memcpy(st->log + at, parts[i].p, len);
+		at += len;
+	}
 	st->x.req_line = (struct http_span){st->log, at};
 	for (int i = 0; i < 2; i++) {
 		size_t len;
@@ -279,13 +292,16 @@ h2_request(struct h2 *h, struct h2_stream *st, bool end_stream)
 	if (h->head == NULL)
 		return -1;
 	req.nhdr = h->hb_count;
-	/* :authority stands in for Host (RFC 9113 8.3.1) unless Host came too */
-	if (h->authority.p != NULL && http_find_header(&req, "host") == NULL && req.nhdr < h->fcap)
-		h->fields[req.nhdr++] = (struct http_header){{"host", 4}, h->authority};
 	http_index_headers(&req, &ix);
+	/* :authority stands in for Host (RFC 9113 8.3.1) unless Host came too */
+	if (h->authority.p != NULL && ix.h[HTTP_H_HOST] == NULL && req.nhdr < h->fcap) {
+		h->fields[req.nhdr] = (struct http_header){{"host", 4}, h->authority};
+		ix.h[HTTP_H_HOST] = &h->fields[req.nhdr++];
+		ix.count[HTTP_H_HOST] = 1;
+	}
 	h2_note_request(st, &req, &ix);
 	st->req_done = end_stream;
-	rv = httpd_serve_h2(c, &st->x, &req, !end_stream, h->hb_over ? 431 : 0);
+	rv = httpd_serve_h2(c, &st->x, &req, &ix, !end_stream, h->hb_over ? 431 : 0);
 	worker_buf_put(&c->w->wpool, h->head);
 	h->head = NULL;
 	return rv;
@@ -486,26 +502,53 @@ h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	return 0;
 }
 
-/* A server may end a response before the request's body has all come: it
- * then asks the client to stop sending it, without error (RFC 9113 8.1). */
+/* A request body is never read (the answer is 413 or 405), but a client
+ * sends it anyway, often in the record after its HEADERS: a reset right
+ * after the response would make clients report a failed request. Only a
+ * body that goes on well after the response is stopped, without error
+ * (RFC 9113 8.1). */
+#define H2_LATE_BODY (64 * 1024)
+
+static int
+h2_on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+                 size_t len, void *user)
+{
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(s, id);
+
+	(void)flags;
+	(void)data;
+	(void)user;
+	if (st == NULL || !st->answered || st->sending || st->late > H2_LATE_BODY)
+		return 0;
+	st->late += len;
+	if (st->late > H2_LATE_BODY)
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+	return 0;
+}
+
 static int
 h2_on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 {
 	struct h2 *h = user;
 	struct h2_stream *st;
 
-	if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code != NGHTTP2_NO_ERROR) {
-		/* each reset the peer provokes costs it budget (MadeYouReset) */
+	if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code != NGHTTP2_NO_ERROR &&
+	    f->rst_stream.error_code != NGHTTP2_REFUSED_STREAM) {
+		/* each reset the peer provokes costs it budget (MadeYouReset); a
+		 * stream refused over the limit never had work to leave behind */
 		if (!h2_spend(h, H2_B_SRV_RESET))
 			h->failed = true;
 		return 0;
 	}
 	if ((f->hd.type == NGHTTP2_DATA || f->hd.type == NGHTTP2_HEADERS) &&
 	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		/* the response is out: a stream whose request body is still on
+		 * its way does not keep the connection busy */
 		st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
-		if (st != NULL && !st->req_done)
-			nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id,
-			                          NGHTTP2_NO_ERROR);
+		if (st != NULL && st->sending) {
+			st->sending = false;
+			h->nbusy--;
+		}
 	}
 	return 0;
 }
@@ -589,6 +632,7 @@ h2_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_
 	if (CONN_WBUF_SIZE - c->wlen < 9 + len + f->data.padlen)
 		return NGHTTP2_ERR_WOULDBLOCK;
 	memcpy(c->wbuf + c->wlen, framehd, 9);
+	((struct h2 *)user)->wdata = true;
 	n = xfer_read_body(c, &st->x, c->wbuf + c->wlen + 9, len);
 	if (n != (ssize_t)len)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  /* the file shrank: reset the stream */
@@ -616,6 +660,7 @@ h2_callbacks(void)
 	nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
 	nghttp2_session_callbacks_set_on_frame_send_callback(cb, h2_on_frame_send);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_stream_close);
 	nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(cb, h2_extension_chunk);
 	nghttp2_session_callbacks_set_unpack_extension_callback(cb, h2_unpack_extension);
@@ -730,6 +775,8 @@ h2_settle(struct conn *c)
 		deadline = h->hb_start_ms + lim->header_timeout_ms;
 	else
 		deadline = h->idle_ms + lim->idle_timeout_ms;
+	if (h->close_by_ms != 0 && h->close_by_ms < deadline)
+		deadline = h->close_by_ms;
 	conn_set_timer(c, deadline > c->w->loop.now_ms ? deadline - c->w->loop.now_ms : 0);
 }
 
@@ -751,10 +798,21 @@ h2_feed(struct conn *c, const void *in, size_t n)
 	ssize_t used = nghttp2_session_mem_recv(h->s, in, n);
 
 	if (used < 0) {
-		/* a protocol error: nghttp2 queued GOAWAY; send it, then close */
-		if (!h->calm && log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
-			log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2: %s; closed",
-			        c->site->cfg->name, c->client, nghttp2_strerror((int)used));
+		/* the session cannot go on: say why with a GOAWAY (unless one is
+		 * queued already), send it, then close */
+		if (!h->calm) {
+			bool flood = used == NGHTTP2_ERR_FLOODED || used == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
+
+			nghttp2_session_terminate_session(h->s, flood ? NGHTTP2_ENHANCE_YOUR_CALM
+			                                              : NGHTTP2_PROTOCOL_ERROR);
+			if (flood)
+				log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s flood; closed",
+				        c->site->cfg->name, c->client,
+				        used == NGHTTP2_ERR_FLOODED ? "acknowledgement" : "CONTINUATION");
+			else if (log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
+				log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2: %s; closed",
+				        c->site->cfg->name, c->client, nghttp2_strerror((int)used));
+		}
 		h->failed = true;
 	}
 }
@@ -779,12 +837,15 @@ h2_flush(struct conn *c)
 
 	if (c->woff == c->wlen) {
 		c->woff = c->wlen = 0;
+		c->h2->wdata = false;
 		if (h2_produce(c) == 0) {
 			conn_release_wbuf(c);
 			return CONN_AGAIN_IN;
 		}
 	}
-	n = conn_write(c, c->wbuf + c->woff, c->wlen - c->woff, 0);
+	/* control frames alone (PING and SETTINGS acknowledgements) are no
+	 * progress of a response: a window held shut stays a stalled send */
+	n = conn_write(c, c->wbuf + c->woff, c->wlen - c->woff, c->h2->wdata ? 0 : CONN_WRITE_QUIET);
 	if (n <= 0)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
@@ -834,9 +895,11 @@ h2_on_timeout(struct conn *c)
 		        c->site->cfg->name, c->client, what);
 		h->failed = true;
 		nghttp2_session_terminate_session(h->s, NGHTTP2_NO_ERROR);
+	} else if (h->goaway) {
+		h->failed = true;  /* idle again after its GOAWAY (a stream left half open) */
 	} else {
-		h2_goaway(h);  /* idle: GOAWAY, then close */
+		h2_goaway(h);  /* idle: GOAWAY, then close once the client has seen it */
+		h->close_by_ms = c->w->loop.now_ms + H2_GOAWAY_GRACE_MS;
 	}
-	conn_set_timer(c, 2000);  /* the close itself is bounded */
 	conn_on_event(c, 0);
 }

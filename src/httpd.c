@@ -34,7 +34,8 @@ struct httpd_out {
 	size_t n, cap;
 	struct http_header *f;   /* h2 fields (into hf); NULL for HTTP/1.1 */
 	size_t nf, fcap;
-	size_t name_at, name_len; /* the field being written (h2) */
+	const char *name;        /* the field being written (h2): its name, */
+	size_t name_len, val_at; /* and where its value starts in p */
 	struct http_header hf[16];
 };
 
@@ -66,34 +67,37 @@ out_u64(struct httpd_out *o, unsigned long long v)
 	out_mem(o, tmp + i, sizeof(tmp) - i);
 }
 
-/* Begin a header field; its value follows (out_str, out_u64, ...) until
- * out_end_field. */
+/* A field name in both spellings: HTTP/1.1's, then (after the NUL) the
+ * lower case HTTP/2 requires (RFC 9113 8.2.1). */
+#define FIELD(h1, h2) h1 "\0" h2
+
+/* Begin a header field named FIELD(...); its value follows (out_str,
+ * out_u64, ...) until out_end_field. */
 static void
 out_begin_field(struct httpd_out *o, const char *name)
 {
+	size_t n = strlen(name);
+
 	if (o->f == NULL) {
-		out_str(o, name);
-		out_str(o, ": ");
+		out_mem(o, name, n);
+		out_mem(o, ": ", 2);
 		return;
 	}
-	o->name_at = o->n;
-	o->name_len = strlen(name);
-	for (size_t i = 0; i < o->name_len && o->n < o->cap; i++)
-		o->p[o->n++] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	o->name = name + n + 1;
+	o->name_len = n;
+	o->val_at = o->n;
 }
 
 static void
 out_end_field(struct httpd_out *o)
 {
-	size_t v = o->name_at + o->name_len;
-
 	if (o->f == NULL) {
-		out_str(o, "\r\n");
+		out_mem(o, "\r\n", 2);
 		return;
 	}
-	if (o->nf == o->fcap || v > o->n)
+	if (o->nf == o->fcap)
 		return;  /* cannot happen: fcap is above the most fields a response has */
-	o->f[o->nf++] = (struct http_header){{o->p + o->name_at, o->name_len}, {o->p + v, o->n - v}};
+	o->f[o->nf++] = (struct http_header){{o->name, o->name_len}, {o->p + o->val_at, o->n - o->val_at}};
 }
 
 static void
@@ -149,8 +153,8 @@ httpd_head_start(struct conn *c, struct httpd_out *o, int status)
 		out_str(o, httpd_reason(status));
 		out_str(o, "\r\n");
 	}
-	out_field_str(o, "Server", "tlserve");
-	out_field_str(o, "Date", c->w->clock.http);
+	out_field_str(o, FIELD("Server", "server"), "tlserve");
+	out_field_str(o, FIELD("Date", "date"), c->w->clock.http);
 }
 
 /* Connection header and the blank line (HTTP/1.1: HTTP/2 has neither).
@@ -231,12 +235,12 @@ httpd_simple(struct conn *c, struct xfer *x, int status, int minor, bool head_on
 	if (extra_name)
 		out_field(&o, extra_name, extra, extra_len);
 	if (status == 204)
-		out_field_str(&o, "Allow", "GET, HEAD, OPTIONS");
+		out_field_str(&o, FIELD("Allow", "allow"), "GET, HEAD, OPTIONS");
 	else if (status == 405 || status == 501)
-		out_field_str(&o, "Allow", HTTPD_ALLOW);
+		out_field_str(&o, FIELD("Allow", "allow"), HTTPD_ALLOW);
 	if (blen > 0) {
-		out_field_str(&o, "Content-Type", "text/html; charset=utf-8");
-		out_begin_field(&o, "Content-Length");
+		out_field_str(&o, FIELD("Content-Type", "content-type"), "text/html; charset=utf-8");
+		out_begin_field(&o, FIELD("Content-Length", "content-length"));
 		out_u64(&o, (unsigned)blen);
 		out_end_field(&o);
 	}
@@ -311,7 +315,7 @@ httpd_redirect_dir(struct conn *c, struct xfer *x, const struct httpd_req *req, 
 	n = httpd_location(loc, cap - 2 * reserve, norm, len, q, qlen);
 	if (n == 0)
 		return httpd_simple(c, x, 414, req->r->minor, head_only, NULL, NULL, 0);
-	return httpd_simple(c, x, 301, req->r->minor, head_only, "Location", loc, n);
+	return httpd_simple(c, x, 301, req->r->minor, head_only, FIELD("Location", "location"), loc, n);
 }
 
 /* The validators, and Vary when the answer depends on Accept-Encoding: all
@@ -323,10 +327,10 @@ httpd_validators(struct httpd_out *o, const struct file_hit *rep, const char *et
 	char date[40];
 
 	if (vary)
-		out_field_str(o, "Vary", "Accept-Encoding");
+		out_field_str(o, FIELD("Vary", "vary"), "Accept-Encoding");
 	log_http_date(rep->st.st_mtim.tv_sec, date, sizeof(date));
-	out_field_str(o, "Last-Modified", date);
-	out_field(o, "ETag", etag, etaglen);
+	out_field_str(o, FIELD("Last-Modified", "last-modified"), date);
+	out_field(o, FIELD("ETag", "etag"), etag, etaglen);
 }
 
 /* The representation headers of a file response (RFC 9110 8). */
@@ -336,11 +340,11 @@ httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *re
 {
 	const struct config *cfg = conn_config(c);
 
-	out_field_str(o, "Content-Type", mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
+	out_field_str(o, FIELD("Content-Type", "content-type"), mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
 	if (encoding)
-		out_field_str(o, "Content-Encoding", encoding);
+		out_field_str(o, FIELD("Content-Encoding", "content-encoding"), encoding);
 	httpd_validators(o, rep, etag, etaglen, vary);
-	out_field_str(o, "Accept-Ranges", "bytes");
+	out_field_str(o, FIELD("Accept-Ranges", "accept-ranges"), "bytes");
 }
 
 /* Does the file have a sidecar that some Accept-Encoding would choose? Then
@@ -538,7 +542,7 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 		int n = snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 
 		file_hit_close(hit);
-		return httpd_simple(c, x, 416, req->r->minor, head_only, "Content-Range", cr, (size_t)n);
+		return httpd_simple(c, x, 416, req->r->minor, head_only, FIELD("Content-Range", "content-range"), cr, (size_t)n);
 	}
 	if (rr != RANGE_ONE) {
 		span.first = 0;
@@ -553,7 +557,7 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 	httpd_head_start(c, &o, status);
 	httpd_rep_headers(c, &o, hit, etag, etaglen, encoding, vary);
 	if (status == 206) {
-		out_begin_field(&o, "Content-Range");
+		out_begin_field(&o, FIELD("Content-Range", "content-range"));
 		out_str(&o, "bytes ");
 		out_u64(&o, span.first);
 		out_str(&o, "-");
@@ -562,7 +566,7 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 		out_u64(&o, size);
 		out_end_field(&o);
 	}
-	out_begin_field(&o, "Content-Length");
+	out_begin_field(&o, FIELD("Content-Length", "content-length"));
 	out_u64(&o, size == 0 ? 0 : span.last - span.first + 1);
 	out_end_field(&o);
 	httpd_head_end(c, &o, req->r->minor);
@@ -601,9 +605,9 @@ httpd_listing(struct conn *c, struct xfer *x, const struct httpd_req *req,
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, &o, 200);
-	out_field_str(&o, "Content-Type", "text/html; charset=utf-8");
-	out_field_str(&o, "Cache-Control", "no-cache");
-	out_begin_field(&o, "Content-Length");
+	out_field_str(&o, FIELD("Content-Type", "content-type"), "text/html; charset=utf-8");
+	out_field_str(&o, FIELD("Cache-Control", "cache-control"), "no-cache");
+	out_begin_field(&o, FIELD("Content-Length", "content-length"));
 	out_u64(&o, blen);
 	out_end_field(&o);
 	httpd_head_end(c, &o, req->r->minor);
@@ -693,13 +697,12 @@ httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len
 }
 
 int
-httpd_serve_h2(struct conn *c, struct xfer *x, const struct http_request *req, bool body,
-               int status)
+httpd_serve_h2(struct conn *c, struct xfer *x, const struct http_request *req,
+               const struct http_index *ix, bool body, int status)
 {
-	struct httpd_req rq = {.r = req};
+	struct httpd_req rq = {.r = req, .ix = *ix};
 	struct http_verdict v;
 
-	http_index_headers(req, &rq.ix);
 	http_decide(req, &rq.ix, 0, &v);
 	/* HTTP/2 frames its own bodies: DATA frames after HEADERS without
 	 * END_STREAM (RFC 9113 8.1). None is ever read, as in HTTP/1.1. */

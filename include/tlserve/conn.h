@@ -135,7 +135,9 @@ void conn_send_begin(struct conn *);
 void conn_send_progress(struct conn *);
 /* The one way bytes leave a connection (HTTP/1.1 responses, HTTP/2 frames,
  * echo): through TLS, progress noted for the send timer. The bytes taken
- * (> 0), or a TLS result (<= 0) for conn_io_next. flags: tls_write's. */
+ * (> 0), or a TLS result (<= 0) for conn_io_next. flags: tls_write's, and
+ * CONN_WRITE_QUIET: these bytes are no progress of a response. */
+#define CONN_WRITE_QUIET 0x100
 ssize_t conn_write(struct conn *, const void *buf, size_t len, int flags);
 /* The same for a file span with kernel TLS: -1 with ENOTSUP without it. */
 ssize_t conn_sendfile(struct conn *, int fd, off_t off, size_t len);
@@ -170,9 +172,10 @@ void xfer_end(struct conn *, struct xfer *);
  * dst. len, or -1 (logged) when the source ended early. */
 ssize_t xfer_read_body(struct conn *, struct xfer *, char *dst, size_t len);
 /* Answer a request decoded from HTTP/2 (h2.c) as HTTP/1.1 requests are
- * answered; body: DATA frames follow its headers (413); status: a verdict
- * already reached (431), or 0. 0, or -1: reset the stream. */
-int httpd_serve_h2(struct conn *, struct xfer *, const struct http_request *, bool body,
-                   int status);
+ * answered, its headers indexed in ix; body: DATA frames follow its
+ * headers (413); status: a verdict already reached (431), or 0. 0, or -1:
+ * reset the stream. */
+int httpd_serve_h2(struct conn *, struct xfer *, const struct http_request *,
+                   const struct http_index *, bool body, int status);
 
 #endif
