@@ -85,6 +85,7 @@ struct h2 {
 	bool goaway;                 /* a graceful GOAWAY was submitted */
 	bool failed;                 /* the session cannot go on: send what is queued, close */
 	bool wdata;                  /* the write buffer holds DATA (a response progresses) */
+	bool logged;                 /* why the session ends was logged */
 };
 
 size_t
@@ -109,6 +110,18 @@ h2_head_limit(const struct h2 *h)
 	return lim < h->c->w->rpool.size ? lim : h->c->w->rpool.size;
 }
 
+/* The peer floods (what): GOAWAY ENHANCE_YOUR_CALM, once, logged. */
+static void
+h2_calm(struct h2 *h, const char *what)
+{
+	if (h->calm)
+		return;
+	h->calm = h->logged = true;
+	log_msg(&h->c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s flood; closed",
+	        h->c->site->cfg->name, h->c->client, what);
+	nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
 /* Take one token of budget b; false when there is none left: the peer is
  * flooding, GOAWAY ENHANCE_YOUR_CALM is queued and reading stops. */
 static bool
@@ -124,12 +137,7 @@ h2_spend(struct h2 *h, enum h2_budget b)
 		h->milli[b] -= 1000;
 		return true;
 	}
-	if (!h->calm) {
-		h->calm = true;
-		log_msg(&h->c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s flood; closed",
-		        h->c->site->cfg->name, h->c->client, h2_budgets[b].what);
-		nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
-	}
+	h2_calm(h, h2_budgets[b].what);
 	return false;
 }
 
@@ -277,6 +285,14 @@ h2_note_request(struct h2_stream *st, const struct http_request *req, const stru
 	}
 }
 
+static bool
+h2_no_body(const struct http_request *req, const struct http_index *ix)
+{
+	uint64_t len;
+
+	return http_content_length(req, ix->h[HTTP_H_CONTENT_LENGTH], &len) == 1 && len == 0;
+}
+
 /* The header block of st is complete: answer the request. */
 static int
 h2_request(struct h2 *h, struct h2_stream *st, bool end_stream)
@@ -301,7 +317,10 @@ h2_request(struct h2 *h, struct h2_stream *st, bool end_stream)
 	}
 	h2_note_request(st, &req, &ix);
 	st->req_done = end_stream;
-	rv = httpd_serve_h2(c, &st->x, &req, &ix, !end_stream, h->hb_over ? 431 : 0);
+	/* DATA frames follow unless HEADERS ended the stream, or content-length
+	 * says they hold nothing (an empty DATA with END_STREAM) */
+	rv = httpd_serve_h2(c, &st->x, &req, &ix, !end_stream && !h2_no_body(&req, &ix),
+	                    h->hb_over ? 431 : 0);
 	worker_buf_put(&c->w->wpool, h->head);
 	h->head = NULL;
 	return rv;
@@ -418,8 +437,8 @@ h2_on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *user)
 		/* a header block that never ends (CONTINUATION flood) */
 		h->hb_wire = (hd->type == NGHTTP2_HEADERS ? 0 : h->hb_wire) + hd->length;
 		if (ok && h->hb_wire > 2 * h2_head_limit(h) + 16384) {
-			h->milli[H2_B_EMPTY] = 0;
-			ok = h2_spend(h, H2_B_EMPTY);
+			h2_calm(h, "CONTINUATION");
+			ok = false;
 		}
 		break;
 	case NGHTTP2_PRIORITY:
@@ -538,6 +557,15 @@ h2_on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 		 * stream refused over the limit never had work to leave behind */
 		if (!h2_spend(h, H2_B_SRV_RESET))
 			h->failed = true;
+		return 0;
+	}
+	if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR && !h->logged) {
+		/* nghttp2 ended the session for a protocol error of the peer */
+		h->logged = true;
+		log_msg(&h->c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s: %.*s; closed",
+		        h->c->site->cfg->name, h->c->client,
+		        nghttp2_http2_strerror(f->goaway.error_code), (int)f->goaway.opaque_data_len,
+		        (const char *)f->goaway.opaque_data);
 		return 0;
 	}
 	if ((f->hd.type == NGHTTP2_DATA || f->hd.type == NGHTTP2_HEADERS) &&
@@ -800,18 +828,14 @@ h2_feed(struct conn *c, const void *in, size_t n)
 	if (used < 0) {
 		/* the session cannot go on: say why with a GOAWAY (unless one is
 		 * queued already), send it, then close */
-		if (!h->calm) {
-			bool flood = used == NGHTTP2_ERR_FLOODED || used == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
-
-			nghttp2_session_terminate_session(h->s, flood ? NGHTTP2_ENHANCE_YOUR_CALM
-			                                              : NGHTTP2_PROTOCOL_ERROR);
-			if (flood)
-				log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s flood; closed",
-				        c->site->cfg->name, c->client,
-				        used == NGHTTP2_ERR_FLOODED ? "acknowledgement" : "CONTINUATION");
-			else if (log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
+		if (used == NGHTTP2_ERR_FLOODED || used == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+			h2_calm(h, used == NGHTTP2_ERR_FLOODED ? "acknowledgement" : "CONTINUATION");
+		} else if (!h->calm) {
+			nghttp2_session_terminate_session(h->s, NGHTTP2_PROTOCOL_ERROR);
+			if (!h->logged)
 				log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2: %s; closed",
 				        c->site->cfg->name, c->client, nghttp2_strerror((int)used));
+			h->logged = true;
 		}
 		h->failed = true;
 	}
