@@ -399,14 +399,18 @@ stopline=$(grep -a 'access log: .* written' "$SERVER_LOG" | tail -n 1)
 note "server: ${stopline#*\] }"
 
 # ================================================================ the access log
-check_match "access log: the stop line counts every line written, none dropped" "$stopline" \
-	"access log: $(wc -l <"$TMP/access.json" | tr -d ' ') lines? written, 0 dropped"
+# A writer that falls behind a burst drops whole lines and says so (11-access-log):
+# every line is either in the file or counted as dropped.
+check_match "access log: the stop line counts every line written (and any dropped)" "$stopline" \
+	"access log: $(wc -l <"$TMP/access.json" | tr -d ' ') lines? written, [0-9]+ dropped"
+dropped=$(sed -nE 's/.*written, ([0-9]+) dropped.*/\1/p' <<<"$stopline")
 # One line per stream: exact counts for the h2load runs and the --parallel
 # run, the request line says HTTP/2.0, statuses and byte counts are right.
-out=$("$PY" - "$TMP/access.json" "$NSCRIPTS" <<'PY' 2>&1
+out=$("$PY" - "$TMP/access.json" "$NSCRIPTS" "${dropped:-0}" <<'PY' 2>&1
 import json, re, sys
 lines = open(sys.argv[1], "rb").read().decode("utf-8").splitlines()
 nscripts = int(sys.argv[2])
+dropped = int(sys.argv[3])
 objs = [json.loads(l) for l in lines]
 def check(name, ok, detail=""):
     print(("ok - " if ok else "not ok - ") + "access log: " + name)
@@ -418,8 +422,10 @@ def count(req, status=None, nbytes=None):
 print("# %d lines" % len(objs))
 for run in (1, 2):
     req = "GET /h2l.txt?run=%d HTTP/2.0" % run
-    check("h2load run %d: exactly 2000 lines \"%s\" 200 100" % (run, req), count(req, 200, 100) == 2000,
-          "%d such lines, %d with that request line" % (count(req, 200, 100), count(req)))
+    n = count(req, 200, 100)
+    check("h2load run %d: 2000 lines \"%s\" 200 100 (less only the lines reported dropped: %d)"
+          % (run, req, dropped), n == count(req) and n <= 2000 and n + dropped >= 2000,
+          "%d such lines, %d with that request line" % (n, count(req)))
 par = [count("GET /a.txt?n=%d HTTP/2.0" % i, 200, 6) for i in range(1, 101)]
 check("curl --parallel: one line \"GET /a.txt?n=N HTTP/2.0\" 200 6 for each N of 1..100", par == [1] * 100,
       "counts: %r" % par)
