@@ -112,6 +112,8 @@ fcache_put(struct fcache *fc, const void *site, const char *norm, size_t len, ui
 	e->st = hit->st;
 	e->opened_ms = now;
 	e->sidecar = -1;
+	e->etaglen = 0;
+	e->mime = NULL;
 	e->refs = 1;
 	e->stale = 0;
 	hit->cached = e;

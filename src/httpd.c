@@ -318,32 +318,77 @@ httpd_redirect_dir(struct conn *c, struct xfer *x, const struct httpd_req *req, 
 	return httpd_simple(c, x, 301, req->r->minor, head_only, FIELD("Location", "location"), loc, n);
 }
 
+/* The validators of a file: its entity tag and Last-Modified date. */
+struct httpd_val {
+	char etag[64];
+	size_t etaglen;
+	char lastmod[32];
+};
+
+/* Make rep's validators, or take them from its cache entry when that
+ * describes the same version of the file (made once per version, not per
+ * request). */
+static void
+httpd_val_make(const struct file_hit *rep, struct httpd_val *v)
+{
+	struct fcache_entry *e = rep->cached;
+	const struct stat *st = &rep->st;
+
+	if (e != NULL && e->etaglen > 0 && e->val_ino == st->st_ino && e->val_size == st->st_size &&
+	    e->val_mtim.tv_sec == st->st_mtim.tv_sec && e->val_mtim.tv_nsec == st->st_mtim.tv_nsec) {
+		memcpy(v->etag, e->etag, e->etaglen);
+		v->etaglen = e->etaglen;
+		memcpy(v->lastmod, e->lastmod, sizeof(v->lastmod));
+		return;
+	}
+	v->etaglen = file_etag(st, v->etag, sizeof(v->etag));
+	log_http_date(st->st_mtim.tv_sec, v->lastmod, sizeof(v->lastmod));
+	if (e != NULL && v->etaglen > 0 && v->etaglen <= sizeof(e->etag)) {
+		memcpy(e->etag, v->etag, v->etaglen);
+		e->etaglen = (unsigned char)v->etaglen;
+		memcpy(e->lastmod, v->lastmod, sizeof(e->lastmod));
+		e->val_ino = st->st_ino;
+		e->val_size = st->st_size;
+		e->val_mtim = st->st_mtim;
+	}
+}
+
 /* The validators, and Vary when the answer depends on Accept-Encoding: all
  * a 304 carries (RFC 9110 15.4.5), and part of every file response. */
 static void
-httpd_validators(struct httpd_out *o, const struct file_hit *rep, const char *etag,
-                 size_t etaglen, bool vary)
+httpd_validators(struct httpd_out *o, const struct httpd_val *v, bool vary)
 {
-	char date[40];
-
 	if (vary)
 		out_field_str(o, FIELD("Vary", "vary"), "Accept-Encoding");
-	log_http_date(rep->st.st_mtim.tv_sec, date, sizeof(date));
-	out_field_str(o, FIELD("Last-Modified", "last-modified"), date);
-	out_field(o, FIELD("ETag", "etag"), etag, etaglen);
+	out_field_str(o, FIELD("Last-Modified", "last-modified"), v->lastmod);
+	out_field(o, FIELD("ETag", "etag"), v->etag, v->etaglen);
+}
+
+/* The MIME type of the file served, remembered by its cache entry. */
+static const char *
+httpd_mime(struct conn *c, const struct file_hit *rep)
+{
+	const struct config *cfg = conn_config(c);
+	struct fcache_entry *e = rep->cached;
+	const char *type;
+
+	if (e != NULL && e->mime != NULL)
+		return e->mime;
+	type = mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime);
+	if (e != NULL)
+		e->mime = type;
+	return type;
 }
 
 /* The representation headers of a file response (RFC 9110 8). */
 static void
-httpd_rep_headers(struct conn *c, struct httpd_out *o, const struct file_hit *rep,
-                  const char *etag, size_t etaglen, const char *encoding, bool vary)
+httpd_rep_headers(struct httpd_out *o, const char *mime, const struct httpd_val *v,
+                  const char *encoding, bool vary)
 {
-	const struct config *cfg = conn_config(c);
-
-	out_field_str(o, FIELD("Content-Type", "content-type"), mime_type(rep->name, rep->namelen, cfg->mime, cfg->nmime));
+	out_field_str(o, FIELD("Content-Type", "content-type"), mime);
 	if (encoding)
 		out_field_str(o, FIELD("Content-Encoding", "content-encoding"), encoding);
-	httpd_validators(o, rep, etag, etaglen, vary);
+	httpd_validators(o, v, vary);
 	out_field_str(o, FIELD("Accept-Ranges", "accept-ranges"), "bytes");
 }
 
@@ -494,7 +539,7 @@ httpd_if_range_ok(const struct httpd_req *req, const struct file_hit *rep, const
  * (RFC 9110 15.4.5). */
 static enum conn_next
 httpd_304(struct conn *c, struct xfer *x, const struct httpd_req *req, struct file_hit *rep,
-          const char *etag, size_t etaglen, bool vary)
+          const struct httpd_val *v, bool vary)
 {
 	struct httpd_out o;
 
@@ -502,7 +547,7 @@ httpd_304(struct conn *c, struct xfer *x, const struct httpd_req *req, struct fi
 	if (httpd_begin(c, x, &o, 304) != 0)
 		return CONN_CLOSE;
 	httpd_head_start(c, &o, 304);
-	httpd_validators(&o, rep, etag, etaglen, vary);
+	httpd_validators(&o, v, vary);
 	httpd_head_end(c, &o, req->r->minor);
 	x->hdr_len = o.n;
 	return httpd_commit(c, x, &o, false);
@@ -518,21 +563,25 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 	struct range_span span = {0, 0};
 	enum range_result rr = RANGE_IGNORE;
 	uint64_t size;
-	char etag[64];
-	size_t etaglen;
+	struct httpd_val val;
 	struct httpd_out o;
 	bool vary;
+	/* the type is the file's, also when a sidecar is sent */
+	const char *mime = httpd_mime(c, hit);
 	const char *encoding = httpd_pick_encoding(c, req, hit, &vary);
+	const char *etag = val.etag;
+	size_t etaglen;
 	int status = 200;
 
 	size = (uint64_t)hit->st.st_size;
-	etaglen = file_etag(&hit->st, etag, sizeof(etag));
+	httpd_val_make(hit, &val);
+	etaglen = val.etaglen;
 	if (httpd_precondition_failed(req, hit, etag, etaglen)) {
 		file_hit_close(hit);
 		return httpd_simple(c, x, 412, req->r->minor, head_only, NULL, NULL, 0);
 	}
 	if (httpd_not_modified(req, hit, etag, etaglen))
-		return httpd_304(c, x, req, hit, etag, etaglen, vary);
+		return httpd_304(c, x, req, hit, &val, vary);
 	/* ranges are defined for GET only (RFC 9110 14.2) */
 	if (!head_only && (rh = req->ix.h[HTTP_H_RANGE]) != NULL &&
 	    httpd_if_range_ok(req, hit, etag, etaglen))
@@ -555,7 +604,7 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, &o, status);
-	httpd_rep_headers(c, &o, hit, etag, etaglen, encoding, vary);
+	httpd_rep_headers(&o, mime, &val, encoding, vary);
 	if (status == 206) {
 		out_begin_field(&o, FIELD("Content-Range", "content-range"));
 		out_str(&o, "bytes ");

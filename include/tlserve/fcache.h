@@ -26,6 +26,17 @@ struct fcache_entry {
 	struct stat st;
 	uint64_t opened_ms;
 	signed char sidecar;         /* a .br or .gz sidecar exists: 1, 0, -1 not yet known */
+	/* The response text that depends only on the file, made once: the
+	 * validators for the version described by val_* (0 etaglen: none yet),
+	 * and the MIME type of its name (NULL: not yet; the cache is flushed on
+	 * reload, so the types table it came from outlives it). */
+	ino_t val_ino;
+	off_t val_size;
+	struct timespec val_mtim;
+	unsigned char etaglen;
+	char etag[63];
+	char lastmod[32];
+	const char *mime;
 	unsigned refs;               /* responses streaming from fd */
 	int stale;                   /* evicted while in use: close at refs 0 */
 };
