@@ -138,8 +138,9 @@ testssl:
 	@$(MAKE) --no-print-directory tlserve
 	scripts/testssl.sh ./tlserve
 
-# tlserve side by side with nginx, lighttpd and h2o on this machine (bench/README.md):
-# bench/results.md and bench/results.png. BENCH_ARGS=--quick for a short pass.
+# tlserve side by side with nginx, lighttpd and h2o (and Caddy over HTTP/2) on
+# this machine (bench/README.md): bench/results.md and bench/results.png.
+# BENCH_ARGS=--quick for a short pass.
 bench:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/tools/tls_pipe $(BUILD)/tools/hostile

@@ -5,7 +5,8 @@
 # input run once), then SECONDS of fuzzing from a scratch copy of that corpus
 # (the repository's corpus is never written), with fuzz/NAME.dict when present,
 # -timeout=10 -rss_limit_mb=2048, and artifacts in a temporary directory.
-# Prints the number of executions per harness. Exits non-zero when any harness
+# Prints the number of executions per harness. Harnesses run side by side,
+# one per CPU. Exits non-zero when any harness
 # crashed, leaked, timed out or ran out of memory, and shows the artifact paths
 # (copy one into fuzz/corpus/NAME/ and add a named unit test). Also exits
 # non-zero when there is nothing to run: no harness in DIR, a fuzz/fuzz_NAME.c
@@ -58,7 +59,8 @@ executions() {
 	sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$1" | tail -n 1
 }
 
-# show_failure NAME PHASE LOG ARTIFACT_DIR
+# show_failure NAME PHASE LOG ARTIFACT_DIR (keeps the work directory: see
+# $work/NAME/failed, read after the jobs end)
 show_failure() {
 	local arts
 	echo "$prog: $1: $2 FAILED; the end of its output:"
@@ -73,13 +75,18 @@ show_failure() {
 	keep_work=1
 }
 
-for bin in "${bins[@]}"; do
+# smoke_one BIN — the two runs of one harness. Runs in the background: its
+# summary line goes to $work/NAME/summary, and $work/NAME/failed marks a
+# failure (show_failure prints its own report).
+smoke_one() {
+	local bin=$1 name corpus dict scratch art args log seeds runs
 	name=${bin##*/fuzz_}
+	mkdir -p "$work/$name"
 	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
 		echo "$prog: $name: $bin is not an executable file"
-		failed+=("$name")
-		summary+=("$name: FAILED: not an executable file")
-		continue
+		echo "$name: FAILED: not an executable file" >"$work/$name/summary"
+		: >"$work/$name/failed"
+		return
 	fi
 	corpus=fuzz/corpus/$name
 	dict=fuzz/$name.dict
@@ -87,9 +94,9 @@ for bin in "${bins[@]}"; do
 	art=$work/$name/artifacts
 	if [ ! -d "$corpus" ] || [ -z "$(find "$corpus" -type f -print -quit)" ]; then
 		echo "$prog: $name: no seed corpus: $corpus is missing or empty"
-		failed+=("$name")
-		summary+=("$name: FAILED: no seed corpus $corpus")
-		continue
+		echo "$name: FAILED: no seed corpus $corpus" >"$work/$name/summary"
+		: >"$work/$name/failed"
+		return
 	fi
 	mkdir -p "$scratch" "$art"
 	cp -R "$corpus"/. "$scratch"/
@@ -104,9 +111,9 @@ for bin in "${bins[@]}"; do
 	log=$work/$name/seeds.log
 	if ! timeout -k 10 $((seconds + 300)) "$bin" "${args[@]}" -runs=0 "$scratch" >"$log" 2>&1; then
 		show_failure "$name" "seed corpus run" "$log" "$art"
-		failed+=("$name")
-		summary+=("$name: FAILED on its seed corpus")
-		continue
+		echo "$name: FAILED on its seed corpus" >"$work/$name/summary"
+		: >"$work/$name/failed"
+		return
 	fi
 	seeds=$(find "$scratch" -type f | wc -l)
 
@@ -116,12 +123,38 @@ for bin in "${bins[@]}"; do
 	if ! timeout -k 10 $((seconds + 120)) "$bin" "${args[@]}" -max_total_time="$seconds" \
 		"$scratch" >"$log" 2>&1; then
 		show_failure "$name" "fuzzing" "$log" "$art"
-		failed+=("$name")
-		summary+=("$name: FAILED after $(executions "$log") executions")
-		continue
+		echo "$name: FAILED after $(executions "$log") executions" >"$work/$name/summary"
+		: >"$work/$name/failed"
+		return
 	fi
 	runs=$(executions "$log")
-	summary+=("$name: ${runs:-?} executions in ${seconds}s, $seeds seeds, ok")
+	echo "$name: ${runs:-?} executions in ${seconds}s, $seeds seeds, ok" >"$work/$name/summary"
+}
+
+# One harness per CPU at a time: each is single-threaded.
+jobs_max=$(nproc 2>/dev/null || echo 1)
+running=0
+for bin in "${bins[@]}"; do
+	if [ "$running" -ge "$jobs_max" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	smoke_one "$bin" &
+	running=$((running + 1))
+done
+wait
+for bin in "${bins[@]}"; do
+	name=${bin##*/fuzz_}
+	if [ -f "$work/$name/summary" ]; then
+		summary+=("$(cat "$work/$name/summary")")
+	else
+		summary+=("$name: FAILED: no result")
+		failed+=("$name")
+	fi
+	if [ -e "$work/$name/failed" ]; then
+		failed+=("$name")
+		keep_work=1  # its logs and artifacts
+	fi
 done
 
 echo "$prog: summary"

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -239,10 +240,13 @@ h2_submit(struct conn *c, struct xfer *x, const struct http_header *f, size_t nf
 	nghttp2_data_provider dp = {.source.ptr = st, .read_callback = h2_read_body};
 	size_t n = 0;
 
-	nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status, 7, 3, NGHTTP2_NV_FLAG_NONE};
+	/* the names are the files handler's string constants, already in lower
+	 * case: nghttp2 need not copy them (the values live on the stack) */
+	nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status, 7, 3,
+	                       NGHTTP2_NV_FLAG_NO_COPY_NAME};
 	for (size_t i = 0; i < nf && n < sizeof(nv) / sizeof(nv[0]); i++)
 		nv[n++] = (nghttp2_nv){(uint8_t *)f[i].name.p, (uint8_t *)f[i].value.p, f[i].name.n,
-		                       f[i].value.n, NGHTTP2_NV_FLAG_NONE};
+		                       f[i].value.n, NGHTTP2_NV_FLAG_NO_COPY_NAME};
 	x->hdr_len = 0;  /* the access log counts body bytes; x->sent counts only DATA */
 	if (nghttp2_submit_response(c->h2->s, st->id, nv, n, body ? &dp : NULL) != 0)
 		return -1;
@@ -670,6 +674,124 @@ h2_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_
 	return 0;
 }
 
+/* ------------------------------------------------------------ memory */
+
+/* nghttp2 allocates per stream and per frame: small blocks, freed soon
+ * after. Freed ones wait by size class in the worker for the next, instead
+ * of taking malloc's general path each time; each list is bounded, so a
+ * burst leaves at most H2_MEM_KEEP blocks per class behind. A block starts
+ * with its class (H2_MEM_BIG: from malloc, any size). */
+#define H2_MEM_MIN 64
+#define H2_MEM_KEEP 1024
+#define H2_MEM_BIG 255
+#define H2_MEM_HDR 16  /* keeps the block's payload 16-byte aligned */
+
+static unsigned
+h2_mem_class(size_t size)
+{
+	unsigned k = 0;
+
+	while (k < WORKER_BLOCK_CLASSES && (size_t)H2_MEM_MIN << k < size)
+		k++;
+	return k < WORKER_BLOCK_CLASSES ? k : H2_MEM_BIG;
+}
+
+static void *
+h2_malloc(size_t size, void *user)
+{
+	struct worker_blocks *b = user;
+	unsigned k = h2_mem_class(size);
+	unsigned char *p;
+
+	if (k != H2_MEM_BIG && b->free[k] != NULL) {
+		p = b->free[k];
+		memcpy(&b->free[k], p + H2_MEM_HDR, sizeof(void *));
+		b->count[k]--;
+	} else {
+		if (size > SIZE_MAX - H2_MEM_HDR)
+			return NULL;
+		p = malloc(H2_MEM_HDR + (k == H2_MEM_BIG ? size : (size_t)H2_MEM_MIN << k));
+		if (p == NULL)
+			return NULL;
+	}
+	p[0] = (unsigned char)k;
+	return p + H2_MEM_HDR;
+}
+
+static void
+h2_free_block(void *ptr, void *user)
+{
+	struct worker_blocks *b = user;
+	unsigned char *p = ptr;
+	unsigned k;
+
+	if (p == NULL)
+		return;
+	p -= H2_MEM_HDR;
+	k = p[0];
+	if (k == H2_MEM_BIG || b->count[k] >= H2_MEM_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p + H2_MEM_HDR, &b->free[k], sizeof(void *));
+	b->free[k] = p;
+	b->count[k]++;
+}
+
+static void *
+h2_calloc(size_t n, size_t size, void *user)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	p = h2_malloc(n * size, user);
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
+static void *
+h2_realloc(void *ptr, size_t size, void *user)
+{
+	unsigned char *old = ptr;
+	size_t have;
+	void *p;
+
+	if (old == NULL)
+		return h2_malloc(size, user);
+	if (old[-H2_MEM_HDR] != H2_MEM_BIG) {
+		have = (size_t)H2_MEM_MIN << old[-H2_MEM_HDR];
+		if (size <= have)
+			return ptr;
+	} else {
+		/* a big block: let malloc move it, keeping the header */
+		unsigned char *q = realloc(old - H2_MEM_HDR, H2_MEM_HDR + size);
+
+		return q != NULL ? q + H2_MEM_HDR : NULL;
+	}
+	p = h2_malloc(size, user);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, ptr, have);
+	h2_free_block(ptr, user);
+	return p;
+}
+
+void
+h2_mem_fini(struct worker_blocks *b)
+{
+	for (unsigned k = 0; k < WORKER_BLOCK_CLASSES; k++) {
+		while (b->free[k] != NULL) {
+			unsigned char *p = b->free[k];
+
+			memcpy(&b->free[k], p + H2_MEM_HDR, sizeof(void *));
+			free(p);
+		}
+		b->count[k] = 0;
+	}
+}
+
 /* ------------------------------------------------------------ the session */
 
 static void h2_goaway(struct h2 *);
@@ -701,6 +823,7 @@ h2_open(struct conn *c)
 	struct h2 *h = calloc(1, sizeof(*h));
 	nghttp2_session_callbacks *cb = h2_callbacks();
 	nghttp2_option *opt = NULL;
+	nghttp2_mem mem = {&c->w->h2mem, h2_malloc, h2_free_block, h2_calloc, h2_realloc};
 	uint64_t now = c->w->loop.now_ms;
 	int rv = -1;
 
@@ -714,7 +837,7 @@ h2_open(struct conn *c)
 	/* extension frames reach on_begin_frame only when registered */
 	for (int t = 10; t < 256; t++)
 		nghttp2_option_set_user_recv_extension_type(opt, (uint8_t)t);
-	if (nghttp2_session_server_new2(&h->s, cb, h, opt) != 0)
+	if (nghttp2_session_server_new3(&h->s, cb, h, opt, &mem) != 0)
 		goto out;
 	nghttp2_settings_entry iv[] = {
 		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS},

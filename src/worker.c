@@ -482,6 +482,7 @@ worker_fini(struct worker *w)
 	fcache_fini(&w->fcache);
 	worker_pool_free(&w->wpool);
 	worker_pool_free(&w->h2pool);
+	h2_mem_fini(&w->h2mem);
 	free(w->hdrs);
 	free(w->alog);
 	gen_unref(w->gen);

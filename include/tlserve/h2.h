@@ -15,6 +15,9 @@
 #define H2_MAX_STREAMS 128   /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define H2_MIN_DATA 1024     /* no DATA frame smaller, unless it ends the body */
 
+/* Free the blocks a worker kept for nghttp2 (after its last session). */
+void h2_mem_fini(struct worker_blocks *);
+
 /* Bytes of a stream object (the worker's pool of them). */
 size_t h2_stream_size(void);
 
@@ -44,8 +47,9 @@ bool h2_done(const struct conn *);
 char *h2_head_buffer(struct h2_stream *, size_t *cap);
 /* Keep a short body (at most 256 bytes) with the stream; returns it. */
 const char *h2_stream_keep(struct h2_stream *, const char *body, size_t n);
-/* Send the response whose status is x->status and fields f (names in lower
- * case); with body, x's source follows in DATA frames. 0 or -1. */
+/* Send the response whose status is x->status and fields f (names: string
+ * constants in lower case); with body, x's source follows in DATA frames.
+ * 0 or -1. */
 int h2_submit(struct conn *, struct xfer *x, const struct http_header *f, size_t nf, bool body);
 
 #endif

@@ -85,6 +85,13 @@ struct worker_pool {
 	size_t count;                /* buffers allocated and not freed */
 };
 
+/* Freed small blocks by size class, for reuse (bounded lists). */
+#define WORKER_BLOCK_CLASSES 6   /* 64 bytes to 2 KiB */
+struct worker_blocks {
+	void *free[WORKER_BLOCK_CLASSES];
+	unsigned count[WORKER_BLOCK_CLASSES];
+};
+
 struct worker {
 	enum worker_ev_kind wake_kind;  /* WORKER_EV_WAKE: the epoll tag of wakefd */
 	int id;
@@ -105,6 +112,7 @@ struct worker {
 	struct worker_pool rpool;    /* large ones: max_request_head, at least the echo size */
 	struct worker_pool wpool;    /* response buffers */
 	struct worker_pool h2pool;   /* HTTP/2 stream objects */
+	struct worker_blocks h2mem;  /* nghttp2's small allocations (h2.c) */
 	struct fcache fcache;        /* open files recently served */
 	struct http_header *hdrs;    /* parser scratch */
 	size_t nhdrs;                /* its capacity: max_headers at start-up */
