@@ -330,6 +330,16 @@ h2_request(struct h2 *h, struct h2_stream *st, bool end_stream)
 	return rv;
 }
 
+/* Forget what the header block under way collected (its buffer stays). */
+static void
+h2_block_reset(struct h2 *h)
+{
+	h->hb_len = h->hb_size = 0;
+	h->hb_count = 0;
+	h->hb_over = false;
+	h->method = h->path = h->authority = (struct http_span){NULL, 0};
+}
+
 static void
 h2_block_done(struct h2 *h)
 {
@@ -337,10 +347,8 @@ h2_block_done(struct h2 *h)
 		worker_buf_put(&h->c->w->rpool, h->hb_buf);
 	h->hb_buf = NULL;
 	h->hb_id = 0;
-	h->hb_len = h->hb_size = h->hb_wire = 0;
-	h->hb_count = 0;
-	h->hb_over = false;
-	h->method = h->path = h->authority = (struct http_span){NULL, 0};
+	h->hb_wire = 0;
+	h2_block_reset(h);
 }
 
 static int
@@ -357,10 +365,7 @@ h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	}
 	if (h->hb_buf == NULL)
 		h->hb_buf = worker_buf_get(&h->c->w->rpool);
-	h->hb_len = h->hb_size = 0;
-	h->hb_count = 0;
-	h->hb_over = false;
-	h->method = h->path = h->authority = (struct http_span){NULL, 0};
+	h2_block_reset(h);
 	st = h->fields && h->hb_buf ? h2_stream_new(h, f->hd.stream_id) : NULL;
 	if (st == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  /* out of memory: reset the stream */
@@ -411,7 +416,7 @@ h2_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, si
 			h->authority = v;
 		return 0;
 	}
-	if (h->hb_count + 1 >= h->fcap || h->hb_count >= h2_limits(h)->max_headers) {
+	if (h->hb_count + 1 >= h->fcap) {  /* fcap is max_headers + 1 (room for host) */
 		h->hb_over = true;
 		return 0;
 	}

@@ -863,8 +863,8 @@ xfer_read_body(struct conn *c, struct xfer *x, char *dst, size_t len)
 		len = (size_t)(x->file_end - x->file_off);
 	while (got < len) {
 		if (x->small != NULL) {
-			memcpy(dst, x->small + x->file_off, len);
-			n = (ssize_t)len;
+			memcpy(dst + got, x->small + x->file_off + got, len - got);
+			n = (ssize_t)(len - got);
 		} else if (x->mem != NULL) {
 			n = (ssize_t)file_list_read((struct file_listing *)(void *)x->mem, dst + got,
 			                            len - got);
