@@ -40,6 +40,7 @@
 #include "tlserve/file.h"
 #include "tlserve/h2.h"
 #include "tlserve/log.h"
+#include "tlserve/site.h"
 #include "tlserve/worker.h"
 
 #define CHECK(x) ((x) ? (void)0 : fail(__LINE__, #x))
@@ -62,7 +63,7 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 static struct server srv;
 static struct worker w;
 static struct gen *gen;
-static struct site *site;  /* gen->sites: gen_unref frees it */
+static struct endpoint *ep;  /* gen->eps: gen_unref frees it */
 static char root[64];
 
 /* What make_root created, removed at exit (deepest first). */
@@ -138,7 +139,7 @@ make_root(void)
 static void
 setup(void)
 {
-	char yaml[1024], err[256];
+	char yaml[1024];
 	struct config *cfg = NULL;
 	struct config_errors errs = {0};
 	int n;
@@ -165,19 +166,19 @@ setup(void)
 		abort();
 	atomic_init(&gen->refs, 1);
 	gen->cfg = cfg;
-	site = calloc(1, sizeof(*site));
-	if (site == NULL)
+	ep = calloc(1, sizeof(*ep));
+	if (ep == NULL)
 		abort();
-	gen->sites = site;
-	gen->nsites = 1;
-	site->gen = gen;
-	site->cfg = &cfg->listeners[0];
-	site->tls = NULL;
-	site->rootfd = file_root_open(root, &site->use_openat2, err, sizeof(err));
-	if (site->rootfd < 0) {
-		fprintf(stderr, "root: %s\n", err);
+	gen->eps = ep;
+	gen->neps = 1;
+	ep->gen = gen;
+	ep->cfg = &cfg->listeners[0];
+	ep->tls = NULL;
+	if (site_open_all(ep, true, &errs) != 0) {
+		fprintf(stderr, "root: %s\n", errs.n ? errs.v[0].msg : "?");
 		abort();
 	}
+	config_errors_free(&errs);
 
 	srv.elog.fd = -1;  /* every message is formatted up to the level check, none written */
 	srv.elog.level = CONFIG_LOG_DEBUG;
@@ -587,7 +588,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c->state = CONN_READING;
 	c->fd = -1;
 	c->w = &w;
-	c->site = site;
+	c->ep = ep;
 	c->tls = NULL;
 	c->x.file_fd = -1;
 	loop_timer_init(&c->timer);

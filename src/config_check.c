@@ -77,30 +77,63 @@ cfg_check_file(struct config_errors *errs, struct config_errors_mark from, const
 	return sev != CONFIG_SEV_ERROR;
 }
 
-/* Check that a files listener's root is a searchable directory. Returns false
+/* Check that a site's root is a searchable directory. Returns false
  * after reporting (a default root, like a default file, without a position). */
 static bool
 cfg_check_root(struct config_errors *errs, struct config_errors_mark from,
-	       const struct config_listener *l)
+	       const struct config_site *s)
 {
 	char msg[CFG_MSG_MAX], q[96];
-	const char *dflt = l->root_pos.line == 0 ? "default " : "";
+	const char *dflt = s->root_pos.line == 0 ? "default " : "";
 	struct stat st;
 
-	if (l->root == NULL)
+	if (s->root == NULL)
 		return true;
-	cfg_quote(q, sizeof(q), l->root, strlen(l->root));
-	if (stat(l->root, &st) < 0)
+	cfg_quote(q, sizeof(q), s->root, strlen(s->root));
+	if (stat(s->root, &st) < 0)
 		snprintf(msg, sizeof(msg), "%sroot \"%s\": %s", dflt, q, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		snprintf(msg, sizeof(msg), "%sroot \"%s\" is not a directory", dflt, q);
-	else if (access(l->root, R_OK | X_OK) < 0)
+	else if (access(s->root, R_OK | X_OK) < 0)
 		snprintf(msg, sizeof(msg), "%sroot \"%s\" is not readable: %s", dflt, q,
 			 strerror(errno));
 	else
 		return true;
-	config_diag_once(errs, CONFIG_SEV_ERROR, from, l->root_pos.line, l->root_pos.col, msg);
+	config_diag_once(errs, CONFIG_SEV_ERROR, from, s->root_pos.line, s->root_pos.col, msg);
 	return false;
+}
+
+/* An error page or fallback that is not (yet) a regular file under the
+ * root: served as the built-in page meanwhile, so a warning. */
+static void
+cfg_check_page(struct config_errors *errs, struct config_errors_mark from,
+	       const struct config_site *s, const char *what, const char *path)
+{
+	char msg[CFG_MSG_MAX], q[96], full[4096];
+	struct stat st;
+	int n = snprintf(full, sizeof(full), "%s%s", s->root, path);
+
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return;
+	if (path[strlen(path) - 1] == '/' || (stat(full, &st) == 0 && S_ISREG(st.st_mode)))
+		return;
+	cfg_quote(q, sizeof(q), full, strlen(full));
+	snprintf(msg, sizeof(msg), "%s \"%s\" is not a file (yet): the built-in %s is sent", what, q,
+		 strcmp(what, "fallback") == 0 ? "404" : "page");
+	config_diag_once(errs, CONFIG_SEV_WARNING, from, s->pos.line, s->pos.col, msg);
+}
+
+static bool
+cfg_check_site(struct config_errors *errs, struct config_errors_mark from,
+	       const struct config_site *s)
+{
+	if (!cfg_check_root(errs, from, s))
+		return false;
+	for (size_t i = 0; i < s->nerror_pages; i++)
+		cfg_check_page(errs, from, s, "error page", s->error_pages[i].path);
+	if (s->fallback != NULL)
+		cfg_check_page(errs, from, s, "fallback", s->fallback);
+	return true;
 }
 
 /* The files of one listener's tls: and sni:. Returns false after reporting an error. */
@@ -111,6 +144,10 @@ cfg_check_listener(struct config_errors *errs, struct config_errors_mark from,
 	const struct config_tls *t = &l->tls;
 	bool ok = true;
 
+	for (size_t i = 0; i < l->nsites; i++)
+		ok &= cfg_check_site(errs, from, &l->sites[i]);
+	if (l->mode == CONFIG_MODE_REDIRECT)
+		return ok;  /* plain HTTP: no certificate */
 	ok &= cfg_check_file(errs, from, "certificate", CFG_FILE_PUBLIC, t->certificate,
 			     t->certificate_pos);
 	ok &= cfg_check_file(errs, from, "key", CFG_FILE_SECRET, t->key, t->key_pos);
@@ -127,7 +164,6 @@ cfg_check_listener(struct config_errors *errs, struct config_errors_mark from,
 				     s->certificate_pos);
 		ok &= cfg_check_file(errs, from, "key", CFG_FILE_SECRET, s->key, s->key_pos);
 	}
-	ok &= cfg_check_root(errs, from, l);
 	return ok;
 }
 

@@ -356,7 +356,7 @@ cfg_set_enum(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *ds
 }
 
 /* Store node's value into base as field f says. */
-static void
+void
 cfg_field_set(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 {
 	char *dst = (char *)base + f->off;

@@ -229,21 +229,10 @@ static const struct cfg_field cfg_limits_fields[] = {
 
 /* ------------------------------------------------------------ listeners: */
 
-/* An index file name: one path component. Returns NULL or why not. */
-static const char *
-cfg_index_ok(const char *s)
-{
-	if (strchr(s, '/') != NULL)
-		return "must not contain '/'";
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return "is not a file name";
-	return NULL;
-}
-
 /* An SNI name (already lower-case): a host name, or "*." and a host name, the
  * wildcard being a whole leftmost label as certificates allow (RFC 6125 6.4.3).
  * Returns NULL or why not. */
-static const char *
+const char *
 cfg_sni_name_ok(const char *s)
 {
 	size_t n = strlen(s), label = 0;
@@ -321,21 +310,6 @@ cfg_port(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 		return;
 	free(l->port);
 	l->port = p;
-}
-
-/* index: a file name or a list of them; an empty list (or null) means none. */
-static void
-cfg_index(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
-{
-	struct config_listener *l = base;
-	char **v;
-	size_t n;
-
-	if (cfg_strlist(c, node, f->name, false, cfg_index_ok, &v, &n) < 0)
-		return;
-	cfg_strv_free(l->index, l->nindex);
-	l->index = v;
-	l->nindex = n;
 }
 
 /* sni[].names: at least one host name or wildcard, lower-cased. */
@@ -472,9 +446,37 @@ cfg_sni(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 	cfg_sni_dups(c, f, node, l);
 }
 
-static const char *const cfg_mode_names[] = { "files", "echo", NULL };
-static const char *const cfg_dotfiles_names[] = { "deny", "allow", NULL };
+static const char *const cfg_mode_names[] = { "files", "echo", "redirect", NULL };
 static const char *const cfg_proxy_names[] = { "off", "v1", "v2", "any", NULL };
+
+/* sites: is read after the listener's own keys, whatever the order. */
+static void
+cfg_note_sites(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
+{
+	(void)f;
+	(void)base;
+	c->sites = node;
+}
+
+/* to_port: null (the first files listener's port) or 1..65535. */
+static void
+cfg_to_port(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
+{
+	struct config_listener *l = base;
+	const struct cfg_node *n = cfg_node(c, node);
+	char q[64];
+	uint64_t v;
+	int r = cfg_scalar(c, node, f->name, "a port number 1..65535", true);
+
+	if (r <= 0)
+		return;
+	if (cfg_parse_uint(cfg_text(c, n), n->len, &v) != 0 || v < 1 || v > 65535) {
+		cfg_err(c, node, "\"%s%s\" must be a port number 1..65535 or null, not \"%s\"",
+			c->prefix, f->name, cfg_qnode(c, node, q, sizeof(q)));
+		return;
+	}
+	l->to_port = (uint16_t)v;
+}
 
 #define CFG_L(m) offsetof(struct config_listener, m)
 /* The sockets are bound once, at start-up (and the privileges to bind them
@@ -488,13 +490,17 @@ const struct cfg_field cfg_schema_listener[] = {
 	  .pos_off = CFG_L(port_pos), .reload = CFG_REFUSE, .value = CFG_T_STR },
 	{ .name = "mode", .type = CFG_T_ENUM, .off = CFG_L(mode), .names = cfg_mode_names,
 	  .reload = CFG_REFUSE },
-	{ .name = "root", .type = CFG_T_PATH, .off = CFG_L(root), .has_pos = true,
-	  .pos_off = CFG_L(root_pos) },
-	{ .name = "index", .type = CFG_T_FN, .fn = cfg_index },
-	{ .name = "listing", .type = CFG_T_BOOL, .off = CFG_L(listing) },
+	{ .name = "root", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "index", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "listing", .type = CFG_T_FN, .fn = cfg_listener_site_key },
 	{ .name = "http2", .type = CFG_T_BOOL, .off = CFG_L(http2) },
-	{ .name = "dotfiles", .type = CFG_T_ENUM, .off = CFG_L(dotfiles),
-	  .names = cfg_dotfiles_names },
+	{ .name = "dotfiles", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "headers", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "cache", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "error_pages", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "fallback", .type = CFG_T_FN, .fn = cfg_listener_site_key },
+	{ .name = "sites", .type = CFG_T_FN, .fn = cfg_note_sites },
+	{ .name = "to_port", .type = CFG_T_FN, .fn = cfg_to_port },
 	{ .name = "proxy_protocol", .type = CFG_T_ENUM, .off = CFG_L(proxy_protocol),
 	  .off_alias = true, .names = cfg_proxy_names },
 	{ .name = "tls", .type = CFG_T_FN, .fn = cfg_listener_tls },
@@ -502,8 +508,27 @@ const struct cfg_field cfg_schema_listener[] = {
 };
 const size_t cfg_schema_nlistener = CFG_NELEM(cfg_schema_listener);
 
+/* Keys only files listeners have, and only redirect listeners. */
+static void
+cfg_listener_mode_keys(struct cfg_ctx *c, size_t node, const struct config_listener *l)
+{
+	static const char *const files_only[] = { "sites", "headers", "cache", "error_pages",
+		"fallback", NULL };
+	size_t v;
+
+	for (size_t i = 0; l->mode != CONFIG_MODE_FILES && files_only[i] != NULL; i++) {
+		v = cfg_map_value(c, node, files_only[i]);
+		if (v != CFG_NONE && !cfg_is_null(c, v))
+			cfg_err(c, v, "\"%s%s\" applies to files listeners only (this one is mode: %s)",
+				c->prefix, files_only[i], l->mode == CONFIG_MODE_ECHO ? "echo" : "redirect");
+	}
+	v = cfg_map_value(c, node, "to_port");
+	if (l->mode != CONFIG_MODE_REDIRECT && v != CFG_NONE && !cfg_is_null(c, v))
+		cfg_err(c, v, "\"%sto_port\" applies to redirect listeners only", c->prefix);
+}
+
 /* Defaults that depend on the other keys: a name, and a root only for files
- * listeners (an echo listener's root is accepted but unused). */
+ * listeners (an echo or redirect listener's root is accepted but unused). */
 static void
 cfg_listener_finish(struct cfg_ctx *c, struct config_listener *l, size_t i)
 {
@@ -513,12 +538,35 @@ cfg_listener_finish(struct cfg_ctx *c, struct config_listener *l, size_t i)
 		snprintf(name, sizeof(name), "listener-%zu", i);
 		l->name = cfg_strndup(c, name, strlen(name));
 	}
-	if (l->mode == CONFIG_MODE_ECHO) {
-		free(l->root);
-		l->root = NULL;
-	} else if (l->root == NULL) {
-		l->root = cfg_path(c, "www", 3);
+	if (l->mode != CONFIG_MODE_FILES) {
+		for (size_t k = 0; k < l->nsites; k++)
+			cfg_site_free(&l->sites[k]);
+		free(l->sites);
+		l->sites = NULL;
+		l->nsites = 0;
+	} else if (l->sites[0].root == NULL) {
+		l->sites[0].root = cfg_path(c, "www", 3);
 	}
+}
+
+/* The default site before the listener's keys: index.html, no listing,
+ * dotfiles denied. */
+static void
+cfg_listener_default_site(struct cfg_ctx *c, struct config_listener *l)
+{
+	l->sites = calloc(1, sizeof(*l->sites));
+	if (l->sites == NULL) {
+		c->oom = true;
+		return;
+	}
+	l->nsites = 1;
+	l->sites[0].index = calloc(1, sizeof(*l->sites[0].index));
+	if (l->sites[0].index == NULL) {
+		c->oom = true;
+		return;
+	}
+	l->sites[0].index[0] = cfg_strndup(c, "index.html", strlen("index.html"));
+	l->sites[0].nindex = 1;
 }
 
 /* Read listener i at node into l: the defaults, the inherited tls:, then its
@@ -542,18 +590,19 @@ cfg_listener(struct cfg_ctx *c, size_t node, size_t i, struct config_listener *l
 	l->pos = (struct config_pos){ n->line, n->col };
 	l->http2 = true;
 	cfg_tls_copy(c, &l->tls, &c->tls);
-	l->index = calloc(1, sizeof(*l->index));
-	if (l->index != NULL) {
-		l->index[0] = cfg_strndup(c, "index.html", strlen("index.html"));
-		l->nindex = 1;
-	} else {
-		c->oom = true;
-	}
+	cfg_listener_default_site(c, l);
+	if (c->oom)
+		return true;
+	l->sites[0].pos = l->pos;
+	c->sites = CFG_NONE;
 	old = cfg_push(c, "listeners[%zu].", i);
 	seen = cfg_map(c, node, cfg_schema_listener, cfg_schema_nlistener, l);
 	cfg_required(c, node, seen, cfg_schema_listener, cfg_schema_nlistener, required);
-	cfg_pop(c, old);
+	cfg_listener_mode_keys(c, node, l);
 	cfg_listener_finish(c, l, i);
+	if (c->sites != CFG_NONE && l->mode == CONFIG_MODE_FILES)
+		cfg_sites_read(c, c->sites, l);
+	cfg_pop(c, old);
 	cfg_tls_check(c, &l->tls);
 	return true;
 }
@@ -769,8 +818,9 @@ cfg_listener_free(struct config_listener *l)
 	free(l->name);
 	free(l->host);
 	free(l->port);
-	free(l->root);
-	cfg_strv_free(l->index, l->nindex);
+	for (size_t i = 0; i < l->nsites; i++)
+		cfg_site_free(&l->sites[i]);
+	free(l->sites);
 	cfg_tls_free(&l->tls);
 	for (size_t i = 0; i < l->nsni; i++) {
 		cfg_strv_free(l->sni[i].names, l->sni[i].nnames);

@@ -3,6 +3,8 @@
  * state change costs no epoll_ctl: a step runs until TLS says "would block",
  * and the next edge resumes it. */
 #include "tlserve/conn.h"
+#include "tlserve/match.h"
+#include "tlserve/site.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -153,7 +155,7 @@ conn_send_check(struct conn *c)
 		if ((acked - c->rate_mark_bytes) * 1000 / (now - c->rate_mark_ms) < lim->min_send_rate) {
 			log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
 			        "%s %s: reading slower than min_send_rate (%llu bytes/s); closed",
-			        c->site->cfg->name, c->client, (unsigned long long)lim->min_send_rate);
+			        c->ep->cfg->name, c->client, (unsigned long long)lim->min_send_rate);
 			return false;
 		}
 		c->rate_mark_ms = now;
@@ -316,12 +318,12 @@ conn_format_client(struct conn *c, const struct sockaddr *sa)
 
 /* Admit a connection under the server-wide max_connections. */
 static int
-conn_admit(struct worker *w, struct site *site, int fd)
+conn_admit(struct worker *w, struct endpoint *ep, int fd)
 {
 	struct server *srv = w->srv;
 	unsigned prev = atomic_fetch_add_explicit(&srv->conns, 1, memory_order_relaxed);
 
-	if (prev < site->gen->cfg->limits.max_connections)
+	if (prev < ep->gen->cfg->limits.max_connections)
 		return 0;
 	atomic_fetch_sub_explicit(&srv->conns, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&srv->rejected, 1, memory_order_relaxed);
@@ -329,7 +331,7 @@ conn_admit(struct worker *w, struct site *site, int fd)
 		w->last_reject_log = w->loop.now_ms;
 		log_msg(&srv->elog, CONFIG_LOG_WARN,
 		        "max_connections (%u) reached on %s: new connections closed (%lu so far)",
-		        site->gen->cfg->limits.max_connections, site->cfg->name,
+		        ep->gen->cfg->limits.max_connections, ep->cfg->name,
 		        (unsigned long)atomic_load(&srv->rejected));
 	}
 	close(fd);
@@ -337,7 +339,7 @@ conn_admit(struct worker *w, struct site *site, int fd)
 }
 
 int
-conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa, socklen_t len)
+conn_open(struct worker *w, struct endpoint *ep, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	/* EPOLLOUT joins at the first write that blocks (conn_want_pollout):
 	 * registered now, a writable new socket would wake us once for nothing */
@@ -345,7 +347,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	struct conn *c;
 
 	(void)len;
-	if (conn_admit(w, site, fd) != 0)
+	if (conn_admit(w, ep, fd) != 0)
 		return -1;
 	c = worker_slot_get(w);
 	/* a place in the timer heap for every open connection: arming never fails */
@@ -356,15 +358,15 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 	}
 	memset(c, 0, sizeof(*c));
 	c->kind = WORKER_EV_CONN;
-	c->state = site->cfg->proxy_protocol == CONFIG_PROXY_OFF ? CONN_HANDSHAKE : CONN_PROXY;
+	c->state = ep->cfg->proxy_protocol == CONFIG_PROXY_OFF ? CONN_HANDSHAKE : CONN_PROXY;
 	c->fd = fd;
 	c->w = w;
-	c->site = site;
+	c->ep = ep;
 	c->x.file_fd = -1;
 	c->counted = true;
 	loop_timer_init(&c->timer);
 	conn_format_client(c, sa);
-	if (tls_accept(site->tls, fd, &c->tls) != 0) {
+	if ((ep->tls != NULL ? tls_accept(ep->tls, fd, &c->tls) : tls_accept_plain(fd, &c->tls)) != 0) {
 		worker_slot_put(w, c);
 		goto fail;
 	}
@@ -374,7 +376,7 @@ conn_open(struct worker *w, struct site *site, int fd, const struct sockaddr *sa
 		worker_slot_put(w, c);
 		goto fail;
 	}
-	gen_ref(site->gen);
+	gen_ref(ep->gen);
 	c->next = w->active;
 	if (w->active)
 		w->active->prev = c;
@@ -419,7 +421,7 @@ conn_close(struct conn *c)
 	w->nactive--;
 	if (c->counted)
 		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
-	gen_unref(c->site->gen);
+	gen_unref(c->ep->gen);
 	c->state = CONN_CLOSED;
 	c->fd = -1;
 	c->tls = NULL;
@@ -449,7 +451,7 @@ conn_io_next(struct conn *c, ssize_t r, enum conn_op op)
 		return CONN_CLOSE;
 	}
 	if (log_enabled(&c->w->srv->elog, CONFIG_LOG_INFO))
-		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: %s failed: %s", c->site->cfg->name,
+		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: %s failed: %s", c->ep->cfg->name,
 		        c->client, what[op], tls_conn_error(c->tls, buf, sizeof(buf)));
 	return CONN_CLOSE;
 }
@@ -472,13 +474,13 @@ conn_log_handshake_failure(struct conn *c)
 	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
 		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
 		/* tell a browser or curl what went wrong, as nginx does (one try, no wait) */
-		if (c->site->cfg->mode == CONFIG_MODE_FILES)
+		if (c->ep->cfg->mode == CONFIG_MODE_FILES)
 			(void)!send(c->fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
 			            MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	if (log_enabled(&srv->elog, CONFIG_LOG_INFO))
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: TLS handshake failed: %s",
-		        c->site->cfg->name, c->client, buf);
+		        c->ep->cfg->name, c->client, buf);
 }
 
 /* The PROXY header precedes the TLS handshake. It is peeked at, not read,
@@ -499,12 +501,12 @@ conn_do_proxy(struct conn *c)
 		return CONN_AGAIN_IN;
 	if (n <= 0)
 		return CONN_CLOSE;
-	r = proxy_parse(buf, (size_t)n, masks[c->site->cfg->proxy_protocol], &pr);
+	r = proxy_parse(buf, (size_t)n, masks[c->ep->cfg->proxy_protocol], &pr);
 	if (r == -2 && (size_t)n < sizeof(buf))
 		return CONN_AGAIN_IN;
 	if (r <= 0) {
 		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
-		        "%s %s: no valid PROXY protocol header; connection refused", c->site->cfg->name,
+		        "%s %s: no valid PROXY protocol header; connection refused", c->ep->cfg->name,
 		        c->client);
 		return CONN_CLOSE;
 	}
@@ -516,7 +518,7 @@ conn_do_proxy(struct conn *c)
 		memcpy(was, c->client, sizeof(was));
 		conn_format_client(c, (const struct sockaddr *)&pr.src);
 		log_msg(&c->w->srv->elog, CONFIG_LOG_DEBUG, "%s %s: PROXY v%d from %s",
-		        c->site->cfg->name, c->client, pr.version, was);
+		        c->ep->cfg->name, c->client, pr.version, was);
 	}
 	c->state = CONN_HANDSHAKE;
 	return CONN_CONTINUE;
@@ -530,7 +532,7 @@ conn_do_handshake(struct conn *c)
 	if (r == 0) {
 		/* a handshake is the longest step: timers set from here use a fresh clock */
 		loop_update_time(&c->w->loop);
-		if (c->site->cfg->mode == CONFIG_MODE_ECHO) {
+		if (c->ep->cfg->mode == CONFIG_MODE_ECHO) {
 			/* an echo session is one access-log entry, written when it ends */
 			c->x.status = 200;
 			c->x.req_line = (struct http_span){"ECHO", 4};
@@ -538,7 +540,13 @@ conn_do_handshake(struct conn *c)
 		}
 		c->state = CONN_READING;
 		conn_set_timer(c, c->w->draining ? CONN_DRAIN_GRACE_MS : conn_limits(c)->idle_timeout_ms);
-		if (c->site->cfg->mode == CONFIG_MODE_FILES && tls_conn_h2(c->tls) && h2_open(c) != 0)
+		if (c->ep->nsites > 0) {
+			/* the site the certificate was chosen for: a request for another gets 421 */
+			const char *sni = tls_conn_servername(c->tls);
+
+			c->sni_site = sni != NULL ? site_for_host(c->ep, sni, strlen(sni)) : NULL;
+		}
+		if (c->ep->cfg->mode == CONFIG_MODE_FILES && tls_conn_h2(c->tls) && h2_open(c) != 0)
 			return CONN_CLOSE;
 		return CONN_CONTINUE;
 	}
@@ -583,7 +591,7 @@ conn_do_linger(struct conn *c)
 static enum conn_next
 conn_step(struct conn *c)
 {
-	bool echo = c->site->cfg->mode == CONFIG_MODE_ECHO;
+	bool echo = c->ep->cfg->mode == CONFIG_MODE_ECHO;
 
 	switch (c->state) {
 	case CONN_PROXY:
@@ -664,7 +672,7 @@ conn_on_timeout(struct conn *c)
 	switch (c->state) {
 	case CONN_PROXY:
 	case CONN_HANDSHAKE:
-		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: %s timed out", c->site->cfg->name,
+		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: %s timed out", c->ep->cfg->name,
 		        c->client, c->state == CONN_PROXY ? "PROXY header" : "handshake");
 		break;
 	case CONN_READING:
@@ -672,7 +680,7 @@ conn_on_timeout(struct conn *c)
 			h2_on_timeout(c);
 			return;
 		}
-		if (c->rlen > 0 && c->site->cfg->mode == CONFIG_MODE_FILES) {
+		if (c->rlen > 0 && c->ep->cfg->mode != CONFIG_MODE_ECHO) {
 			httpd_timeout_408(c);
 			break;
 		}
@@ -685,7 +693,7 @@ conn_on_timeout(struct conn *c)
 		if (conn_send_check(c))
 			return;
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: send timed out (client not reading)",
-		        c->site->cfg->name, c->client);
+		        c->ep->cfg->name, c->client);
 		break;
 	default:
 		break;
@@ -706,7 +714,7 @@ conn_drain(struct conn *c)
 	case CONN_HANDSHAKE:
 		break;  /* finishes under handshake_timeout, then gets the grace below */
 	case CONN_READING:
-		if (c->site->cfg->mode == CONFIG_MODE_ECHO || (c->rlen == 0 && c->requests > 0)) {
+		if (c->ep->cfg->mode == CONFIG_MODE_ECHO || (c->rlen == 0 && c->requests > 0)) {
 			/* an echo session, or keep-alive waiting between requests */
 			c->state = CONN_SHUTDOWN;
 			conn_set_timer(c, CONN_LINGER_MS);
@@ -732,11 +740,28 @@ conn_end_request(struct conn *c)
 	xfer_end(c, &c->x);
 }
 
+/* The site for the access log: its first name, else the Host the client
+ * sent (without port, lower-cased), else none. */
+static const char *
+xfer_site_name(const struct conn *c, const struct xfer *x, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (c->ep->cfg->mode == CONFIG_MODE_ECHO)
+		return NULL;
+	if (x->site != NULL && x->site->name != NULL)
+		return x->site->name;
+	if (x->host.p == NULL || (n = match_host_key(x->host.p, x->host.n, buf, cap - 1)) == 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
 void
 xfer_end(struct conn *c, struct xfer *x)
 {
 	struct worker *w = c->w;
-	char subject[256];
+	char subject[256], site[256];
 	struct log_access_entry e;
 
 	if (x->fce != NULL)
@@ -762,10 +787,13 @@ xfer_end(struct conn *c, struct xfer *x)
 			                        ? subject
 			                        : NULL,
 			.duration_us = (w->loop.now_ms - x->start_ms) * 1000,
+			.site = xfer_site_name(c, x, site, sizeof(site)),
 		};
 		log_access(w->alog, &w->clock, &e);
 	}
 	x->status = 0;
 	x->sent = 0;
 	x->hdr_len = 0;
+	x->site = NULL;
+	x->host = (struct http_span){NULL, 0};
 }

@@ -40,7 +40,7 @@ static const struct {
 
 /* What a stream keeps for the access log: the request line, referer and
  * user agent, each as long as the log would print it. */
-#define H2_LOG_BYTES (LOG_MAX_REQUEST + 2 * LOG_MAX_HEADER)
+#define H2_LOG_BYTES (LOG_MAX_REQUEST + 2 * LOG_MAX_HEADER + LOG_MAX_SITE)
 #define H2_SMALL_BODY 256
 /* An idle connection's GOAWAY gets this long to reach the client before
  * the close (a stream it leaves half open does not hold the connection). */
@@ -119,7 +119,7 @@ h2_calm(struct h2 *h, const char *what)
 		return;
 	h->calm = h->logged = true;
 	log_msg(&h->c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s flood; closed",
-	        h->c->site->cfg->name, h->c->client, what);
+	        h->c->ep->cfg->name, h->c->client, what);
 	nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
@@ -234,7 +234,7 @@ int
 h2_submit(struct conn *c, struct xfer *x, const struct http_header *f, size_t nf, bool body)
 {
 	struct h2_stream *st = x->h2;
-	nghttp2_nv nv[1 + 16];
+	nghttp2_nv nv[1 + HTTPD_MAX_FIELDS];
 	char status[4] = {(char)('0' + x->status / 100 % 10), (char)('0' + x->status / 10 % 10),
 	                  (char)('0' + x->status % 10), '\0'};
 	nghttp2_data_provider dp = {.source.ptr = st, .read_callback = h2_read_body};
@@ -258,13 +258,15 @@ h2_submit(struct conn *c, struct xfer *x, const struct http_header *f, size_t nf
 /* ------------------------------------------------------------ requests */
 
 /* Keep what the access log prints of the request: "METHOD PATH HTTP/2.0",
- * referer, user agent. */
+ * referer, user agent, host. */
 static void
 h2_note_request(struct h2_stream *st, const struct http_request *req, const struct http_index *ix)
 {
 	static const char version[] = " HTTP/2.0";
-	const struct http_header *src[2] = {ix->h[HTTP_H_REFERER], ix->h[HTTP_H_USER_AGENT]};
-	struct http_span *dst[2] = {&st->x.referer, &st->x.user_agent};
+	const struct http_header *src[3] = {ix->h[HTTP_H_REFERER], ix->h[HTTP_H_USER_AGENT],
+	                                    ix->h[HTTP_H_HOST]};
+	struct http_span *dst[3] = {&st->x.referer, &st->x.user_agent, &st->x.host};
+	const size_t max[3] = {LOG_MAX_HEADER, LOG_MAX_HEADER, LOG_MAX_SITE};
 	struct http_span parts[4] = {req->method, {" ", 1}, req->target, {version, sizeof(version) - 1}};
 	size_t at = 0;
 
@@ -277,12 +279,12 @@ h2_note_request(struct h2_stream *st, const struct http_request *req, const stru
 		at += len;
 	}
 	st->x.req_line = (struct http_span){st->log, at};
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		size_t len;
 
 		if (src[i] == NULL)
 			continue;
-		len = src[i]->value.n < LOG_MAX_HEADER ? src[i]->value.n : LOG_MAX_HEADER;
+		len = src[i]->value.n < max[i] ? src[i]->value.n : max[i];
 		memcpy(st->log + at, src[i]->value.p, len);
 		*dst[i] = (struct http_span){st->log + at, len};
 		at += len;
@@ -572,7 +574,7 @@ h2_on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 		/* nghttp2 ended the session for a protocol error of the peer */
 		h->logged = true;
 		log_msg(&h->c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s: %.*s; closed",
-		        h->c->site->cfg->name, h->c->client,
+		        h->c->ep->cfg->name, h->c->client,
 		        nghttp2_http2_strerror(f->goaway.error_code), (int)f->goaway.opaque_data_len,
 		        (const char *)f->goaway.opaque_data);
 		return 0;
@@ -962,7 +964,7 @@ h2_feed(struct conn *c, const void *in, size_t n)
 			nghttp2_session_terminate_session(h->s, NGHTTP2_PROTOCOL_ERROR);
 			if (!h->logged)
 				log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2: %s; closed",
-				        c->site->cfg->name, c->client, nghttp2_strerror((int)used));
+				        c->ep->cfg->name, c->client, nghttp2_strerror((int)used));
 			h->logged = true;
 		}
 		h->failed = true;
@@ -1044,7 +1046,7 @@ h2_on_timeout(struct conn *c)
 
 	if (what != NULL) {
 		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: HTTP/2 %s timed out",
-		        c->site->cfg->name, c->client, what);
+		        c->ep->cfg->name, c->client, what);
 		h->failed = true;
 		nghttp2_session_terminate_session(h->s, NGHTTP2_NO_ERROR);
 	} else if (h->goaway) {

@@ -610,7 +610,8 @@ http_transfer_coding(const struct http_request *req, const struct http_header *f
 bool
 http_status_keeps(int status)
 {
-	return status < 400 || status == 403 || status == 404 || status == 412 || status == 416;
+	return status < 400 || status == 403 || status == 404 || status == 412 || status == 416 ||
+	       status == 421;
 }
 
 /* See http.h. */
@@ -668,6 +669,7 @@ http_decide(const struct http_request *req, const struct http_index *ix, size_t 
 	int status = check_head(req, ix, &body);
 
 	v->head_only = method_is(req, "HEAD");
+	v->head_status = status;
 	if (status == 0) {
 		if (method_is(req, "GET") || v->head_only)
 			status = 0;

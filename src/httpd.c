@@ -5,16 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "tlserve/conn.h"
 #include "tlserve/encoding.h"
 #include "tlserve/fcache.h"
 #include "tlserve/h2.h"
+#include "tlserve/match.h"
 #include "tlserve/file.h"
 #include "tlserve/mime.h"
 #include "tlserve/path.h"
 #include "tlserve/range.h"
+#include "tlserve/site.h"
 #include "tlserve/tls.h"
 #include "tlserve/util.h"
 
@@ -36,7 +39,7 @@ struct httpd_out {
 	size_t nf, fcap;
 	const char *name;        /* the field being written (h2): its name, */
 	size_t name_len, val_at; /* and where its value starts in p */
-	struct http_header hf[16];
+	struct http_header hf[HTTPD_MAX_FIELDS];
 };
 
 static void
@@ -127,6 +130,8 @@ httpd_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 308: return "Permanent Redirect";
+	case 421: return "Misdirected Request";
 	case 408: return "Request Timeout";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
@@ -141,10 +146,30 @@ httpd_reason(int status)
 	}
 }
 
-/* Status line (HTTP/1.1; h2 sends :status) and the headers every response
- * carries. */
+/* A site's headers: HTTP/1.1 copies the lines rendered at load; HTTP/2
+ * points nghttp2 at the configuration's lower-case names and values, which
+ * live as long as the generation the connection holds. */
 static void
-httpd_head_start(struct conn *c, struct httpd_out *o, int status)
+out_site_headers(struct httpd_out *o, const struct site *s)
+{
+	const struct config_site *cs;
+
+	if (s == NULL || s->cfg->nheaders == 0)
+		return;
+	if (o->f == NULL) {
+		out_mem(o, s->h1_headers, s->h1_headers_len);
+		return;
+	}
+	cs = s->cfg;
+	for (size_t i = 0; i < cs->nheaders && o->nf < o->fcap; i++)
+		o->f[o->nf++] = (struct http_header){{cs->headers[i].lname, strlen(cs->headers[i].lname)},
+		                                     {cs->headers[i].value, strlen(cs->headers[i].value)}};
+}
+
+/* Status line (HTTP/1.1; h2 sends :status) and the headers every response
+ * carries: the server's, then the site's. */
+static void
+httpd_head_start(struct conn *c, struct xfer *x, struct httpd_out *o, int status)
 {
 	if (o->f == NULL) {
 		out_str(o, "HTTP/1.1 ");
@@ -155,6 +180,27 @@ httpd_head_start(struct conn *c, struct httpd_out *o, int status)
 	}
 	out_field_str(o, FIELD("Server", "server"), "tlserve");
 	out_field_str(o, FIELD("Date", "date"), c->w->clock.http);
+	out_site_headers(o, x->site);
+}
+
+/* Cache-Control from the site's first cache: rule matching the path served
+ * ("/" + rel); dflt when none matches. */
+static void
+httpd_cache_control(struct httpd_out *o, const struct xfer *x, const char *rel, size_t rellen,
+                    const char *dflt)
+{
+	const char *cc = NULL;
+	char path[PATH_MAX + 1];
+
+	if (x->site != NULL && x->site->cfg->ncache > 0 && rellen < PATH_MAX) {
+		path[0] = '/';
+		memcpy(path + 1, rel, rellen);
+		cc = site_cache_control(x->site, path, rellen + 1);
+	}
+	if (cc == NULL)
+		cc = dflt;
+	if (cc != NULL)
+		out_field_str(o, FIELD("Cache-Control", "cache-control"), cc);
 }
 
 /* Connection header and the blank line (HTTP/1.1: HTTP/2 has neither).
@@ -211,6 +257,44 @@ httpd_commit(struct conn *c, struct xfer *x, struct httpd_out *o, bool body)
 	return CONN_CONTINUE;
 }
 
+static const char *httpd_mime(struct conn *c, const struct file_hit *rep);
+
+/* Open the normalised path norm[0..len) beneath the site's root, through
+ * the open-file cache: file_resolve's status, *hit filled on 200. */
+static int
+httpd_open(struct conn *c, const struct site *site, const char *norm, size_t len,
+           struct file_hit *hit)
+{
+	int status;
+
+	hit->cached = NULL;
+	if (fcache_get(&c->w->fcache, site, norm, len, c->w->loop.now_ms, hit) &&
+	    file_hit_current(site, hit))
+		return 200;
+	if (hit->cached != NULL)
+		file_hit_close(hit);  /* replaced since: resolve the path again */
+	status = file_resolve(site, norm, len, hit);
+	if (status == 200)
+		fcache_put(&c->w->fcache, site, norm, len, c->w->loop.now_ms, hit);
+	return status;
+}
+
+/* The site's page for an error status, when one is configured and can be
+ * served (a regular file beneath its root): true with *page open. Else the
+ * built-in page is sent, with the same status: an error page that fails
+ * never gets an error page of its own. */
+static bool
+httpd_error_page(struct conn *c, const struct xfer *x, int status, struct file_hit *page)
+{
+	const char *path;
+
+	/* 408 goes out in one best-effort write (httpd_timeout_408): built-in */
+	if (status < 400 || status == 408 || x->site == NULL ||
+	    (path = site_error_page(x->site, status)) == NULL)
+		return false;
+	return httpd_open(c, x->site, path, strlen(path), page) == 200;
+}
+
 /* A response without a file: an error page, a redirect, 204. The HTTP/1.1
  * connection closes after an error the request itself caused (SPEC.md). */
 static enum conn_next
@@ -218,27 +302,37 @@ httpd_simple(struct conn *c, struct xfer *x, int status, int minor, bool head_on
              const char *extra_name, const char *extra, size_t extra_len)
 {
 	struct httpd_out o;
+	struct file_hit page;
+	bool has_page = httpd_error_page(c, x, status, &page);
 	char body[256];
 	int blen = 0;
 
-	if (httpd_begin(c, x, &o, status) != 0)
+	if (httpd_begin(c, x, &o, status) != 0) {
+		if (has_page)
+			file_hit_close(&page);
 		return CONN_CLOSE;
+	}
 	/* resource errors keep the connection; protocol errors end it */
 	if (!http_status_keeps(status))
 		c->close_after = x->h2 == NULL;
-	if (status != 204 && status != 304)
+	if (status != 204 && status != 304 && !has_page)
 		blen = snprintf(body, sizeof(body),
 		                "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 		                "<body><h1>%d %s</h1></body></html>\n",
 		                status, httpd_reason(status), status, httpd_reason(status));
-	httpd_head_start(c, &o, status);
+	httpd_head_start(c, x, &o, status);
 	if (extra_name)
 		out_field(&o, extra_name, extra, extra_len);
 	if (status == 204)
 		out_field_str(&o, FIELD("Allow", "allow"), "GET, HEAD, OPTIONS");
 	else if (status == 405 || status == 501)
 		out_field_str(&o, FIELD("Allow", "allow"), HTTPD_ALLOW);
-	if (blen > 0) {
+	if (has_page) {
+		out_field_str(&o, FIELD("Content-Type", "content-type"), httpd_mime(c, &page));
+		out_begin_field(&o, FIELD("Content-Length", "content-length"));
+		out_u64(&o, (unsigned long long)page.st.st_size);
+		out_end_field(&o);
+	} else if (blen > 0) {
 		out_field_str(&o, FIELD("Content-Type", "content-type"), "text/html; charset=utf-8");
 		out_begin_field(&o, FIELD("Content-Length", "content-length"));
 		out_u64(&o, (unsigned)blen);
@@ -246,6 +340,17 @@ httpd_simple(struct conn *c, struct xfer *x, int status, int minor, bool head_on
 	}
 	httpd_head_end(c, &o, minor);
 	x->hdr_len = o.n;
+	if (has_page) {
+		if (head_only || page.st.st_size == 0) {
+			file_hit_close(&page);
+			return httpd_commit(c, x, &o, false);
+		}
+		x->file_fd = page.fd;
+		x->fce = page.cached;  /* the cache's descriptor: released, not closed */
+		x->file_off = 0;
+		x->file_end = page.st.st_size;
+		return httpd_commit(c, x, &o, true);
+	}
 	if (head_only || blen <= 0)
 		return httpd_commit(c, x, &o, false);
 	if (x->h2 != NULL) {
@@ -396,7 +501,7 @@ httpd_rep_headers(struct httpd_out *o, const char *mime, const struct httpd_val 
  * every response for it, identity included, varies (RFC 9110 12.5.5). The
  * open-file cache remembers the answer while its entry lives. */
 static bool
-httpd_has_sidecar(struct conn *c, const struct file_hit *hit)
+httpd_has_sidecar(const struct site *site, const struct file_hit *hit)
 {
 	static const char *const suffix[2] = {".br", ".gz"};
 	struct fcache_entry *e = hit->cached;
@@ -406,7 +511,7 @@ httpd_has_sidecar(struct conn *c, const struct file_hit *hit)
 	if (e != NULL && e->sidecar >= 0)
 		return e->sidecar == 1;
 	for (int i = 0; i < 2 && !found; i++) {
-		if (file_open_sidecar(c->site, hit, suffix[i], &alt) == 0) {
+		if (file_open_sidecar(site, hit, suffix[i], &alt) == 0) {
 			close(alt.fd);
 			found = true;
 		}
@@ -421,7 +526,7 @@ httpd_has_sidecar(struct conn *c, const struct file_hit *hit)
  * form one list (RFC 9110 5.3). On success the sidecar replaces *hit.
  * Sets *vary when the answer depends on Accept-Encoding. */
 static const char *
-httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit *hit,
+httpd_pick_encoding(const struct site *site, const struct httpd_req *req, struct file_hit *hit,
                     bool *vary)
 {
 	static const struct { unsigned bit; const char *suffix, *name; } codings[2] = {
@@ -439,7 +544,7 @@ httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit
 	for (int k = 0; k < 2 && ok != 0; k++) {
 		int i = prefer_br ? k : 1 - k;
 
-		if (!(ok & codings[i].bit) || file_open_sidecar(c->site, hit, codings[i].suffix, &alt) != 0)
+		if (!(ok & codings[i].bit) || file_open_sidecar(site, hit, codings[i].suffix, &alt) != 0)
 			continue;
 		file_hit_close(hit);
 		hit->fd = alt.fd;
@@ -447,7 +552,7 @@ httpd_pick_encoding(struct conn *c, const struct httpd_req *req, struct file_hit
 		*vary = true;
 		return codings[i].name;
 	}
-	*vary = httpd_has_sidecar(c, hit);
+	*vary = httpd_has_sidecar(site, hit);
 	return NULL;
 }
 
@@ -546,8 +651,9 @@ httpd_304(struct conn *c, struct xfer *x, const struct httpd_req *req, struct fi
 	file_hit_close(rep);
 	if (httpd_begin(c, x, &o, 304) != 0)
 		return CONN_CLOSE;
-	httpd_head_start(c, &o, 304);
+	httpd_head_start(c, x, &o, 304);
 	httpd_validators(&o, v, vary);
+	httpd_cache_control(&o, x, rep->rel, rep->rellen, NULL);
 	httpd_head_end(c, &o, req->r->minor);
 	x->hdr_len = o.n;
 	return httpd_commit(c, x, &o, false);
@@ -568,7 +674,7 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 	bool vary;
 	/* the type is the file's, also when a sidecar is sent */
 	const char *mime = httpd_mime(c, hit);
-	const char *encoding = httpd_pick_encoding(c, req, hit, &vary);
+	const char *encoding = httpd_pick_encoding(x->site, req, hit, &vary);
 	const char *etag = val.etag;
 	size_t etaglen;
 	int status = 200;
@@ -603,8 +709,9 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 		file_hit_close(hit);
 		return CONN_CLOSE;
 	}
-	httpd_head_start(c, &o, status);
+	httpd_head_start(c, x, &o, status);
 	httpd_rep_headers(&o, mime, &val, encoding, vary);
+	httpd_cache_control(&o, x, hit->rel, hit->rellen, NULL);
 	if (status == 206) {
 		out_begin_field(&o, FIELD("Content-Range", "content-range"));
 		out_str(&o, "bytes ");
@@ -639,12 +746,11 @@ static enum conn_next
 httpd_listing(struct conn *c, struct xfer *x, const struct httpd_req *req,
               const struct file_hit *dir, const char *norm, size_t len, bool head_only)
 {
-	const struct config_listener *lc = c->site->cfg;
 	struct file_listing *l = NULL;
 	struct httpd_out o;
 	size_t blen;
-	int status = file_list_open(c->site, dir->rel, norm, len, lc->dotfiles == CONFIG_DOTFILES_ALLOW,
-	                            &l);
+	int status = file_list_open(x->site, dir->rel, norm, len,
+	                            x->site->cfg->dotfiles == CONFIG_DOTFILES_ALLOW, &l);
 
 	if (status != 200)
 		return httpd_simple(c, x, status, req->r->minor, head_only, NULL, NULL, 0);
@@ -653,9 +759,9 @@ httpd_listing(struct conn *c, struct xfer *x, const struct httpd_req *req,
 		free(l);
 		return CONN_CLOSE;
 	}
-	httpd_head_start(c, &o, 200);
+	httpd_head_start(c, x, &o, 200);
 	out_field_str(&o, FIELD("Content-Type", "content-type"), "text/html; charset=utf-8");
-	out_field_str(&o, FIELD("Cache-Control", "cache-control"), "no-cache");
+	httpd_cache_control(&o, x, dir->rel, dir->rellen, "no-cache");
 	out_begin_field(&o, FIELD("Content-Length", "content-length"));
 	out_u64(&o, blen);
 	out_end_field(&o);
@@ -687,6 +793,105 @@ httpd_note_request(struct conn *c, const struct httpd_req *req)
 	c->x.referer = h ? h->value : (struct http_span){NULL, 0};
 	h = req->ix.h[HTTP_H_USER_AGENT];
 	c->x.user_agent = h ? h->value : (struct http_span){NULL, 0};
+	h = req->ix.h[HTTP_H_HOST];
+	c->x.host = h ? h->value : (struct http_span){NULL, 0};
+}
+
+/* The port https:// URLs of a redirect listener name: to_port, else the
+ * port the first files listener is bound to (also with port: 0); 0 for
+ * 443, which a URL leaves out. */
+static unsigned
+httpd_https_port(const struct conn *c)
+{
+	const struct config *cfg = conn_config(c);
+	const struct server *srv = c->w->srv;
+	unsigned port = c->ep->cfg->to_port;
+
+	for (size_t i = 0; port == 0 && i < cfg->nlisteners && i < srv->nlisteners; i++) {
+		if (cfg->listeners[i].mode == CONFIG_MODE_FILES && srv->naddrs[i] > 0)
+			port = srv->addrs[i][0].port;
+	}
+	return port == 443 ? 0 : port;
+}
+
+/* A redirect listener's answer to everything: 308 to the same host, path
+ * and query over https (RFC 9110 15.4.9 keeps the method and body). The
+ * target is the request's own Host, never another: a missing or invalid
+ * one gets 400, so the listener is no open redirect. */
+static enum conn_next
+httpd_redirect_https(struct conn *c, struct xfer *x, const struct httpd_req *req,
+                     const struct http_verdict *v)
+{
+	const struct http_header *h = req->ix.h[HTTP_H_HOST];
+	const char *t = req->r->target.p, *end = t + req->r->target.n;
+	char host[256];
+	size_t hn = 0, n;
+	unsigned port = httpd_https_port(c);
+	int minor = req->r->minor;
+	bool v6;
+	char *loc;
+
+	if (v->head_status != 0)
+		return httpd_simple(c, x, v->head_status, minor, v->head_only, NULL, NULL, 0);
+	/* every method is redirected: the verdict's 405 or 501 does not end
+	 * the connection here, only a body (never read) does */
+	c->keepalive = !v->has_body && http_wants_keepalive(req->r, &req->ix);
+	if (h != NULL)
+		hn = match_host_key(h->value.p, h->value.n, host, sizeof(host));
+	/* absolute-form (RFC 9112 3.2.2): the path after the authority */
+	if (end - t > 7 && strncasecmp(t, "http://", 7) == 0) {
+		t = memchr(t + 7, '/', (size_t)(end - t - 7));
+		if (t == NULL)
+			t = end;
+	}
+	if (hn == 0 || (t < end && *t != '/'))
+		return httpd_simple(c, x, 400, minor, v->head_only, NULL, NULL, 0);
+	if ((size_t)(end - t) > CONN_WBUF_SIZE / 4)
+		return httpd_simple(c, x, 414, minor, v->head_only, NULL, NULL, 0);
+	if (conn_take_wbuf(c) != 0)
+		return CONN_CLOSE;
+	/* built in the write buffer's second half; httpd_simple writes the head
+	 * before it and moves it down (see httpd_redirect_dir) */
+	loc = c->wbuf + CONN_WBUF_SIZE / 2;
+	v6 = host[0] != '[' && memchr(host, ':', hn) != NULL;  /* keep one pair of brackets */
+	n = (size_t)snprintf(loc, 300, "https://%s%.*s%s", v6 ? "[" : "", (int)hn, host, v6 ? "]" : "");
+	if (port != 0)
+		n += (size_t)snprintf(loc + n, 16, ":%u", port);
+	if (t == end)
+		loc[n++] = '/';
+	memcpy(loc + n, t, (size_t)(end - t));
+	n += (size_t)(end - t);
+	return httpd_simple(c, x, 308, minor, v->head_only, FIELD("Location", "location"), loc, n);
+}
+
+/* Choose the request's site by its Host (the TLS server name's, or the
+ * default, without one). Returns 421 when the TLS server name chose
+ * another site: the certificate the client checked vouches for that one
+ * only (RFC 9110 15.5.20); the answer then comes as that site. */
+static int
+httpd_pick_site(struct conn *c, struct xfer *x, const struct httpd_req *req)
+{
+	const struct http_header *h = req->ix.h[HTTP_H_HOST];
+
+	if (h != NULL)
+		x->site = site_for_host(c->ep, h->value.p, h->value.n);
+	else
+		x->site = c->sni_site != NULL ? c->sni_site : &c->ep->sites[0];
+	if (c->sni_site != NULL && x->site != c->sni_site) {
+		x->site = c->sni_site;
+		return 421;
+	}
+	return 0;
+}
+
+/* A path that is not found: the site's fallback (SPAs), served as a file
+ * with every rule of one, when it exists. */
+static bool
+httpd_fallback(struct conn *c, struct xfer *x, struct file_hit *hit)
+{
+	const char *fb = x->site->cfg->fallback;
+
+	return fb != NULL && httpd_open(c, x->site, fb, strlen(fb), hit) == 200;
 }
 
 /* Answer a request whose verdict (http_decide) is in v: the same for
@@ -695,30 +900,26 @@ static enum conn_next
 httpd_serve(struct conn *c, struct xfer *x, const struct httpd_req *req,
             const struct http_verdict *v)
 {
-	const struct config_listener *lc = c->site->cfg;
 	char norm[8192];  /* a longer path gets 414 */
 	struct file_hit hit;
 	size_t query = 0;
 	int status, plen, minor = req->r->minor;
 
+	if (c->ep->cfg->mode == CONFIG_MODE_REDIRECT)
+		return httpd_redirect_https(c, x, req, v);
+	status = httpd_pick_site(c, x, req);
+	if (v->head_status == 0 && status != 0)
+		return httpd_simple(c, x, status, minor, v->head_only, NULL, NULL, 0);
 	if (v->status != 0)
 		return httpd_simple(c, x, v->status, minor, v->head_only, NULL, NULL, 0);
 	plen = path_normalize(req->r->target.p, req->r->target.n, norm, sizeof(norm), &query, &status);
 	if (plen < 0)
 		return httpd_simple(c, x, status, minor, v->head_only, NULL, NULL, 0);
-	if (lc->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen))
+	if (site_dot_denied(x->site, norm, (size_t)plen))
 		return httpd_simple(c, x, 404, minor, v->head_only, NULL, NULL, 0);
-	hit.cached = NULL;
-	if (fcache_get(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit) &&
-	    file_hit_current(c->site, &hit)) {
+	status = httpd_open(c, x->site, norm, (size_t)plen, &hit);
+	if (status == 404 && httpd_fallback(c, x, &hit))
 		status = 200;
-	} else {
-		if (hit.cached != NULL)
-			file_hit_close(&hit);  /* replaced since: resolve the path again */
-		status = file_resolve(c->site, norm, (size_t)plen, &hit);
-		if (status == 200)
-			fcache_put(&c->w->fcache, c->site, norm, (size_t)plen, c->w->loop.now_ms, &hit);
-	}
 	if (status == 301)
 		return httpd_redirect_dir(c, x, req, norm, (size_t)plen, query, v->head_only);
 	if (status == FILE_LIST_DIR)
@@ -758,7 +959,7 @@ httpd_serve_h2(struct conn *c, struct xfer *x, const struct http_request *req,
 	if (body && (v.status == 0 || v.status == 204))
 		v.status = 413;
 	if (status != 0)
-		v.status = status;  /* the header list was too large: 431 */
+		v.status = v.head_status = status;  /* the header list was too large: 431 */
 	x->start_ms = c->w->loop.now_ms;
 	return httpd_serve(c, x, &rq, &v) == CONN_CLOSE ? -1 : 0;
 }
@@ -775,7 +976,11 @@ httpd_reject(struct conn *c, int status)
 	c->x.req_line.n = eol ? (size_t)(eol - c->rbuf) : c->rlen;
 	if (c->x.req_line.n > 0 && c->x.req_line.p[c->x.req_line.n - 1] == '\r')
 		c->x.req_line.n--;
-	c->x.referer = c->x.user_agent = (struct http_span){NULL, 0};
+	c->x.referer = c->x.user_agent = c->x.host = (struct http_span){NULL, 0};
+	c->x.site = c->ep->nsites == 0 ? NULL : c->sni_site != NULL ? c->sni_site : &c->ep->sites[0];
+	if (c->ep->cfg->mode == CONFIG_MODE_REDIRECT && c->rlen > 0 && c->rbuf[0] == 0x16)
+		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO, "%s %s: TLS sent to the plain HTTP port",
+		        c->ep->cfg->name, c->client);
 	c->keepalive = false;
 	c->head_len = c->rlen;
 	return httpd_simple(c, &c->x, status, 1, false, NULL, NULL, 0);
@@ -874,7 +1079,7 @@ xfer_read_body(struct conn *c, struct xfer *x, char *dst, size_t len)
 		if (n <= 0) {
 			/* a listing cannot end early: its page is as long as announced */
 			log_msg(&c->w->srv->elog, CONFIG_LOG_ERROR, "%s: read failed at offset %lld: %s",
-			        c->site->cfg->name, (long long)(x->file_off + (off_t)got),
+			        c->ep->cfg->name, (long long)(x->file_off + (off_t)got),
 			        n < 0 ? strerror(errno) : "EOF");
 			return -1;
 		}
@@ -924,7 +1129,7 @@ httpd_write(struct conn *c)
 	ssize_t n;
 
 	if (c->woff == c->wlen && c->x.file_fd >= 0 && c->x.file_off < c->x.file_end && !c->no_ktls &&
-	    c->x.mem == NULL && tls_server_ktls(c->site->tls)) {
+	    c->x.mem == NULL && tls_server_ktls(c->ep->tls)) {
 		int r = httpd_sendfile(c);
 
 		if (r >= 0)
@@ -935,7 +1140,7 @@ httpd_write(struct conn *c)
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;
 	} else if (c->woff == 0 && c->x.sent == 0 && httpd_body_left(c) && c->wlen < CONN_WBUF_SIZE &&
-	           (c->x.mem != NULL || c->no_ktls || !tls_server_ktls(c->site->tls))) {
+	           (c->x.mem != NULL || c->no_ktls || !tls_server_ktls(c->ep->tls))) {
 		/* headers and the first body bytes go out together */
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;

@@ -262,6 +262,8 @@ log_format_clf(char *d, size_t cap, const struct log_clock *clk,
 	d[o++] = ' ';
 	o += log_field(d + o, cap - o,
 	               e->peer_subject ? log_span(e->peer_subject, LOG_MAX_SUBJECT) : dash, 0);
+	d[o++] = ' ';
+	o += log_field(d + o, cap - o, e->site ? log_span(e->site, LOG_MAX_SITE) : dash, 0);
 	return o;
 }
 
@@ -283,6 +285,8 @@ log_format_json(char *d, size_t cap, const struct log_clock *clk,
 	o += log_word(d + o, cap - o, e->tls_version, "", 1);
 	o += (size_t)snprintf(d + o, cap - o, "\",\"client_subject\":");
 	o += log_field(d + o, cap - o, log_span(e->peer_subject, LOG_MAX_SUBJECT), 1);
+	o += (size_t)snprintf(d + o, cap - o, ",\"site\":");
+	o += log_field(d + o, cap - o, log_span(e->site, LOG_MAX_SITE), 1);
 	o += (size_t)snprintf(d + o, cap - o, ",\"duration_us\":%llu}",
 	                      (unsigned long long)e->duration_us);
 	return o;

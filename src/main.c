@@ -18,6 +18,7 @@
 #include "tlserve/file.h"
 #include "tlserve/listener.h"
 #include "tlserve/log.h"
+#include "tlserve/site.h"
 #include "tlserve/tls.h"
 #include "tlserve/worker.h"
 
@@ -131,7 +132,6 @@ static struct gen *
 gen_build(const char *path, const struct gen *prev, bool open_roots, struct config_errors *errs)
 {
 	struct gen *g = calloc(1, sizeof(*g));
-	char err[256];
 
 	if (g == NULL) {
 		config_error_add(errs, 0, 0, "out of memory");
@@ -140,32 +140,30 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 	atomic_init(&g->refs, 1);
 	if (config_load_file(path, &g->cfg, errs) != 0 || config_check_files(g->cfg, errs) != 0)
 		goto fail;
-	g->sites = calloc(g->cfg->nlisteners, sizeof(*g->sites));
-	if (g->sites == NULL) {
+	g->eps = calloc(g->cfg->nlisteners, sizeof(*g->eps));
+	if (g->eps == NULL) {
 		config_error_add(errs, 0, 0, "out of memory");
 		goto fail;
 	}
-	g->nsites = g->cfg->nlisteners;
-	for (size_t i = 0; i < g->nsites; i++) {
+	g->neps = g->cfg->nlisteners;
+	for (size_t i = 0; i < g->neps; i++) {
 		const struct config_listener *l = &g->cfg->listeners[i];
-		struct site *s = &g->sites[i];
+		struct endpoint *ep = &g->eps[i];
 
-		s->gen = g;
-		s->cfg = l;
-		s->rootfd = -1;
+		ep->gen = g;
+		ep->cfg = l;
+		if (l->mode == CONFIG_MODE_REDIRECT)
+			continue;  /* plain HTTP */
 		if (tls_server_new(l,
 		                   l->mode != CONFIG_MODE_FILES ? TLS_ALPN_NONE
 		                   : l->http2                   ? TLS_ALPN_H2
 		                                                : TLS_ALPN_HTTP1,
-		                   &s->tls, errs) != 0)
+		                   &ep->tls, errs) != 0)
 			continue;
-		if (prev && i < prev->nsites && strcmp(prev->sites[i].cfg->name, l->name) == 0)
-			tls_server_inherit_tickets(s->tls, prev->sites[i].tls);
-		if (open_roots && l->mode == CONFIG_MODE_FILES) {
-			s->rootfd = file_root_open(l->root, &s->use_openat2, err, sizeof(err));
-			if (s->rootfd < 0)
-				config_error_add(errs, l->root_pos.line, l->root_pos.col, "%s", err);
-		}
+		if (prev && i < prev->neps && strcmp(prev->eps[i].cfg->name, l->name) == 0 &&
+		    prev->eps[i].tls != NULL)
+			tls_server_inherit_tickets(ep->tls, prev->eps[i].tls);
+		site_open_all(ep, open_roots, errs);
 	}
 	if (errs->n == 0)
 		return g;
@@ -176,22 +174,70 @@ fail:
 
 /* Certificates that expire within 14 days are worth a warning at start and
  * at every reload; -t prints them all. */
+/* -t: what each site serves, and where a redirect listener sends. */
+static void
+gen_describe_sites(const struct gen *g, const struct endpoint *ep, const char *file, FILE *out)
+{
+	const struct config_listener *l = ep->cfg;
+
+	if (l->mode == CONFIG_MODE_REDIRECT) {
+		const struct config_listener *f = NULL;
+		const char *first = NULL;
+		unsigned port = l->to_port;
+
+		for (size_t i = 0; i < g->cfg->nlisteners && f == NULL; i++) {
+			if (g->cfg->listeners[i].mode == CONFIG_MODE_FILES)
+				f = &g->cfg->listeners[i];
+		}
+		if (port == 0 && f != NULL && strspn(f->port, "0123456789") == strlen(f->port))
+			port = (unsigned)atoi(f->port);
+		first = f ? f->name : NULL;
+		if (port != 0)
+			fprintf(out, "%s: listener %s: redirect to https port %u\n", file, l->name, port);
+		else if (first != NULL)
+			fprintf(out, "%s: listener %s: redirect to https on the port of listener %s\n",
+			        file, l->name, first);
+		else
+			fprintf(out, "%s: listener %s: redirect to https port 443\n", file, l->name);
+		return;
+	}
+	for (size_t i = 0; i < l->nsites; i++) {
+		const struct config_site *s = &l->sites[i];
+
+		fprintf(out, "%s: listener %s: site ", file, l->name);
+		if (s->nnames == 0)
+			fputs("default", out);
+		for (size_t j = 0; j < s->nnames; j++)
+			fprintf(out, "%s%s", j ? ", " : "", s->names[j]);
+		fprintf(out, ": root %s", s->root);
+		if (s->certificate != NULL)
+			fprintf(out, ", certificate %s", s->certificate);
+		fputc('\n', out);
+	}
+}
+
+/* Certificates that expire within 14 days are worth a warning at start and
+ * at every reload; -t prints them all, and the sites. */
 static void
 gen_describe(const struct gen *g, const char *file, FILE *out, const struct log_error *elog)
 {
 	char desc[4096], prefix[160];
 
-	for (size_t i = 0; i < g->nsites; i++) {
+	for (size_t i = 0; i < g->neps; i++) {
 		long days;
 
-		snprintf(prefix, sizeof(prefix), "%s: listener %s: ", file, g->sites[i].cfg->name);
-		days = tls_server_describe(g->sites[i].tls, prefix, desc, sizeof(desc));
+		if (g->eps[i].tls == NULL)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s: listener %s: ", file, g->eps[i].cfg->name);
+		days = tls_server_describe(g->eps[i].tls, prefix, desc, sizeof(desc));
 		if (out)
 			fputs(desc, out);
 		if (days < 14 && elog)
 			log_msg(elog, CONFIG_LOG_WARN, "listener %s: a certificate expires in %ld days%s",
-			        g->sites[i].cfg->name, days, days < 0 ? " (already expired)" : "");
+			        g->eps[i].cfg->name, days, days < 0 ? " (already expired)" : "");
 	}
+	for (size_t i = 0; i < g->neps && out != NULL; i++)
+		gen_describe_sites(g, &g->eps[i], file, out);
 }
 
 static int
@@ -358,12 +404,13 @@ static void
 log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 {
 	for (size_t i = 0; i < srv->nlisteners; i++) {
-		const struct site *s = &g->sites[i];
+		const struct endpoint *s = &g->eps[i];
+		static const char *const modes[] = {"files", "echo", "redirect"};
 
 		for (size_t j = 0; j < srv->naddrs[i]; j++)
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "listening name=%s address=%s port=%u mode=%s",
 			        s->cfg->name, srv->addrs[i][j].text, srv->addrs[i][j].port,
-			        s->cfg->mode == CONFIG_MODE_ECHO ? "echo" : "files");
+			        modes[s->cfg->mode]);
 		if (s->cfg->mode == CONFIG_MODE_FILES) {
 			char why[128];
 
@@ -372,7 +419,7 @@ log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 			/* a sandbox (seccomp, systemd's RestrictSUIDSGID=) may refuse
 			 * openat2: say which way files are opened beneath root */
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: paths resolved beneath root with %s",
-			        s->cfg->name, file_root_mode(s, why, sizeof(why)));
+			        s->cfg->name, file_root_mode(&s->sites[0], why, sizeof(why)));
 		}
 	}
 	log_msg(&srv->elog, CONFIG_LOG_INFO, "tlserve %s started with %zu worker%s", TLSERVE_VERSION,
@@ -446,8 +493,9 @@ rotate_tickets(struct server *srv)
 {
 	struct gen *g = atomic_load(&srv->gen);
 
-	for (size_t i = 0; i < g->nsites; i++)
-		tls_server_rotate_tickets(g->sites[i].tls);
+	for (size_t i = 0; i < g->neps; i++)
+		if (g->eps[i].tls != NULL)
+			tls_server_rotate_tickets(g->eps[i].tls);
 }
 
 /* Wait for signals until asked to stop. */

@@ -319,10 +319,14 @@ tls_client_hello(SSL *ssl, int *alert, void *arg)
 	(void)alert;
 	if (srv->nsni == 0 || tls_hello_servername(ssl, host, sizeof(host)) != 0)
 		return SSL_CLIENT_HELLO_SUCCESS;
-	for (size_t i = 0; i < srv->nsni; i++) {
-		if (tls_sni_match(srv->sni[i].name, host)) {
-			SSL_set_SSL_CTX(ssl, srv->sni[i].ctx);
-			break;
+	/* an exact name before any wildcard, as sites are chosen by Host */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < srv->nsni; i++) {
+			if ((srv->sni[i].name[0] == '*') == (pass == 1) &&
+			    tls_sni_match(srv->sni[i].name, host)) {
+				SSL_set_SSL_CTX(ssl, srv->sni[i].ctx);
+				return SSL_CLIENT_HELLO_SUCCESS;
+			}
 		}
 	}
 	return SSL_CLIENT_HELLO_SUCCESS;
@@ -753,7 +757,7 @@ tls_server_unref(struct tls_server *srv)
 int
 tls_server_ktls(const struct tls_server *srv)
 {
-	return srv->ktls;
+	return srv != NULL && srv->ktls;  /* NULL: a plain listener */
 }
 
 /* Subject, SANs and expiry of one certificate as a line. Returns days left. */
@@ -859,6 +863,55 @@ fail:
 	return -1;
 }
 
+int
+tls_accept_plain(int fd, struct tls_conn **out)
+{
+	struct tls_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	c->sock.fd = fd;
+	c->own_bio = true;  /* the drained/hup bookkeeping serves plain reads too */
+	*out = c;
+	return 0;
+}
+
+/* A plain connection's read and write: the socket calls, their results in
+ * the TLS_WANT_* terms the callers use. */
+static ssize_t
+tls_plain_read(struct tls_conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->sock.drained && !c->sock.hup)
+		return TLS_WANT_POLLIN;
+	n = recv(c->sock.fd, buf, len, 0);
+	if (n > 0) {
+		c->sock.drained = (size_t)n < len;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		c->sock.drained = true;
+		return TLS_WANT_POLLIN;
+	}
+	return -1;
+}
+
+static ssize_t
+tls_plain_write(struct tls_conn *c, const void *buf, size_t len, int flags)
+{
+	ssize_t n = send(c->sock.fd, buf, len,
+	                 MSG_NOSIGNAL | ((flags & TLS_WRITE_HOLD) ? MSG_MORE : 0));
+
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return TLS_WANT_POLLOUT;
+	return -1;
+}
+
 void
 tls_conn_event(struct tls_conn *c, bool readable, bool hup)
 {
@@ -913,6 +966,8 @@ tls_handshake(struct tls_conn *c)
 	unsigned char fin[EVP_MAX_MD_SIZE];
 	int r;
 
+	if (ssl == NULL)
+		return 0;  /* plain */
 	tls_clear_errors();
 	errno = 0;
 	/* Once its Finished is out, a TLS 1.3 server writes only the session
@@ -941,6 +996,8 @@ tls_read(struct tls_conn *c, void *buf, size_t len)
 	size_t n = 0;
 	ssize_t r;
 
+	if (ssl == NULL)
+		return tls_plain_read(c, buf, len);
 	/* The shortcut (no read(2) while the queue is known empty) holds only
 	 * when OpenSSL has nothing to send either: a read that stopped on a
 	 * blocked write (a KeyUpdate answer, an alert) must be repeated for
@@ -974,6 +1031,8 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 	size_t done = 0, n = 0;
 	ssize_t r;
 
+	if (ssl == NULL)
+		return tls_plain_write(c, buf, len, flags);
 	tls_clear_errors();
 	errno = 0;
 	if (s != NULL)
@@ -1005,7 +1064,7 @@ tls_sendfile(struct tls_conn *c, int fd, off_t off, size_t len)
 	SSL *ssl = c->ssl;
 	ossl_ssize_t n;
 
-	if (!BIO_get_ktls_send(SSL_get_wbio(ssl))) {
+	if (ssl == NULL || !BIO_get_ktls_send(SSL_get_wbio(ssl))) {
 		errno = ENOTSUP;
 		return -1;
 	}
@@ -1028,7 +1087,7 @@ tls_close(struct tls_conn *c)
 	struct tls_sock *s = tls_sock_of(c);
 	int r;
 
-	if (c->notify_out)
+	if (c->notify_out || ssl == NULL)
 		return 0;
 	tls_clear_errors();
 	errno = 0;
@@ -1054,13 +1113,14 @@ tls_close(struct tls_conn *c)
 void
 tls_idle(struct tls_conn *c)
 {
-	SSL_free_buffers(c->ssl);  /* refuses (harmlessly) while data is buffered */
+	if (c->ssl != NULL)
+		SSL_free_buffers(c->ssl);  /* refuses (harmlessly) while data is buffered */
 }
 
 size_t
 tls_pending(const struct tls_conn *c)
 {
-	int n = SSL_pending(c->ssl);
+	int n = c->ssl != NULL ? SSL_pending(c->ssl) : 0;
 
 	return n > 0 ? (size_t)n : 0;
 }
@@ -1080,6 +1140,8 @@ tls_conn_h2(const struct tls_conn *c)
 	const unsigned char *p;
 	unsigned int n;
 
+	if (c->ssl == NULL)
+		return false;
 	SSL_get0_alpn_selected(c->ssl, &p, &n);
 	return n == 2 && memcmp(p, "h2", 2) == 0;
 }
@@ -1087,20 +1149,20 @@ tls_conn_h2(const struct tls_conn *c)
 const char *
 tls_conn_version(const struct tls_conn *c)
 {
-	return SSL_get_version(c->ssl);
+	return c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
 }
 
 const char *
 tls_conn_servername(const struct tls_conn *c)
 {
-	return SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+	return c->ssl != NULL ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
 }
 
 int
 tls_conn_peer_subject(const struct tls_conn *c, char *buf, size_t len)
 {
 	SSL *ssl = c->ssl;
-	X509 *peer = SSL_get0_peer_certificate(ssl);
+	X509 *peer = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
 	BIO *mem;
 	int n;
 
@@ -1122,7 +1184,7 @@ const char *
 tls_conn_error(struct tls_conn *c, char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
-	long vr = SSL_get_verify_result(c->ssl);
+	long vr = c->ssl != NULL ? SSL_get_verify_result(c->ssl) : X509_V_OK;
 
 	if (vr != X509_V_OK)
 		snprintf(buf, len, "client certificate: %s", X509_verify_cert_error_string(vr));

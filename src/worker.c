@@ -3,6 +3,7 @@
  * takes no lock: only taking a new configuration generation after a reload
  * does (server_take_gen). */
 #include "tlserve/worker.h"
+#include "tlserve/site.h"
 #include "tlserve/h2.h"
 
 #include <errno.h>
@@ -104,12 +105,12 @@ gen_unref(struct gen *g)
 {
 	if (g == NULL || atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (size_t i = 0; i < g->nsites; i++) {
-		tls_server_unref(g->sites[i].tls);
-		if (g->sites[i].rootfd >= 0)
-			close(g->sites[i].rootfd);
+	for (size_t i = 0; i < g->neps; i++) {
+		if (g->eps[i].tls != NULL)
+			tls_server_unref(g->eps[i].tls);
+		site_close_all(&g->eps[i]);
 	}
-	free(g->sites);
+	free(g->eps);
 	config_free(g->cfg);
 	free(g);
 }
@@ -158,7 +159,7 @@ worker_follow_gen(struct worker *w)
 	 * in flight are done */
 	for (struct conn *c = w->active, *next; c != NULL; c = next) {
 		next = c->next;
-		if (c->h2 != NULL && c->site->gen != g)
+		if (c->h2 != NULL && c->ep->gen != g)
 			h2_drain(c);
 	}
 }
@@ -280,12 +281,12 @@ worker_accept(struct worker *w, struct worker_listen *l)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				log_msg(&w->srv->elog, CONFIG_LOG_WARN,
 				        "accept on %s: %s; pausing accepts for 100ms",
-				        w->gen->sites[l->listener].cfg->name, strerror(errno));
+				        w->gen->eps[l->listener].cfg->name, strerror(errno));
 				worker_accept_pause(w, true);
 			}
 			return;
 		}
-		conn_open(w, &w->gen->sites[l->listener], fd, (struct sockaddr *)&ss, len);
+		conn_open(w, &w->gen->eps[l->listener], fd, (struct sockaddr *)&ss, len);
 	}
 }
 

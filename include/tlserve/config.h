@@ -16,7 +16,7 @@
 
 enum config_log_level { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
 enum config_access_format { CONFIG_ACCESS_COMMON, CONFIG_ACCESS_COMBINED, CONFIG_ACCESS_JSON };
-enum config_mode { CONFIG_MODE_FILES, CONFIG_MODE_ECHO };
+enum config_mode { CONFIG_MODE_FILES, CONFIG_MODE_ECHO, CONFIG_MODE_REDIRECT };
 enum config_verify { CONFIG_VERIFY_OFF, CONFIG_VERIFY_OPTIONAL, CONFIG_VERIFY_REQUIRE };
 enum config_proxy { CONFIG_PROXY_OFF, CONFIG_PROXY_V1, CONFIG_PROXY_V2, CONFIG_PROXY_ANY };
 enum config_dotfiles { CONFIG_DOTFILES_DENY, CONFIG_DOTFILES_ALLOW };
@@ -52,22 +52,61 @@ struct config_mime {
 	char *type;  /* the full Content-Type value */
 };
 
+/* A response header a site adds (headers:). */
+struct config_header {
+	char *name;                        /* as written, for HTTP/1.1 */
+	char *lname;                       /* lower-cased, for HTTP/2 */
+	char *value;
+};
+
+/* A cache: rule: Cache-Control for the paths served that match. */
+struct config_cache {
+	char *match;
+	char *control;
+};
+
+/* An error_pages: entry: the file sent with an error status. */
+struct config_error_page {
+	int status;                        /* 400..599 */
+	char *path;                        /* under the site's root, starts with '/' */
+};
+
+/* A site: what a files listener serves for some Host names. A listener's
+ * own keys make its default site (no names); each sites: entry starts as a
+ * copy of it and replaces the keys it sets. */
+struct config_site {
+	char **names;                      /* exact or "*.suffix", lower-cased; none: default */
+	size_t nnames;
+	char *root;                        /* resolved path */
+	char **index;                      /* default {"index.html"} */
+	size_t nindex;
+	bool listing;
+	enum config_dotfiles dotfiles;
+	struct config_header *headers;
+	size_t nheaders;
+	struct config_cache *cache;
+	size_t ncache;
+	struct config_error_page *error_pages;
+	size_t nerror_pages;
+	char *fallback;                    /* NULL = none; else under root, starts with '/' */
+	char *certificate, *key;           /* resolved paths, or NULL: the listener's */
+	struct config_pos pos, root_pos, certificate_pos, key_pos;
+};
+
 struct config_listener {
 	char *name;
 	char *host;                        /* NULL = every local address */
 	char *port;                        /* number or service name, as written; "0" = any */
 	enum config_mode mode;
-	char *root;                        /* files only: resolved path */
-	char **index;                      /* default {"index.html"} */
-	size_t nindex;
-	bool listing;
+	struct config_site *sites;         /* files: [0] the default site, then sites: in order */
+	size_t nsites;
 	bool http2;                        /* files: offer h2 by ALPN (default true) */
-	enum config_dotfiles dotfiles;
 	enum config_proxy proxy_protocol;
 	struct config_tls tls;             /* the global tls: merged with this listener's, key by key */
-	struct config_sni *sni;
+	struct config_sni *sni;            /* sni: entries, then one per site with a certificate */
 	size_t nsni;
-	struct config_pos pos, root_pos, host_pos, port_pos;
+	uint16_t to_port;                  /* redirect: 0 = the first files listener's port */
+	struct config_pos pos, host_pos, port_pos;
 };
 
 struct config_limits {

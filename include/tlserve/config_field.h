@@ -26,6 +26,7 @@ struct cfg_ctx {
 	const char *basedir;
 	struct config_tls tls;     /* the top-level tls: block, copied into every listener */
 	size_t listeners;          /* node of listeners:, read after everything else */
+	size_t sites;              /* node of the listener's sites:, read after its other keys */
 	char prefix[128];          /* path of the mapping being read, e.g. "listeners[0].tls." */
 	bool failed;
 	bool oom;
@@ -137,6 +138,8 @@ int cfg_bool(const struct cfg_ctx *c, size_t node);
 uint32_t cfg_map(struct cfg_ctx *c, size_t node, const struct cfg_field *fields, size_t nf,
 		 void *base);
 
+/* Store node's value into base as field f says (what cfg_map does per key). */
+void cfg_field_set(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base);
 /* The value node of key name in mapping node (its first occurrence), or CFG_NONE. */
 size_t cfg_map_value(const struct cfg_ctx *c, size_t node, const char *name);
 

@@ -26,4 +26,18 @@ void cfg_schema_read(struct cfg_ctx *c, size_t root);
 
 void cfg_tls_free(struct config_tls *t);
 
+/* An SNI or site name (lower-case): NULL, or why it is not one. */
+const char *cfg_sni_name_ok(const char *s);
+
+/* config_site.c: the keys of a site, for a sites: entry. */
+extern const struct cfg_field cfg_schema_site[];
+extern const size_t cfg_schema_nsite;
+/* A listener's row for a key of its default site: reads it into sites[0]. */
+void cfg_listener_site_key(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base);
+/* Read sites: at node into l (sites[0] complete): each entry a copy of the
+ * default site with its own keys; names checked across sites; sites with
+ * a certificate appended to l->sni. */
+void cfg_sites_read(struct cfg_ctx *c, size_t node, struct config_listener *l);
+void cfg_site_free(struct config_site *s);
+
 #endif

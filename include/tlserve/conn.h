@@ -36,6 +36,10 @@ enum conn_next {
 #define CONN_ECHO_BUF (16 * 1024)
 #define CONN_SMALL_BUF 4096
 
+/* The most header fields a response has: the server's own and a site's
+ * headers: (at most 64). */
+#define HTTPD_MAX_FIELDS (16 + 64)
+
 /* One request and its response: an HTTP/1.x connection has one, each
  * HTTP/2 stream its own. The files handler fills it; the connection (h1)
  * or the stream (h2) sends it. */
@@ -50,6 +54,8 @@ struct xfer {
 	uint64_t sent;               /* bytes of the response written so far */
 	uint64_t start_ms;
 	struct http_span req_line, referer, user_agent;
+	struct http_span host;       /* the Host (or :authority) sent, for the log */
+	const struct site *site;     /* the site answering (files), or NULL */
 	struct h2_stream *h2;        /* the HTTP/2 stream, NULL for HTTP/1.x */
 };
 
@@ -61,7 +67,8 @@ struct conn {
 	enum conn_state state;
 	int fd;                      /* the connected socket */
 	struct worker *w;
-	struct site *site;           /* in the generation the connection holds a reference on */
+	struct endpoint *ep;         /* its listener, in the generation the connection holds a reference on */
+	const struct site *sni_site; /* the site the TLS server name chose; NULL without one */
 	struct tls_conn *tls;
 	struct loop_timer timer;
 	struct conn *prev, *next;    /* worker's active list, or free list via next */
@@ -104,12 +111,12 @@ struct conn {
 static inline const struct config *
 conn_config(const struct conn *c)
 {
-	return c->site->gen->cfg;
+	return c->ep->gen->cfg;
 }
 
 /* Take an accepted descriptor: the slot is initialised and the handshake
  * started. Returns 0, or -1 when the connection was refused and closed. */
-int  conn_open(struct worker *, struct site *, int fd, const struct sockaddr *, socklen_t);
+int  conn_open(struct worker *, struct endpoint *, int fd, const struct sockaddr *, socklen_t);
 void conn_on_event(struct conn *, uint32_t events);
 void conn_on_timeout(struct conn *);
 /* Run the connection's next step after the current batch of events (the

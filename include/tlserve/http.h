@@ -113,6 +113,7 @@ int http_transfer_coding(const struct http_request *req, const struct http_heade
  * a pure function of the head, so a fuzzer can hold it to its promise. */
 struct http_verdict {
 	int status;        /* 0: serve (GET or HEAD, no body); else the answer */
+	int head_status;   /* the Host and framing checks alone: 0, 400 or 501 */
 	bool head_only;    /* HEAD */
 	bool has_body;     /* the request announces a body (never read) */
 	bool keepalive;    /* the connection may serve another request after this one */
@@ -135,7 +136,8 @@ void http_decide(const struct http_request *req, const struct http_index *ix, si
 
 /* Does a response with this status leave the connection open for the next
  * request? Success, redirects, 304 and the errors about the resource (403,
- * 404, 412, 416) do; errors about the request itself do not. */
+ * 404, 412, 416) or the connection's site (421) do; errors about the
+ * request itself do not. */
 bool http_status_keeps(int status);
 
 /* Does the client allow another request on the connection (RFC 9112 9.3):

@@ -50,6 +50,7 @@ struct log_access_entry {
 	const char *tls_version;
 	const char *peer_subject;           /* NULL when no client certificate */
 	uint64_t duration_us;
+	const char *site;                   /* the site's name or the Host; NULL when none */
 };
 
 /* Fields are clamped to these lengths before escaping. */
@@ -57,12 +58,13 @@ struct log_access_entry {
 #define LOG_MAX_HEADER 1024                 /* referer, user agent */
 #define LOG_MAX_SUBJECT 1024                /* client certificate subject */
 #define LOG_MAX_WORD 64                     /* client address, TLS version */
+#define LOG_MAX_SITE 256                    /* site name or Host */
 #define LOG_ESCAPE_MAX 6                    /* what one byte can become: \u00HH */
 /* The longest line: every field at its clamp, every byte escaped at its
  * worst, plus the fixed text (keys, date, three numbers) well under 512. */
 #define LOG_ACCESS_LINE_MAX                                                                  \
 	(LOG_ESCAPE_MAX * (LOG_MAX_REQUEST + 2 * LOG_MAX_HEADER + LOG_MAX_SUBJECT +          \
-	                   2 * LOG_MAX_WORD) +                                               \
+	                   2 * LOG_MAX_WORD + LOG_MAX_SITE) +                                \
 	 512)
 
 /* Format one access line, '\n' included, into line; cap must be at least

@@ -57,6 +57,11 @@ long tls_server_describe(const struct tls_server *, const char *prefix, char *bu
  * closes it after tls_conn_free). No I/O happens yet. 0 or -1. */
 int tls_accept(struct tls_server *, int fd, struct tls_conn **out);
 
+/* A plain (unencrypted) connection on fd, for plain HTTP listeners: the
+ * same calls, no TLS (handshake and close do nothing, the version and
+ * server name are NULL, there is no kernel TLS). 0 or -1. */
+int tls_accept_plain(int fd, struct tls_conn **out);
+
 /* What epoll reported for the socket. A read that came back short means the
  * queue was empty then, and with edge-triggered epoll any later arrival is
  * reported: until it is, tls_read answers TLS_WANT_POLLIN without a system

@@ -25,13 +25,24 @@ enum worker_ev_kind { WORKER_EV_LISTEN, WORKER_EV_WAKE, WORKER_EV_CONN };
 
 struct gen;
 
-/* A configured listener as the runtime sees it: shared, read-only. */
+/* A site of a files listener as the runtime sees it: shared, read-only. */
 struct site {
+	const struct config_site *cfg;
+	const char *name;            /* its first name; NULL for the default site */
+	int rootfd;                  /* O_PATH descriptor of its root */
+	bool use_openat2;            /* openat2(RESOLVE_BENEATH) works here */
+	char *h1_headers;            /* its headers: as HTTP/1.1 lines, made once */
+	size_t h1_headers_len;
+};
+
+/* A configured listener as the runtime sees it: shared, read-only. */
+struct endpoint {
 	struct gen *gen;             /* the generation it belongs to */
 	const struct config_listener *cfg;
-	struct tls_server *tls;
-	int rootfd;                  /* files: O_PATH descriptor of root; -1 for echo */
-	bool use_openat2;            /* openat2(RESOLVE_BENEATH) works here */
+	struct tls_server *tls;      /* NULL for a redirect listener (plain HTTP) */
+	struct site *sites;          /* files: [0] the default site, then cfg->sites' order */
+	size_t nsites;
+	uint16_t to_port;            /* redirect: the https port (0: none in the URL) */
 };
 
 /* A configuration generation: the parsed file and what was built from it.
@@ -42,8 +53,8 @@ struct site {
 struct gen {
 	atomic_int refs;
 	struct config *cfg;
-	struct site *sites;          /* one per listener, in the configuration's order */
-	size_t nsites;
+	struct endpoint *eps;        /* one per listener, in the configuration's order */
+	size_t neps;
 };
 
 void gen_ref(struct gen *);
@@ -75,7 +86,7 @@ struct gen *server_take_gen(struct server *, const struct gen *have);
 struct worker_listen {
 	enum worker_ev_kind kind;    /* WORKER_EV_LISTEN */
 	int fd;
-	size_t listener;             /* index into the generation's sites */
+	size_t listener;             /* index into the generation's eps */
 };
 
 /* A pooled buffer; the free list threads through the first bytes. */

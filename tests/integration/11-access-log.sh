@@ -53,8 +53,8 @@ day_after=$(LC_ALL=C date -u +%d/%b/%Y)
 expect_lines "combined, GET /a.txt" "$alog" 1
 line=$(sed -n 1p "$alog")
 note "combined: $line"
-check_match "combined: CLIENT - - [TIME] \"REQUEST\" STATUS BYTES \"REFERER\" \"UA\" TLSv1.3 \"-\"" "$line" \
-	"^127\\.0\\.0\\.1 - - $date_re \"GET /a\\.txt HTTP/1\\.1\" 200 6 \"https://referer\\.test/page\\?x=1\" \"ua-test/1\\.0\" TLSv1\\.3 \"-\"\$"
+check_match "combined: CLIENT - - [TIME] \"REQUEST\" STATUS BYTES \"REFERER\" \"UA\" TLSv1.3 \"-\" \"SITE\"" "$line" \
+	"^127\\.0\\.0\\.1 - - $date_re \"GET /a\\.txt HTTP/1\\.1\" 200 6 \"https://referer\\.test/page\\?x=1\" \"ua-test/1\\.0\" TLSv1\\.3 \"-\" \"localhost\"\$"
 case $line in
 *"[$day_before:"* | *"[$day_after:"*) pass "combined: the time is today's UTC date" ;;
 *) fail "combined: the time is today's UTC date" "expected [$day_before:..." "got: $line" ;;
@@ -62,10 +62,10 @@ esac
 hcurl https /missing -o /dev/null -H 'User-Agent:'
 expect_lines "combined, a 404 without referer or agent" "$alog" 2
 check_match "combined: absent referer and agent are \"-\"" "$(sed -n 2p "$alog")" \
-	"^127\\.0\\.0\\.1 - - $date_re \"GET /missing HTTP/1\\.1\" 404 [0-9]+ \"-\" \"-\" TLSv1\\.3 \"-\"\$"
+	"^127\\.0\\.0\\.1 - - $date_re \"GET /missing HTTP/1\\.1\" 404 [0-9]+ \"-\" \"-\" TLSv1\\.3 \"-\" \"localhost\"\$"
 hcurl https /a.txt -o /dev/null -A "$UA" --tls-max 1.2
 expect_lines "combined, over TLS 1.2" "$alog" 3
-check_match "combined: the TLS version field says TLSv1.2" "$(sed -n 3p "$alog")" ' TLSv1\.2 "-"$'
+check_match "combined: the TLS version field says TLSv1.2" "$(sed -n 3p "$alog")" ' TLSv1\.2 "-" "localhost"$'
 
 # Hostile fields: a quote and a backslash in the agent, %22 in the target.
 send https $'GET /a%22b.txt HTTP/1.1\r\nHost: localhost\r\nUser-Agent: evil" agent\\ "x" - 200 0\r\nReferer: r"ef\r\nConnection: close\r\n\r\n'
@@ -74,7 +74,7 @@ expect_lines "combined, a quote and a backslash in the agent" "$alog" 4
 line=$(sed -n 4p "$alog")
 note "combined: $line"
 check_match "combined: the line keeps its shape (every quoted field escaped)" "$line" \
-	"^127\\.0\\.0\\.1 - - $date_re $QS 200 [0-9]+ $QS $QS TLSv1\\.3 $QS\$"
+	"^127\\.0\\.0\\.1 - - $date_re $QS 200 [0-9]+ $QS $QS TLSv1\\.3 $QS $QS\$"
 check_contains "combined: %22 in the target is logged as sent" "$line" '"GET /a%22b.txt HTTP/1.1"'
 if grep -qE '"evil(\\x22|\\")' <<<"$line"; then pass "combined: the quote in the agent is escaped (\\x22 or \\\")"; else fail "combined: the quote in the agent is escaped (\\x22 or \\\")" "$line"; fi
 if grep -qE 'agent(\\x5[cC]|\\\\) ' <<<"$line"; then pass "combined: the backslash in the agent is escaped (\\x5c or \\\\)"; else fail "combined: the backslash in the agent is escaped (\\x5c or \\\\)" "$line"; fi
@@ -91,7 +91,7 @@ check_eq "a tab inside the agent is valid (200)" 200 "$(resp_status "$RESP")"
 expect_lines "combined, control bytes in agent and target, a tab in the agent" "$alog" 7
 ctl=$(LC_ALL=C grep -ac '[[:cntrl:]]' "$alog")
 check_eq "combined: no raw control byte (tab included) anywhere in the log" 0 "$ctl"
-bad=$(LC_ALL=C grep -avE "^[0-9a-f.:]+ - - $date_re $QS [0-9]{3} [0-9-]+ $QS $QS TLSv1\\.[23] $QS\$" "$alog")
+bad=$(LC_ALL=C grep -avE "^[0-9a-f.:]+ - - $date_re $QS [0-9]{3} [0-9-]+ $QS $QS TLSv1\\.[23] $QS $QS\$" "$alog")
 check_eq "combined: every line has the combined shape" "" "$bad"
 check_match "combined: the control bytes in the target are \\xHH escapes" "$(sed -n 6p "$alog")" '\\x01\\x1[bB]\[2J'
 check_match "combined: the tab in the agent is escaped" "$(sed -n 7p "$alog")" '"tab(\\x09|\\t)here"'
@@ -144,7 +144,7 @@ check_eq "json: no raw control byte anywhere in the log" 0 "$(LC_ALL=C grep -ac 
 if require_cmd python3; then
 	out=$(python3 - "$jlog" <<'PY' 2>&1
 import json, sys
-keys = ["time", "client", "request", "status", "bytes", "referer", "user_agent", "tls",
+keys = ["time", "client", "request", "status", "bytes", "referer", "user_agent", "tls", "site",
         "client_subject", "duration_us"]
 raw = open(sys.argv[1], "rb").read()
 text = raw.decode("utf-8")          # strict: a raw invalid byte fails here
@@ -162,6 +162,7 @@ check("bytes is 6", str(o.get("bytes")) == "6")
 check("referer is the referer", o.get("referer") == "https://referer.test/page?x=1")
 check("user_agent is the agent", o.get("user_agent") == "ua-test/1.0")
 check("tls is TLSv1.3", o.get("tls") == "TLSv1.3")
+check("site is the Host without its port", o.get("site") == "localhost")
 check("duration_us is a non-negative number",
       isinstance(o.get("duration_us"), (int, float)) and o["duration_us"] >= 0)
 check("status and bytes are numbers", isinstance(o.get("status"), int) and isinstance(o.get("bytes"), int))

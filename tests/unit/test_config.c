@@ -17,6 +17,9 @@
 
 #define TC_BASE "/etc/tlserve"
 #define TC_MIN  "listeners:\n  - port: 8443\n"
+#define TC_L    "listeners:\n  - port: 1\n"
+#define TC_X4(s) s s s s
+#define TC_X8(s) TC_X4(s) TC_X4(s)
 
 /* Load yaml (len 0: strlen) against TC_BASE. */
 static int
@@ -210,7 +213,7 @@ static const struct tc_err tc_errs[] = {
 	{ "host_empty", "listeners:\n  - port: 1\n    host: \"\"\n", 0, 3, 11, "must not be empty",
 	  NULL },
 	{ "mode_bad", "listeners:\n  - port: 1\n    mode: http\n", 0, 3, 11,
-	  "\"listeners[0].mode\" must be one of files, echo, not \"http\"", NULL },
+	  "\"listeners[0].mode\" must be one of files, echo, redirect, not \"http\"", NULL },
 	{ "dotfiles_bad", "listeners:\n  - port: 1\n    dotfiles: hide\n", 0, 3, 15,
 	  "one of deny, allow", NULL },
 	{ "proxy_bad", "listeners:\n  - port: 1\n    proxy_protocol: v3\n", 0, 3, 21,
@@ -334,6 +337,256 @@ static const struct tc_err tc_errs[] = {
 	{ "too_deep",
 	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	  0, 1, 35, "nesting deeper than 32 levels", NULL }, /* the top mapping is level 1 */
+	/* ------------------------------------------------ sites: headers */
+	{ "headers_content_length", TC_L "    headers:\n      Content-Length: 5\n", 0, 4, 7,
+	  "\"listeners[0].headers\": \"Content-Length\" cannot be set: the server writes it",
+	  NULL },
+	{ "headers_server_lower_case",
+	  TC_L "    headers:\n      X-A: 1\n      server: tlserve\n", 0, 5, 7,
+	  "\"listeners[0].headers\": \"server\" cannot be set", NULL },
+	{ "headers_connection_upper_case", TC_L "    headers: {CONNECTION: close}\n", 0, 3, 15,
+	  "\"CONNECTION\" cannot be set", NULL },
+	{ "headers_cache_control", TC_L "    headers:\n      cache-Control: no-store\n", 0, 4, 7,
+	  "\"listeners[0].headers\": \"cache-Control\" is set per path by \"cache:\"", NULL },
+	{ "headers_keep_alive", TC_L "    headers:\n      KEEP-ALIVE: timeout=5\n", 0, 4, 7,
+	  "\"KEEP-ALIVE\" cannot be set", NULL },
+	{ "headers_site_transfer_encoding",
+	  TC_L "    sites:\n      - names: [a.test]\n        headers:\n"
+	       "          Transfer-Encoding: chunked\n",
+	  0, 6, 11, "\"listeners[0].sites[0].headers\": \"Transfer-Encoding\" cannot be set",
+	  NULL },
+	{ "headers_name_space", TC_L "    headers:\n      \"X Bad\": 1\n", 0, 4, 7,
+	  "\"listeners[0].headers\": \"X Bad\" is not a header name", NULL },
+	{ "headers_name_colon", TC_L "    headers:\n      \"X:Y\": 1\n", 0, 4, 7,
+	  "is not a header name", NULL },
+	{ "headers_name_nul", TC_L "    headers:\n      \"X\\0Y\": 1\n", 0, 4, 7,
+	  "is not a header name", NULL },
+	{ "headers_name_empty", TC_L "    headers:\n      \"\": 1\n", 0, 4, 7,
+	  "is not a header name", NULL },
+	{ "headers_name_not_scalar", TC_L "    headers:\n      ? [a]\n      : b\n", 0, 4, 9,
+	  "\"listeners[0].headers\": a header name must be a plain string", NULL },
+	{ "headers_value_control", TC_L "    headers:\n      X-A: \"a\\x01b\"\n", 0, 4, 12,
+	  "contains a control character", NULL },
+	{ "headers_value_crlf", TC_L "    headers:\n      X-A: \"a\\r\\nX-Evil: 1\"\n", 0, 4, 12,
+	  "contains a control character", NULL },
+	{ "headers_value_nul", TC_L "    headers:\n      X-A: \"a\\0b\"\n", 0, 4, 12,
+	  "contains a control character", NULL },
+	{ "headers_value_del", TC_L "    headers:\n      X-A: \"a\\x7fb\"\n", 0, 4, 12,
+	  "contains a control character", NULL },
+	{ "headers_value_null", TC_L "    headers:\n      X-A:\n", 0, 4, 11, "needs a value",
+	  NULL },
+	{ "headers_value_mapping", TC_L "    headers:\n      X-A: {a: b}\n", 0, 4, 12,
+	  "not a mapping", NULL },
+	{ "headers_duplicate_other_case",
+	  TC_L "    headers:\n      X-Frame-Options: DENY\n      x-frame-options: SAMEORIGIN\n", 0,
+	  5, 7, "duplicate header \"x-frame-options\" (first at line 4)", NULL },
+	{ "headers_too_many", TC_L "    headers: {" TC_X8(TC_X8("X-A: 1, ")) "X-B: 1}\n", 0, 3, 14,
+	  "\"listeners[0].headers\": too many headers: 65 (at most 64)", NULL },
+	{ "headers_not_mapping", TC_L "    headers: [X-A]\n", 0, 3, 14,
+	  "\"listeners[0].headers\" must be a mapping of Name: value, not a sequence", NULL },
+	{ "headers_scalar", TC_L "    headers: X-A\n", 0, 3, 14, "not a scalar", NULL },
+	/* ------------------------------------------------ sites: cache */
+	{ "cache_not_sequence", TC_L "    cache: {match: a, control: b}\n", 0, 3, 12,
+	  "\"listeners[0].cache\" must be a sequence of {match, control}, not a mapping", NULL },
+	{ "cache_scalar", TC_L "    cache: '*.css'\n", 0, 3, 12, "not a scalar", NULL },
+	{ "cache_entry_scalar", TC_L "    cache: ['*.css']\n", 0, 3, 13,
+	  "\"listeners[0].cache[0]\" must be a mapping with match and control, not a scalar",
+	  NULL },
+	{ "cache_missing_control", TC_L "    cache:\n      - match: \"*.css\"\n", 0, 4, 9,
+	  "\"listeners[0].cache[0].control\" is required", NULL },
+	{ "cache_missing_match",
+	  TC_L "    cache:\n      - {match: a, control: b}\n      - control: no-cache\n", 0, 5, 9,
+	  "\"listeners[0].cache[1].match\" is required", NULL },
+	{ "cache_unknown_key", TC_L "    cache:\n      - {match: a, control: b, ttl: 1}\n", 0, 4,
+	  32, "unknown key \"listeners[0].cache[0].ttl\"", NULL },
+	{ "cache_glob_relative_dir",
+	  TC_L "    cache:\n      - {match: \"sub/*.css\", control: x}\n", 0, 4, 17,
+	  "\"listeners[0].cache[0].match\": \"sub/*.css\" can never match a path: it has '/' but "
+	  "does not start with '/'",
+	  NULL },
+	{ "cache_glob_double_slash", TC_L "    cache:\n      - {match: \"/a//b\", control: x}\n", 0,
+	  4, 17, "\"/a//b\" can never match a path: it has \"//\"", NULL },
+	{ "cache_glob_dotdot", TC_L "    cache:\n      - {match: \"/a/../b\", control: x}\n", 0, 4,
+	  17, "\"/a/../b\" can never match a path: it has a \".\" or \"..\" segment", NULL },
+	{ "cache_glob_dot_last", TC_L "    cache:\n      - {match: \"/a/.\", control: x}\n", 0, 4,
+	  17, "can never match a path", NULL },
+	{ "cache_glob_empty", TC_L "    cache:\n      - {match: \"\", control: x}\n", 0, 4, 17,
+	  "\"listeners[0].cache[0].match\" must not be empty", NULL },
+	{ "cache_glob_null", TC_L "    cache:\n      - {match: ~, control: x}\n", 0, 4, 17,
+	  "\"listeners[0].cache[0].match\" needs a value", NULL },
+	{ "cache_control_crlf",
+	  TC_L "    cache:\n      - {match: a, control: \"no-cache\\r\\nX: 1\"}\n", 0, 4, 29,
+	  "\"listeners[0].cache[0].control\" contains a control character", NULL },
+	{ "cache_site_glob",
+	  TC_L "    sites:\n      - names: a.test\n        cache: [{match: \"\", control: x}]\n", 0,
+	  5, 25, "\"listeners[0].sites[0].cache[0].match\" must not be empty",
+	  NULL },
+	{ "cache_too_many", TC_L "    cache: [" TC_X8(TC_X8(TC_X4("a, "))) "a]\n", 0, 3, 12,
+	  "\"listeners[0].cache\": too many rules: 257 (at most 256)", NULL },
+	/* ------------------------------------------------ sites: error_pages */
+	{ "error_page_status_200", TC_L "    error_pages:\n      200: /ok.html\n", 0, 4, 7,
+	  "\"listeners[0].error_pages\": \"200\" is not an error status (400..599)", NULL },
+	{ "error_page_status_word", TC_L "    error_pages:\n      abc: /x.html\n", 0, 4, 7,
+	  "\"abc\" is not an error status (400..599)", NULL },
+	{ "error_page_status_600", TC_L "    error_pages:\n      600: /x.html\n", 0, 4, 7,
+	  "\"600\" is not an error status (400..599)", NULL },
+	{ "error_page_status_399", TC_L "    error_pages:\n      399: /x.html\n", 0, 4, 7,
+	  "\"399\" is not an error status", NULL },
+	{ "error_page_status_negative", TC_L "    error_pages:\n      -404: /x.html\n", 0, 4, 7,
+	  "\"-404\" is not an error status", NULL },
+	{ "error_page_path_dotdot", TC_L "    error_pages:\n      404: ../x.html\n", 0, 4, 12,
+	  "\"listeners[0].error_pages.404\": \"../x.html\" must be a path under the root, starting "
+	  "with '/'",
+	  NULL },
+	{ "error_page_path_relative", TC_L "    error_pages:\n      404: x.html\n", 0, 4, 12,
+	  "\"x.html\" must be a path under the root, starting with '/'", NULL },
+	{ "error_page_path_leaves_root", TC_L "    error_pages:\n      404: /a/../x\n", 0, 4, 12,
+	  "\"listeners[0].error_pages.404\": \"/a/../x\" leaves the root (\"..\")", NULL },
+	{ "error_page_path_directory", TC_L "    error_pages:\n      500: /dir/\n", 0, 4, 12,
+	  "\"listeners[0].error_pages.500\": \"/dir/\" names a directory (ends in '/')", NULL },
+	{ "error_page_path_double_slash", TC_L "    error_pages:\n      500: /a//x.html\n", 0, 4,
+	  12, "is not a normalised path (\"//\")", NULL },
+	{ "error_page_path_dot", TC_L "    error_pages:\n      500: /./x.html\n", 0, 4, 12,
+	  "is not a normalised path (\".\")", NULL },
+	{ "error_page_path_null", TC_L "    error_pages:\n      404:\n", 0, 4, 11,
+	  "\"listeners[0].error_pages.404\" needs a value", NULL },
+	{ "error_page_duplicate_status",
+	  TC_L "    error_pages:\n      404: /a.html\n      404: /b.html\n", 0, 5, 7,
+	  "duplicate error page status 404 (first at line 4)", NULL },
+	{ "error_page_duplicate_leading_zero",
+	  TC_L "    error_pages:\n      404: /a.html\n      0404: /b.html\n", 0, 5, 7,
+	  "duplicate error page status 404 (first at line 4)", NULL },
+	{ "error_pages_not_mapping", TC_L "    error_pages: [/404.html]\n", 0, 3, 18,
+	  "\"listeners[0].error_pages\" must be a mapping of status: path, not a sequence", NULL },
+	/* ------------------------------------------------ sites: fallback */
+	{ "fallback_dotdot", TC_L "    fallback: ../index.html\n", 0, 3, 15,
+	  "\"listeners[0].fallback\": \"../index.html\" must be a path under the root, starting "
+	  "with '/'",
+	  NULL },
+	{ "fallback_leaves_root", TC_L "    fallback: /app/../../index.html\n", 0, 3, 15,
+	  "leaves the root", NULL },
+	{ "fallback_relative_site",
+	  TC_L "    sites:\n      - names: a.test\n        fallback: index.html\n", 0, 5, 19,
+	  "\"listeners[0].sites[0].fallback\": \"index.html\" must be a path under the root",
+	  NULL },
+	{ "fallback_mapping", TC_L "    fallback: {a: b}\n", 0, 3, 15, "not a mapping", NULL },
+	/* ------------------------------------------------ sites: entries, names */
+	{ "sites_not_sequence", TC_L "    sites: {names: [a.test]}\n", 0, 3, 12,
+	  "\"listeners[0].sites\" must be a sequence of {names, root, ...}, not a mapping", NULL },
+	{ "sites_entry_scalar", TC_L "    sites: [a.test]\n", 0, 3, 13,
+	  "\"listeners[0].sites[0]\" must be a mapping with names and root, not a scalar", NULL },
+	{ "sites_too_many", TC_L "    sites: [" TC_X4(TC_X8(TC_X8(TC_X4("{}, ")))) "{}]\n", 0, 3,
+	  12, "\"listeners[0].sites\": too many sites: 1025 (at most 1024)", NULL },
+	{ "site_without_names", TC_L "    sites:\n      - root: /srv/a\n", 0, 4, 9,
+	  "\"listeners[0].sites[0].names\" is required", NULL },
+	{ "site_empty_names", TC_L "    sites:\n      - names: []\n", 0, 4, 16,
+	  "\"listeners[0].sites[0].names\" needs at least one name", NULL },
+	{ "site_unknown_key",
+	  TC_L "    sites:\n      - names: [a.test]\n        roots: /srv/a\n", 0, 5, 9,
+	  "unknown key \"listeners[0].sites[0].roots\", did you mean "
+	  "\"listeners[0].sites[0].root\"?",
+	  NULL },
+	{ "site_listener_only_key",
+	  TC_L "    sites:\n      - names: [a.test]\n        http2: false\n", 0, 5, 9,
+	  "unknown key \"listeners[0].sites[0].http2\"", NULL },
+	{ "site_name_partial_wildcard", TC_L "    sites:\n      - names: [\"a*.x\"]\n", 0, 4, 17,
+	  "\"a*.x\" is not a host name", NULL },
+	{ "site_name_star_alone", TC_L "    sites:\n      - names: [\"*\"]\n", 0, 4, 17,
+	  "\"*\" is not a host name", NULL },
+	{ "site_name_trailing_dot", TC_L "    sites:\n      - names: [a.example.]\n", 0, 4, 17,
+	  "\"a.example.\" is not a host name", NULL },
+	{ "site_name_port", TC_L "    sites:\n      - names: [\"a.example:443\"]\n", 0, 4, 17,
+	  "\"a.example:443\" is not a host name", NULL },
+	{ "site_name_ipv6", TC_L "    sites:\n      - names: [\"[::1]\"]\n", 0, 4, 17,
+	  "is not a host name", NULL },
+	{ "site_name_duplicate_across_sites",
+	  TC_L "    sites:\n      - names: [a.test]\n      - names: [b.test, A.Test]\n", 0, 5, 25,
+	  "duplicate site name \"a.test\" (first at line 4, column 17)", NULL },
+	{ "site_name_duplicate_wildcard_scalar",
+	  TC_L "    sites:\n      - names: \"*.a.test\"\n"
+	       "      - {names: \"*.A.TEST\", root: /b}\n",
+	  0, 5, 17, "duplicate site name \"*.a.test\" (first at line 4, column 16)", NULL },
+	{ "site_name_duplicate_same_site", TC_L "    sites:\n      - names: [a.test, a.test]\n", 0,
+	  4, 25, "duplicate site name \"a.test\" (first at line 4, column 17)", NULL },
+	{ "site_name_duplicate_after_bad_site",
+	  TC_L "    sites:\n      - x\n      - names: [a.test]\n      - names: [a.test]\n", 0, 6,
+	  17, "duplicate site name \"a.test\" (first at line 5, column 17)", NULL },
+	{ "site_too_many_names",
+	  TC_L "    sites:\n      - names: [" TC_X4(TC_X8(TC_X8(TC_X4("a.test, ")))) "b.test]\n", 0,
+	  4, 7, "\"listeners[0].sites\": too many names: 1025 (at most 1024 per listener)", NULL },
+	{ "site_certificate_without_key",
+	  TC_L "    sites:\n      - names: [a.test]\n        certificate: a.crt\n", 0, 4, 9,
+	  "a site's certificate needs its key, and a key its certificate", NULL },
+	{ "site_key_without_certificate",
+	  TC_L "    sites:\n      - names: [a.test]\n        key: a.key\n", 0, 4, 9,
+	  "a site's certificate needs its key, and a key its certificate", NULL },
+	{ "site_certificate_name_also_sni",
+	  TC_L "    sni:\n      - {names: [a.test, b.test], certificate: s.crt, key: s.key}\n"
+	       "    sites:\n      - names: [c.test, B.test]\n        certificate: b.crt\n"
+	       "        key: b.key\n",
+	  0, 6, 9,
+	  "site name \"b.test\" has a certificate and is also an sni: name (line 4): one name, one "
+	  "certificate",
+	  NULL },
+	/* ------------------------------------------------ keys per mode */
+	{ "echo_sites", "listeners:\n  - port: 1\n    mode: echo\n    sites: [{names: [a.test]}]\n",
+	  0, 4, 12,
+	  "\"listeners[0].sites\" applies to files listeners only (this one is mode: echo)", NULL },
+	{ "echo_headers", "listeners:\n  - port: 1\n    mode: echo\n    headers: {X-A: 1}\n", 0, 4,
+	  14, "\"listeners[0].headers\" applies to files listeners only (this one is mode: echo)",
+	  NULL },
+	{ "echo_cache",
+	  "listeners:\n  - port: 1\n    mode: echo\n    cache: [{match: a, control: b}]\n", 0, 4,
+	  12, "\"listeners[0].cache\" applies to files listeners only (this one is mode: echo)",
+	  NULL },
+	{ "echo_error_pages",
+	  "listeners:\n  - port: 1\n    mode: echo\n    error_pages: {404: /404.html}\n", 0, 4, 18,
+	  "\"listeners[0].error_pages\" applies to files listeners only (this one is mode: echo)",
+	  NULL },
+	{ "echo_fallback",
+	  "listeners:\n  - port: 1\n    mode: echo\n    fallback: /index.html\n", 0, 4, 15,
+	  "\"listeners[0].fallback\" applies to files listeners only (this one is mode: echo)",
+	  NULL },
+	{ "redirect_sites",
+	  "listeners:\n  - port: 1\n    sites: [{names: [a.test]}]\n    mode: redirect\n", 0, 3,
+	  12,
+	  "\"listeners[0].sites\" applies to files listeners only (this one is mode: redirect)",
+	  NULL },
+	{ "redirect_headers",
+	  "listeners:\n  - port: 1\n    headers: {X-A: 1}\n    mode: redirect\n", 0, 3, 14,
+	  "\"listeners[0].headers\" applies to files listeners only (this one is mode: redirect)",
+	  NULL },
+	{ "redirect_cache",
+	  "listeners:\n  - port: 1\n    mode: redirect\n    cache: [{match: a, control: b}]\n", 0,
+	  4, 12,
+	  "\"listeners[0].cache\" applies to files listeners only (this one is mode: redirect)",
+	  NULL },
+	{ "redirect_error_pages",
+	  "listeners:\n  - port: 1\n    mode: redirect\n    error_pages: {404: /404.html}\n", 0, 4,
+	  18,
+	  "\"listeners[0].error_pages\" applies to files listeners only (this one is mode: "
+	  "redirect)",
+	  NULL },
+	{ "redirect_fallback",
+	  "listeners:\n  - port: 1\n    mode: redirect\n    fallback: /index.html\n", 0, 4, 15,
+	  "\"listeners[0].fallback\" applies to files listeners only (this one is mode: redirect)",
+	  NULL },
+	{ "to_port_files", TC_L "    to_port: 8443\n", 0, 3, 14,
+	  "\"listeners[0].to_port\" applies to redirect listeners only", NULL },
+	{ "to_port_echo", TC_L "    mode: echo\n    to_port: 8443\n", 0, 4, 14,
+	  "\"listeners[0].to_port\" applies to redirect listeners only", NULL },
+	{ "to_port_zero", TC_L "    mode: redirect\n    to_port: 0\n", 0, 4, 14,
+	  "\"listeners[0].to_port\" must be a port number 1..65535 or null, not \"0\"", NULL },
+	{ "to_port_70000", TC_L "    mode: redirect\n    to_port: 70000\n", 0, 4, 14,
+	  "\"listeners[0].to_port\" must be a port number 1..65535 or null, not \"70000\"", NULL },
+	{ "to_port_65536", TC_L "    mode: redirect\n    to_port: 65536\n", 0, 4, 14,
+	  "not \"65536\"", NULL },
+	{ "to_port_word", TC_L "    mode: redirect\n    to_port: \"abc\"\n", 0, 4, 14,
+	  "\"listeners[0].to_port\" must be a port number 1..65535 or null, not \"abc\"", NULL },
+	{ "to_port_negative", TC_L "    mode: redirect\n    to_port: -1\n", 0, 4, 14,
+	  "not \"-1\"", NULL },
+	{ "to_port_sequence", TC_L "    mode: redirect\n    to_port: [1]\n", 0, 4, 14,
+	  "\"listeners[0].to_port\" must be a port number 1..65535, not a sequence", NULL },
 };
 
 /* One row of tc_errs: the load fails, *out is untouched, and the error is
@@ -412,11 +665,11 @@ tc_assert_default_listener(const struct config_listener *l)
 {
 	assert_null(l->host);
 	assert_int_equal(l->mode, CONFIG_MODE_FILES);
-	assert_string_equal(l->root, TC_BASE "/www");
-	assert_int_equal(l->nindex, 1);
-	assert_string_equal(l->index[0], "index.html");
-	assert_false(l->listing);
-	assert_int_equal(l->dotfiles, CONFIG_DOTFILES_DENY);
+	assert_string_equal(l->sites[0].root, TC_BASE "/www");
+	assert_int_equal(l->sites[0].nindex, 1);
+	assert_string_equal(l->sites[0].index[0], "index.html");
+	assert_false(l->sites[0].listing);
+	assert_int_equal(l->sites[0].dotfiles, CONFIG_DOTFILES_DENY);
 	assert_int_equal(l->proxy_protocol, CONFIG_PROXY_OFF);
 	assert_string_equal(l->tls.certificate, TC_BASE "/certs/server.crt");
 	assert_string_equal(l->tls.key, TC_BASE "/certs/server.key");
@@ -490,7 +743,7 @@ test_spec_example(void **state)
 	assert_int_equal(l->sni[0].pos.line, 38);
 	assert_int_equal(l->sni[0].certificate_pos.line, 39);
 	assert_int_equal(l->sni[0].certificate_pos.col, 22);
-	assert_int_equal(l->root_pos.line, 32);
+	assert_int_equal(l->sites[0].root_pos.line, 32);
 	assert_int_equal(l->tls.certificate_pos.line, 18);
 	assert_int_equal(l->tls.certificate_pos.col, 16);
 	assert_int_equal(l->tls.verify_client_pos.line, 26);
@@ -498,7 +751,7 @@ test_spec_example(void **state)
 	assert_string_equal(l->name, "echo");
 	assert_string_equal(l->port, "8444");
 	assert_int_equal(l->mode, CONFIG_MODE_ECHO);
-	assert_null(l->root);  /* echo listeners have no document root */
+	assert_int_equal(l->nsites, 0);  /* echo listeners have no document root */
 	assert_string_equal(l->tls.certificate, TC_BASE "/certs/server.crt");
 	config_free(cfg);
 }
@@ -733,29 +986,29 @@ test_listener_keys(void **state)
 	assert_string_equal(l[0].name, "main");
 	assert_string_equal(l[0].host, "::1");
 	assert_string_equal(l[0].port, "https");
-	assert_string_equal(l[0].root, "/srv/www");
-	assert_int_equal(l[0].root_pos.line, 6);
-	assert_int_equal(l[0].nindex, 2);
-	assert_string_equal(l[0].index[1], "default.html");
-	assert_true(l[0].listing);
-	assert_int_equal(l[0].dotfiles, CONFIG_DOTFILES_ALLOW);
+	assert_string_equal(l[0].sites[0].root, "/srv/www");
+	assert_int_equal(l[0].sites[0].root_pos.line, 6);
+	assert_int_equal(l[0].sites[0].nindex, 2);
+	assert_string_equal(l[0].sites[0].index[1], "default.html");
+	assert_true(l[0].sites[0].listing);
+	assert_int_equal(l[0].sites[0].dotfiles, CONFIG_DOTFILES_ALLOW);
 	assert_int_equal(l[0].proxy_protocol, CONFIG_PROXY_V1);
 	assert_string_equal(l[1].name, "listener-1");
 	assert_string_equal(l[1].port, "8443");  /* numbers are stored canonically */
 	assert_int_equal(l[1].mode, CONFIG_MODE_ECHO);
-	assert_null(l[1].root);
+	assert_int_equal(l[1].nsites, 0);
 	assert_int_equal(l[1].proxy_protocol, CONFIG_PROXY_ANY);
 	assert_string_equal(l[2].port, "0");
 	assert_null(l[2].host);
-	assert_int_equal(l[2].nindex, 1);
-	assert_string_equal(l[2].index[0], "default.htm");
+	assert_int_equal(l[2].sites[0].nindex, 1);
+	assert_string_equal(l[2].sites[0].index[0], "default.htm");
 	assert_int_equal(l[2].proxy_protocol, CONFIG_PROXY_V2);
 	assert_string_equal(l[3].port, "65535");
-	assert_int_equal(l[3].nindex, 0);
+	assert_int_equal(l[3].sites[0].nindex, 0);
 	assert_int_equal(l[3].proxy_protocol, CONFIG_PROXY_OFF);
-	assert_false(l[3].listing);
-	assert_int_equal(l[4].nindex, 0);
-	assert_string_equal(l[4].root, TC_BASE "/../site/");
+	assert_false(l[3].sites[0].listing);
+	assert_int_equal(l[4].sites[0].nindex, 0);
+	assert_string_equal(l[4].sites[0].root, TC_BASE "/../site/");
 	config_free(cfg);
 }
 
@@ -838,7 +1091,7 @@ test_relative_paths(void **state)
 			 rows[i].root);
 		assert_int_equal(
 			config_load_string(yaml, strlen(yaml), NULL, rows[i].base, &cfg, &errs), 0);
-		assert_string_equal(cfg->listeners[0].root, rows[i].want);
+		assert_string_equal(cfg->listeners[0].sites[0].root, rows[i].want);
 		assert_null(cfg->path);
 		config_free(cfg);
 	}
@@ -1319,7 +1572,7 @@ test_load_file(void **state)
 	snprintf(p, sizeof(p), "%s/a.yaml", d->path);
 	assert_int_equal(config_load_file(p, &cfg, &errs), 0);
 	snprintf(want, sizeof(want), "%s/www", d->path);
-	assert_string_equal(cfg->listeners[0].root, want);
+	assert_string_equal(cfg->listeners[0].sites[0].root, want);
 	assert_string_equal(cfg->path, p);
 	config_free(cfg);
 	cfg = NULL;
@@ -1355,7 +1608,7 @@ test_load_file_relative(void **state)
 	assert_int_equal(config_load_file("r.yaml", &cfg, &errs), 0);
 	assert_int_equal(chdir(cwd), 0);
 	snprintf(want, sizeof(want), "%s/www", d->path);
-	assert_string_equal(cfg->listeners[0].root, want);
+	assert_string_equal(cfg->listeners[0].sites[0].root, want);
 	config_free(cfg);
 }
 
@@ -1483,6 +1736,554 @@ test_check_startup(void **state)
 	config_errors_free(&errs);
 }
 
+/* ------------------------------------------------------------------ sites */
+
+/* Whether errs holds a warning at line:col containing text. */
+static bool
+tc_has_warning(const struct config_errors *errs, int line, int col, const char *text)
+{
+	for (size_t i = 0; i < errs->nw; i++) {
+		if (errs->w[i].line == line && errs->w[i].col == col &&
+		    strstr(errs->w[i].msg, text))
+			return true;
+	}
+	return false;
+}
+
+static void
+tc_assert_header(const struct config_header *h, const char *name, const char *lname,
+		 const char *value)
+{
+	assert_string_equal(h->name, name);
+	assert_string_equal(h->lname, lname);
+	assert_string_equal(h->value, value);
+}
+
+/* The issue's example: the default site's keys, a site that sets only its
+ * names and root (everything else is the listener's), a site that replaces
+ * every key and has its own certificate, and redirect listeners. */
+static const char tc_sites_yaml[] =
+	"listeners:\n"
+	"  - name: https\n"
+	"    port: 443\n"
+	"    mode: files\n"
+	"    root: /srv/www\n"
+	"    index: [index.html, index.htm]\n"
+	"    listing: true\n"
+	"    dotfiles: allow\n"
+	"    headers:\n"
+	"      Strict-Transport-Security: \"max-age=63072000\"\n"
+	"      X-Content-Type-Options: nosniff\n"
+	"    cache:\n"
+	"      - match: \"*.css\"\n"
+	"        control: \"public, max-age=31536000, immutable\"\n"
+	"      - match: \"/sub/*\"\n"
+	"        control: no-cache\n"
+	"    error_pages:\n"
+	"      404: /404.html\n"
+	"      503: /busy.html\n"
+	"    fallback: null\n"
+	"    sites:\n"
+	"      - names: [A.Example, \"*.A.example\"]\n"
+	"        root: /srv/a\n"
+	"      - names: B.EXAMPLE\n"
+	"        root: b\n"
+	"        index: main.html\n"
+	"        listing: false\n"
+	"        dotfiles: deny\n"
+	"        headers:\n"
+	"          X-Site: b\n"
+	"        cache: [{match: \"**\", control: no-store}]\n"
+	"        error_pages: {410: /gone.html}\n"
+	"        fallback: /index.html\n"
+	"        certificate: certs/b.crt\n"
+	"        key: certs/b.key\n"
+	"  - name: http\n"
+	"    port: 80\n"
+	"    mode: redirect\n"
+	"    to_port: null\n"
+	"  - name: http-8443\n"
+	"    port: 8080\n"
+	"    mode: redirect\n"
+	"    to_port: 8443\n"
+	"  - {name: http-default, port: 8081, mode: redirect}\n";
+
+static void
+test_sites_example(void **state)
+{
+	struct config *cfg = tc_ok(tc_sites_yaml);
+	const struct config_listener *l = &cfg->listeners[0];
+	const struct config_site *s;
+
+	(void)state;
+	assert_int_equal(cfg->nlisteners, 4);
+	assert_int_equal(l->nsites, 3);
+
+	s = &l->sites[0];  /* the default site: the listener's own keys */
+	assert_int_equal(s->nnames, 0);
+	assert_int_equal(s->pos.line, 2);  /* the listener's position */
+	assert_int_equal(s->pos.col, 5);
+	assert_string_equal(s->root, "/srv/www");
+	assert_int_equal(s->root_pos.line, 5);
+	assert_int_equal(s->root_pos.col, 11);
+	assert_int_equal(s->nindex, 2);
+	assert_string_equal(s->index[1], "index.htm");
+	assert_true(s->listing);
+	assert_int_equal(s->dotfiles, CONFIG_DOTFILES_ALLOW);
+	assert_int_equal(s->nheaders, 2);
+	tc_assert_header(&s->headers[0], "Strict-Transport-Security", "strict-transport-security",
+			 "max-age=63072000");
+	tc_assert_header(&s->headers[1], "X-Content-Type-Options", "x-content-type-options",
+			 "nosniff");
+	assert_int_equal(s->ncache, 2);
+	assert_string_equal(s->cache[0].match, "*.css");
+	assert_string_equal(s->cache[0].control, "public, max-age=31536000, immutable");
+	assert_string_equal(s->cache[1].match, "/sub/*");
+	assert_string_equal(s->cache[1].control, "no-cache");
+	assert_int_equal(s->nerror_pages, 2);
+	assert_int_equal(s->error_pages[0].status, 404);
+	assert_string_equal(s->error_pages[0].path, "/404.html");
+	assert_int_equal(s->error_pages[1].status, 503);
+	assert_string_equal(s->error_pages[1].path, "/busy.html");
+	assert_null(s->fallback);
+	assert_null(s->certificate);
+	assert_null(s->key);
+
+	s = &l->sites[1];  /* names and root only: the rest is the listener's */
+	assert_int_equal(s->pos.line, 22);
+	assert_int_equal(s->pos.col, 9);
+	assert_int_equal(s->nnames, 2);
+	assert_string_equal(s->names[0], "a.example");  /* lower-cased */
+	assert_string_equal(s->names[1], "*.a.example");
+	assert_string_equal(s->root, "/srv/a");
+	assert_int_equal(s->root_pos.line, 23);
+	assert_int_equal(s->root_pos.col, 15);
+	assert_int_equal(s->nindex, 2);
+	assert_string_equal(s->index[0], "index.html");
+	assert_string_equal(s->index[1], "index.htm");
+	assert_ptr_not_equal(s->index, l->sites[0].index);  /* a copy: each site frees its own */
+	assert_true(s->listing);
+	assert_int_equal(s->dotfiles, CONFIG_DOTFILES_ALLOW);
+	assert_int_equal(s->nheaders, 2);
+	tc_assert_header(&s->headers[0], "Strict-Transport-Security", "strict-transport-security",
+			 "max-age=63072000");
+	tc_assert_header(&s->headers[1], "X-Content-Type-Options", "x-content-type-options",
+			 "nosniff");
+	assert_ptr_not_equal(s->headers, l->sites[0].headers);
+	assert_ptr_not_equal(s->headers[0].value, l->sites[0].headers[0].value);
+	assert_int_equal(s->ncache, 2);
+	assert_string_equal(s->cache[0].match, "*.css");
+	assert_string_equal(s->cache[1].control, "no-cache");
+	assert_int_equal(s->nerror_pages, 2);
+	assert_int_equal(s->error_pages[1].status, 503);
+	assert_string_equal(s->error_pages[1].path, "/busy.html");
+	assert_null(s->fallback);
+	assert_null(s->certificate);
+	assert_null(s->key);
+
+	s = &l->sites[2];  /* every key set: each replaces the listener's whole value */
+	assert_int_equal(s->pos.line, 24);
+	assert_int_equal(s->pos.col, 9);
+	assert_int_equal(s->nnames, 1);
+	assert_string_equal(s->names[0], "b.example");
+	assert_string_equal(s->root, TC_BASE "/b");
+	assert_int_equal(s->nindex, 1);
+	assert_string_equal(s->index[0], "main.html");
+	assert_false(s->listing);
+	assert_int_equal(s->dotfiles, CONFIG_DOTFILES_DENY);
+	assert_int_equal(s->nheaders, 1);
+	tc_assert_header(&s->headers[0], "X-Site", "x-site", "b");
+	assert_int_equal(s->ncache, 1);
+	assert_string_equal(s->cache[0].match, "**");
+	assert_string_equal(s->cache[0].control, "no-store");
+	assert_int_equal(s->nerror_pages, 1);
+	assert_int_equal(s->error_pages[0].status, 410);
+	assert_string_equal(s->error_pages[0].path, "/gone.html");
+	assert_string_equal(s->fallback, "/index.html");
+	assert_string_equal(s->certificate, TC_BASE "/certs/b.crt");
+	assert_string_equal(s->key, TC_BASE "/certs/b.key");
+	assert_int_equal(s->certificate_pos.line, 34);
+	assert_int_equal(s->certificate_pos.col, 22);
+
+	/* the site with a certificate is offered by SNI for its names */
+	assert_int_equal(l->nsni, 1);
+	assert_int_equal(l->sni[0].nnames, 1);
+	assert_string_equal(l->sni[0].names[0], "b.example");
+	assert_string_equal(l->sni[0].certificate, TC_BASE "/certs/b.crt");
+	assert_string_equal(l->sni[0].key, TC_BASE "/certs/b.key");
+	assert_int_equal(l->sni[0].pos.line, 24);
+	assert_int_equal(l->sni[0].certificate_pos.line, 34);
+	assert_int_equal(l->sni[0].key_pos.line, 35);
+
+	for (size_t i = 1; i < 4; i++) {
+		assert_int_equal(cfg->listeners[i].mode, CONFIG_MODE_REDIRECT);
+		assert_int_equal(cfg->listeners[i].nsites, 0);
+	}
+	assert_int_equal(cfg->listeners[1].to_port, 0);     /* null: the files listener's port */
+	assert_int_equal(cfg->listeners[2].to_port, 8443);
+	assert_int_equal(cfg->listeners[3].to_port, 0);     /* left out: the same */
+	assert_int_equal(cfg->listeners[0].to_port, 0);
+	config_free(cfg);
+}
+
+/* A site inherits the listener's keys whatever their order in the file
+ * (sites: first here); an empty or null value a site sets means none. */
+static void
+test_sites_inherit(void **state)
+{
+	struct config *cfg = tc_ok("listeners:\n"
+				   "  - port: 1\n"
+				   "    sites:\n"
+				   "      - names: [a.test]\n"
+				   "      - names: [b.test]\n"
+				   "        headers: {}\n"
+				   "        cache: []\n"
+				   "        error_pages: null\n"
+				   "        fallback: null\n"
+				   "        index: []\n"
+				   "        listing: true\n"
+				   "    headers: {X-A: \"1\", x-b: \"two words\"}\n"
+				   "    cache: [{match: \"*\", control: x}]\n"
+				   "    error_pages: {500: /500.html}\n"
+				   "    fallback: /app/index.html\n"
+				   "    root: /srv/www\n"
+				   "    index: [i.html]\n"
+				   "    dotfiles: allow\n");
+	const struct config_listener *l = &cfg->listeners[0];
+	const struct config_site *a = &l->sites[1], *b = &l->sites[2];
+
+	(void)state;
+	assert_int_equal(l->nsites, 3);
+	assert_string_equal(a->root, "/srv/www");
+	assert_int_equal(a->root_pos.line, 16);  /* the listener's root, where it was written */
+	assert_int_equal(a->nindex, 1);
+	assert_string_equal(a->index[0], "i.html");
+	assert_false(a->listing);
+	assert_int_equal(a->dotfiles, CONFIG_DOTFILES_ALLOW);
+	assert_int_equal(a->nheaders, 2);
+	tc_assert_header(&a->headers[0], "X-A", "x-a", "1");
+	tc_assert_header(&a->headers[1], "x-b", "x-b", "two words");
+	assert_int_equal(a->ncache, 1);
+	assert_string_equal(a->cache[0].match, "*");
+	assert_int_equal(a->nerror_pages, 1);
+	assert_int_equal(a->error_pages[0].status, 500);
+	assert_string_equal(a->fallback, "/app/index.html");
+
+	assert_string_equal(b->root, "/srv/www");
+	assert_int_equal(b->nindex, 0);
+	assert_true(b->listing);
+	assert_int_equal(b->dotfiles, CONFIG_DOTFILES_ALLOW);
+	assert_int_equal(b->nheaders, 0);
+	assert_int_equal(b->ncache, 0);
+	assert_int_equal(b->nerror_pages, 0);
+	assert_null(b->fallback);
+	assert_int_equal(l->nsni, 0);
+	config_free(cfg);
+
+	/* the default root is inherited too; a directory fallback is accepted */
+	cfg = tc_ok("listeners: [{port: 1, sites: [{names: a.test, fallback: /app/}]}]\n");
+	l = &cfg->listeners[0];
+	assert_int_equal(l->nsites, 2);
+	assert_string_equal(l->sites[1].root, TC_BASE "/www");
+	assert_string_equal(l->sites[1].fallback, "/app/");
+	assert_null(l->sites[0].fallback);
+	config_free(cfg);
+
+	/* no sites: just the default site; null and empty lists are fine */
+	cfg = tc_ok("listeners: [{port: 1, sites: null, headers: null, cache: null,\n"
+		    "             error_pages: null, fallback: null},\n"
+		    "            {port: 2, sites: [], headers: {}, cache: [], error_pages: {}}]\n");
+	for (size_t i = 0; i < 2; i++) {
+		l = &cfg->listeners[i];
+		assert_int_equal(l->nsites, 1);
+		assert_int_equal(l->sites[0].nheaders, 0);
+		assert_int_equal(l->sites[0].ncache, 0);
+		assert_int_equal(l->sites[0].nerror_pages, 0);
+		assert_null(l->sites[0].fallback);
+	}
+	config_free(cfg);
+}
+
+/* sni: entries come first, then one per site with a certificate, in order; a
+ * site without one may share a name with an sni: entry. */
+static void
+test_sites_sni(void **state)
+{
+	struct config *cfg = tc_ok(
+		"listeners:\n"
+		"  - port: 1\n"
+		"    sites:\n"
+		"      - names: [c.test]\n"
+		"        certificate: c.crt\n"
+		"        key: /k/c.key\n"
+		"      - names: [d.test]\n"
+		"      - {names: [E.test, \"*.e.test\"], certificate: e.crt, key: e.key}\n"
+		"    sni:\n"
+		"      - {names: [a.test, d.test], certificate: a.crt, key: a.key}\n");
+	const struct config_listener *l = &cfg->listeners[0];
+
+	(void)state;
+	assert_int_equal(l->nsites, 4);
+	assert_int_equal(l->nsni, 3);
+	assert_int_equal(l->sni[0].nnames, 2);
+	assert_string_equal(l->sni[0].names[0], "a.test");
+	assert_int_equal(l->sni[0].pos.line, 10);
+	assert_int_equal(l->sni[1].nnames, 1);
+	assert_string_equal(l->sni[1].names[0], "c.test");
+	assert_string_equal(l->sni[1].certificate, TC_BASE "/c.crt");
+	assert_string_equal(l->sni[1].key, "/k/c.key");
+	assert_int_equal(l->sni[1].pos.line, 4);
+	assert_int_equal(l->sni[1].pos.col, 9);
+	assert_int_equal(l->sni[1].certificate_pos.line, 5);
+	assert_int_equal(l->sni[1].certificate_pos.col, 22);
+	assert_int_equal(l->sni[1].key_pos.line, 6);
+	assert_int_equal(l->sni[1].key_pos.col, 14);
+	assert_int_equal(l->sni[2].nnames, 2);
+	assert_string_equal(l->sni[2].names[0], "e.test");
+	assert_string_equal(l->sni[2].names[1], "*.e.test");
+	assert_string_equal(l->sni[2].certificate, TC_BASE "/e.crt");
+	assert_int_equal(l->sni[2].pos.line, 8);
+	assert_int_equal(l->sni[2].pos.col, 9);
+	assert_null(l->sites[2].certificate);
+	assert_ptr_not_equal(l->sni[1].names, l->sites[1].names);  /* each frees its own */
+	config_free(cfg);
+}
+
+/* Every header the server writes or computes is refused, in any case; other
+ * names (any token) are accepted. */
+static void
+test_sites_header_names(void **state)
+{
+	static const char *const refused[] = {
+		"Content-Length", "transfer-encoding", "CONNECTION", "Date", "Server",
+		"Keep-Alive", "Upgrade", "Proxy-Connection", "TE", "Trailer", "Content-Type",
+		"Content-Encoding", "Content-Range", "ETag", "Last-Modified", "Accept-Ranges",
+		"Location", "Vary", "Allow", "Cache-Control", "cache-control",
+	};
+	static const char *const accepted[] = {
+		"Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options", "Link",
+		"Content-Disposition", "Referrer-Policy", "Access-Control-Allow-Origin",
+		"X-!#$%&'*+-.^_`|~09az", "Age", "Expires", "Content-Language", "TEA", "Dates",
+	};
+	char yaml[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct config_errors errs = { 0 };
+		struct config *cfg = NULL;
+
+		snprintf(yaml, sizeof(yaml), TC_L "    headers:\n      \"%s\": x\n", refused[i]);
+		assert_int_equal(tc_load(yaml, &cfg, &errs), -1);
+		if (errs.n != 1 || errs.v[0].line != 4 || errs.v[0].col != 7 ||
+		    (!strstr(errs.v[0].msg, "cannot be set") && !strstr(errs.v[0].msg, "cache:"))) {
+			tc_dump(&errs);
+			fail_msg("%s: not refused at 4:7", refused[i]);
+		}
+		config_errors_free(&errs);
+	}
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		struct config *cfg;
+
+		snprintf(yaml, sizeof(yaml), TC_L "    headers:\n      \"%s\": \"v \\\"q\\\"\"\n",
+			 accepted[i]);
+		cfg = tc_ok(yaml);
+		assert_int_equal(cfg->listeners[0].sites[0].nheaders, 1);
+		assert_string_equal(cfg->listeners[0].sites[0].headers[0].name, accepted[i]);
+		assert_string_equal(cfg->listeners[0].sites[0].headers[0].value, "v \"q\"");
+		config_free(cfg);
+	}
+}
+
+/* 64 headers and 256 cache rules are the most a site has. */
+static void
+test_sites_caps(void **state)
+{
+	char *yaml = malloc(16384);
+	size_t o;
+	struct config *cfg;
+
+	(void)state;
+	assert_non_null(yaml);
+	o = (size_t)snprintf(yaml, 16384, TC_L "    headers:\n");
+	for (int i = 0; i < 64; i++)
+		o += (size_t)snprintf(yaml + o, 16384 - o, "      X-H%d: v%d\n", i, i);
+	o += (size_t)snprintf(yaml + o, 16384 - o, "    cache:\n");
+	for (int i = 0; i < 256; i++)
+		o += (size_t)snprintf(yaml + o, 16384 - o,
+				      "      - {match: \"*.e%d\", control: c}\n", i);
+	assert_true(o < 16384);
+	cfg = tc_ok(yaml);
+	assert_int_equal(cfg->listeners[0].sites[0].nheaders, 64);
+	assert_string_equal(cfg->listeners[0].sites[0].headers[63].name, "X-H63");
+	assert_int_equal(cfg->listeners[0].sites[0].ncache, 256);
+	assert_string_equal(cfg->listeners[0].sites[0].cache[255].match, "*.e255");
+	config_free(cfg);
+	free(yaml);
+}
+
+/* A header value may hold a horizontal tab (RFC 9110 5.5), not another
+ * control character (the table tc_errs). */
+static void
+test_sites_header_value_tab(void **state)
+{
+	struct config *cfg = tc_ok(TC_L "    headers:\n      X-A: \"a\\tb\"\n");
+
+	(void)state;
+	assert_string_equal(cfg->listeners[0].sites[0].headers[0].value, "a\tb");
+	config_free(cfg);
+}
+
+/* The keys a redirect or echo listener accepts and does not use; null is not
+ * a value for the files-only keys nor for to_port. */
+static void
+test_sites_other_modes(void **state)
+{
+	struct config *cfg = tc_ok(
+		"listeners:\n"
+		"  - {name: http, port: 0, mode: redirect, root: /x, index: a.html,\n"
+		"     listing: true, dotfiles: allow, http2: false, tls: {min_version: \"1.3\"},\n"
+		"     sni: [{names: a.test, certificate: a, key: b}],\n"
+		"     sites: null, headers: null, cache: null, error_pages: null, fallback: null}\n"
+		"  - {name: echo, port: 1, mode: echo, to_port: null, sites: null}\n"
+		"  - {name: files, port: 2, to_port: ~}\n");
+
+	(void)state;
+	assert_int_equal(cfg->listeners[0].mode, CONFIG_MODE_REDIRECT);
+	assert_int_equal(cfg->listeners[0].nsites, 0);
+	assert_null(cfg->listeners[0].sites);
+	assert_int_equal(cfg->listeners[0].to_port, 0);
+	assert_int_equal(cfg->listeners[1].nsites, 0);
+	assert_int_equal(cfg->listeners[1].to_port, 0);
+	assert_int_equal(cfg->listeners[2].nsites, 1);
+	assert_int_equal(cfg->listeners[2].to_port, 0);
+	config_free(cfg);
+	cfg = tc_ok("listeners: [{port: 1, mode: redirect, to_port: 1},"
+		    " {port: 2, mode: redirect, to_port: 65535}]\n");
+	assert_int_equal(cfg->listeners[0].to_port, 1);
+	assert_int_equal(cfg->listeners[1].to_port, 65535);
+	config_free(cfg);
+}
+
+/* Every error of a listener's sites is reported in one load, in file order. */
+static void
+test_sites_many_errors(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(tc_load(TC_L "    headers: {Server: x, \"a b\": y}\n"
+				      "    cache: [{match: \"a/b\", control: x}]\n"
+				      "    error_pages: {200: /a.html, 404: a.html}\n"
+				      "    fallback: x\n"
+				      "    sites:\n"
+				      "      - names: [\"*\"]\n"
+				      "      - names: [a.test]\n"
+				      "        headers: {Date: x}\n"
+				      "      - names: [a.test]\n"
+				      "        certificate: c\n",
+				 &cfg, &errs),
+			 -1);
+	assert_null(cfg);
+	if (errs.n != 10)
+		tc_dump(&errs);
+	assert_true(tc_has(&errs, 3, 15, "\"Server\" cannot be set"));
+	assert_true(tc_has(&errs, 3, 26, "\"a b\" is not a header name"));
+	assert_true(tc_has(&errs, 4, 21, "\"a/b\" can never match a path"));
+	assert_true(tc_has(&errs, 5, 19, "\"200\" is not an error status"));
+	assert_true(tc_has(&errs, 5, 38, "\"a.html\" must be a path under the root"));
+	assert_true(tc_has(&errs, 6, 15, "\"x\" must be a path under the root"));
+	assert_true(tc_has(&errs, 8, 17, "\"*\" is not a host name"));
+	assert_true(tc_has(&errs, 10, 19, "\"listeners[0].sites[1].headers\": \"Date\""));
+	assert_true(tc_has(&errs, 11, 9, "a site's certificate needs its key"));
+	assert_true(tc_has(&errs, 11, 17,
+			   "duplicate site name \"a.test\" (first at line 9, column 17)"));
+	assert_int_equal(errs.n, 10);
+	for (size_t i = 1; i < errs.n; i++) {  /* sorted by position */
+		const struct config_error *a = &errs.v[i - 1], *b = &errs.v[i];
+
+		assert_true(a->line < b->line || (a->line == b->line && a->col <= b->col));
+	}
+	config_errors_free(&errs);
+}
+
+/* A reload applies sites and their keys, and a redirect listener's to_port:
+ * nothing to refuse or warn about. */
+static void
+test_sites_reload(void **state)
+{
+	struct config *boot = tc_ok("listeners:\n  - {name: https, port: 8443}\n"
+				    "  - {name: http, port: 8080, mode: redirect}\n");
+	struct config *next = tc_ok(
+		"listeners:\n"
+		"  - name: https\n    port: 8443\n"
+		"    headers: {X-A: b}\n    cache: [{match: \"*\", control: x}]\n"
+		"    error_pages: {404: /404.html}\n    fallback: /index.html\n"
+		"    sites: [{names: a.test, root: /srv/a, certificate: a, key: b}]\n"
+		"  - {name: http, port: 8080, mode: redirect, to_port: 8443}\n");
+	struct config_errors out = { 0 };
+
+	(void)state;
+	assert_int_equal(config_reload_diff(boot, next, &out), 0);
+	assert_int_equal(out.n + out.nw, 0);
+	assert_int_equal(config_reload_diff(next, boot, &out), 0);
+	assert_int_equal(out.n + out.nw, 0);
+	config_free(boot);
+	config_free(next);
+}
+
+/* config_check_files: each site's root must be a directory (reported once
+ * at the root's position, the listener's when inherited); an error page or
+ * fallback that is not a file is a warning at the site. A redirect
+ * listener needs no certificate. */
+static void
+test_check_files_sites(void **state)
+{
+	struct tc_dir *d = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char p[256];
+
+	tc_write(d, "s.crt", "x", 0);
+	tc_write(d, "s.key", "x", 0);
+	assert_int_equal(chmod(tc_path(d, "s.key", p), 0600), 0);
+	assert_int_equal(mkdir(tc_path(d, "www", p), 0755), 0);
+	assert_int_equal(mkdir(tc_path(d, "a", p), 0755), 0);
+	tc_write(d, "www/404.html", "x", 0);
+	tc_write(d, "a/404.html", "x", 0);
+	tc_write(d, "s.yaml", "tls: {certificate: s.crt, key: s.key}\n"       /* 1 */
+			      "listeners:\n"                                   /* 2 */
+			      "  - port: 1\n"                                  /* 3 */
+			      "    root: www\n"                                /* 4 */
+			      "    error_pages: {404: /404.html, 500: /500.html}\n"
+			      "    fallback: /app/\n"                          /* 6 */
+			      "    sites:\n"                                   /* 7 */
+			      "      - names: [a.test]\n"                      /* 8 */
+			      "        root: a\n"                              /* 9 */
+			      "      - names: [b.test]\n"                      /* 10 */
+			      "        root: b\n"                              /* 11 */
+			      "      - names: [c.test]\n"                      /* 12 */
+			      "        fallback: /spa.html\n"                  /* 13 */
+			      "  - {port: 2, mode: redirect,\n"                /* 14 */
+			      "     tls: {certificate: none.crt, key: none.key}}\n", 0);
+	assert_int_equal(config_load_file(tc_path(d, "s.yaml", p), &cfg, &errs), 0);
+	assert_int_equal(config_check_files(cfg, &errs), -1);
+	if (errs.n != 1 || errs.nw != 4)
+		tc_dump(&errs);
+	assert_true(tc_has(&errs, 11, 15, "root \""));
+	assert_true(tc_has(&errs, 11, 15, "/b\": No such file or directory"));
+	assert_int_equal(errs.n, 1);  /* nothing about the redirect listener's files */
+	/* the default site's, at the listener */
+	assert_true(tc_has_warning(&errs, 3, 5, "error page \""));
+	assert_true(tc_has_warning(&errs, 3, 5, "/www/500.html\" is not a file (yet)"));
+	assert_true(tc_has_warning(&errs, 8, 9, "/a/500.html\" is not a file (yet)"));
+	assert_true(tc_has_warning(&errs, 12, 9, "/www/500.html\" is not a file (yet)"));
+	assert_true(tc_has_warning(&errs, 12, 9, "/www/spa.html\" is not a file (yet)"));
+	assert_int_equal(errs.nw, 4);
+	config_free(cfg);
+	config_errors_free(&errs);
+}
+
 int
 main(void)
 {
@@ -1517,6 +2318,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_check_secret_modes, tc_dir_setup,
 						tc_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_check_startup, tc_dir_setup, tc_dir_teardown),
+		cmocka_unit_test(test_sites_example),
+		cmocka_unit_test(test_sites_inherit),
+		cmocka_unit_test(test_sites_sni),
+		cmocka_unit_test(test_sites_header_names),
+		cmocka_unit_test(test_sites_caps),
+		cmocka_unit_test(test_sites_header_value_tab),
+		cmocka_unit_test(test_sites_other_modes),
+		cmocka_unit_test(test_sites_many_errors),
+		cmocka_unit_test(test_sites_reload),
+		cmocka_unit_test_setup_teardown(test_check_files_sites, tc_dir_setup,
+						tc_dir_teardown),
 	};
 	size_t n = sizeof(tc_errs) / sizeof(tc_errs[0]);
 	struct CMUnitTest *errt = calloc(n, sizeof(*errt));

@@ -27,6 +27,7 @@
 #include "tlserve/file.h"
 #include "tlserve/h2.h"
 #include "tlserve/log.h"
+#include "tlserve/site.h"
 #include "tlserve/worker.h"
 
 #define MAX_HEAD 8192     /* limits.max_request_head of the test listener */
@@ -40,7 +41,7 @@ static const char a_txt[] = "hello, world\n";
 static struct server srv;
 static struct worker w;
 static struct gen *gen;
-static struct site *site;  /* gen->sites: gen_unref frees it */
+static struct endpoint *ep;  /* gen->eps: gen_unref frees it */
 static char root[64];
 static char big[BIG_SIZE];
 
@@ -71,7 +72,7 @@ remove_file(const char *rel)
 static int
 group_setup(void **state)
 {
-	char yaml[1024], err[256], path[256];
+	char yaml[1024], path[256];
 	struct config *cfg = NULL;
 	struct config_errors errs = {0};
 	int n;
@@ -111,16 +112,16 @@ group_setup(void **state)
 		return -1;
 	atomic_init(&gen->refs, 1);
 	gen->cfg = cfg;
-	site = calloc(1, sizeof(*site));
-	if (site == NULL)
+	ep = calloc(1, sizeof(*ep));
+	if (ep == NULL)
 		return -1;
-	gen->sites = site;
-	gen->nsites = 1;
-	site->gen = gen;
-	site->cfg = &cfg->listeners[0];
-	site->rootfd = file_root_open(root, &site->use_openat2, err, sizeof(err));
-	if (site->rootfd < 0)
+	gen->eps = ep;
+	gen->neps = 1;
+	ep->gen = gen;
+	ep->cfg = &cfg->listeners[0];
+	if (site_open_all(ep, true, &errs) != 0)
 		return -1;
+	config_errors_free(&errs);
 
 	srv.elog.fd = memfd_create("elog", MFD_CLOEXEC);
 	srv.elog.level = CONFIG_LOG_INFO;
@@ -386,7 +387,7 @@ session_open(struct session *s)
 	c->state = CONN_READING;
 	c->fd = -1;
 	c->w = &w;
-	c->site = site;
+	c->ep = ep;
 	c->x.file_fd = -1;
 	loop_timer_init(&c->timer);
 	snprintf(c->client, sizeof(c->client), "192.0.2.7");

@@ -127,6 +127,7 @@ max_entry(char *big, size_t n)
 		.tls_version = "TLSv1.3",
 		.peer_subject = subject,
 		.duration_us = UINT64_MAX,
+		.site = subject,
 	};
 }
 
@@ -163,6 +164,7 @@ access_json_every_field_at_its_maximum_fits(void **state)
 	assert_int_equal(bare_quotes(line, n) % 2, 0);
 	assert_non_null(memmem(line, n, LIT("\"duration_us\":18446744073709551615}")));
 	assert_non_null(memmem(line, n, LIT("\"client_subject\":\"\\u007f\\u005c")));
+	assert_non_null(memmem(line, n, LIT("\"site\":\"\\u007f\\u005c")));
 	assert_null(memchr(line, '\n', n - 1));  /* one line */
 }
 
@@ -181,7 +183,7 @@ access_combined_every_field_at_its_maximum_fits(void **state)
 	assert_true(n > 2);
 	assert_int_equal(line[n - 1], '\n');
 	assert_int_equal(line[n - 2], '"');
-	assert_int_equal(bare_quotes(line, n), 8);  /* request, referer, agent, subject */
+	assert_int_equal(bare_quotes(line, n), 10);  /* request, referer, agent, subject, site */
 	assert_non_null(memmem(line, n, LIT(" TLSv1.3 \"\\x7f\\\\")));
 	assert_null(memchr(line, '\n', n - 1));
 }
