@@ -217,6 +217,14 @@ cfg_site_headers(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void
 		cfg_dups(c, d, cnt, "header", false);
 		free(d);
 	}
+	for (size_t i = 0, total = 0; i < cnt && !bad; i++) {
+		total += strlen(h[i].name) + 2 + strlen(h[i].value) + 2;
+		if (total > CONFIG_SITE_HEADERS_MAX) {
+			cfg_err(c, node, "\"%s%s\": the headers take more than %d bytes", c->prefix,
+				f->name, CONFIG_SITE_HEADERS_MAX);
+			bad = true;
+		}
+	}
 	if (bad) {
 		cfg_headers_free(h, cnt);
 		return;

@@ -401,7 +401,7 @@ httpd_redirect_dir(struct conn *c, struct xfer *x, const struct httpd_req *req, 
                    size_t len, size_t query_off, bool head_only)
 {
 	/* room left for the rest of the 301: status line, headers, body */
-	const size_t reserve = 1024;
+	const size_t reserve = 1024 + CONFIG_SITE_HEADERS_MAX;
 	size_t qlen = req->r->target.n - query_off, n, cap = CONN_WBUF_SIZE;
 	const char *q = req->r->target.p + query_off;
 	char *loc;
@@ -838,13 +838,14 @@ httpd_redirect_https(struct conn *c, struct xfer *x, const struct httpd_req *req
 	c->keepalive = !v->has_body && http_wants_keepalive(req->r, &req->ix);
 	if (h != NULL)
 		hn = match_host_key(h->value.p, h->value.n, host, sizeof(host));
-	/* absolute-form (RFC 9112 3.2.2): the path after the authority */
+	/* absolute-form (RFC 9112 3.2.2): the path and query after the
+	 * authority (the Host, validated, names the host) */
 	if (end - t > 7 && strncasecmp(t, "http://", 7) == 0) {
-		t = memchr(t + 7, '/', (size_t)(end - t - 7));
-		if (t == NULL)
-			t = end;
+		t += 7;
+		while (t < end && *t != '/' && *t != '?')
+			t++;
 	}
-	if (hn == 0 || (t < end && *t != '/'))
+	if (hn == 0 || (t < end && *t != '/' && *t != '?'))
 		return httpd_simple(c, x, 400, minor, v->head_only, NULL, NULL, 0);
 	if ((size_t)(end - t) > CONN_WBUF_SIZE / 4)
 		return httpd_simple(c, x, 414, minor, v->head_only, NULL, NULL, 0);
@@ -857,7 +858,7 @@ httpd_redirect_https(struct conn *c, struct xfer *x, const struct httpd_req *req
 	n = (size_t)snprintf(loc, 300, "https://%s%.*s%s", v6 ? "[" : "", (int)hn, host, v6 ? "]" : "");
 	if (port != 0)
 		n += (size_t)snprintf(loc + n, 16, ":%u", port);
-	if (t == end)
+	if (t == end || *t == '?')
 		loc[n++] = '/';
 	memcpy(loc + n, t, (size_t)(end - t));
 	n += (size_t)(end - t);
@@ -908,8 +909,12 @@ httpd_serve(struct conn *c, struct xfer *x, const struct httpd_req *req,
 	if (c->ep->cfg->mode == CONFIG_MODE_REDIRECT)
 		return httpd_redirect_https(c, x, req, v);
 	status = httpd_pick_site(c, x, req);
-	if (v->head_status == 0 && status != 0)
+	if (v->head_status == 0 && status != 0) {
+		/* 421 answers whatever the method was; only a body ends the connection */
+		if (x->h2 == NULL)
+			c->keepalive = !v->has_body && http_wants_keepalive(req->r, &req->ix);
 		return httpd_simple(c, x, status, minor, v->head_only, NULL, NULL, 0);
+	}
 	if (v->status != 0)
 		return httpd_simple(c, x, v->status, minor, v->head_only, NULL, NULL, 0);
 	plen = path_normalize(req->r->target.p, req->r->target.n, norm, sizeof(norm), &query, &status);

@@ -301,6 +301,8 @@ tls_hello_servername(SSL *ssl, char *buf, size_t len)
 			return -1;
 		buf[i] = util_lower((char)ch);
 	}
+	if (namelen > 1 && buf[namelen - 1] == '.')
+		namelen--;  /* the DNS root: "a.example." is "a.example", as for Host */
 	buf[namelen] = '\0';
 	return 0;
 }

@@ -52,6 +52,10 @@ struct config_mime {
 	char *type;  /* the full Content-Type value */
 };
 
+/* The most bytes a site's headers: take as HTTP/1.1 lines ("Name: value"
+ * and CRLF each): a response head must fit its buffer beside them. */
+#define CONFIG_SITE_HEADERS_MAX 8192
+
 /* A response header a site adds (headers:). */
 struct config_header {
 	char *name;                        /* as written, for HTTP/1.1 */

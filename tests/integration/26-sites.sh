@@ -336,6 +336,21 @@ EOF
 	for ((i = 0; i < 65; i++)); do printf '      X-H%d: "v"\n' "$i"; done
 } >"$TMP/many.yaml"
 refuse "65 headers (at most 64)" 'header|64' <"$TMP/many.yaml"
+# Headers whose lines take more than 8192 bytes would not fit beside a
+# response head (a long Location, say): refused.
+big=$(head -c 4100 /dev/zero | tr '\0' 'v')
+refuse "headers of more than 8192 bytes in all" 'headers.*8192' <<EOF
+$L
+    headers:
+      X-One: "$big"
+      X-Two: "$big"
+EOF
+accept "headers of 8000 bytes in all" <<EOF
+$L
+    headers:
+      X-One: "$(head -c 3980 /dev/zero | tr '\0' 'v')"
+      X-Two: "$(head -c 3980 /dev/zero | tr '\0' 'v')"
+EOF
 {
 	printf '%s\n    cache:\n' "$L"
 	for ((i = 0; i < 257; i++)); do printf '      - {match: "/r%d", control: "no-cache"}\n' "$i"; done
@@ -934,6 +949,10 @@ listeners:
         key: $CERTS/example.key
       - names: [b.test]
         root: $bs
+      - names: [long.test]
+        root: $bs
+        headers:
+          X-Long: "$(head -c 7900 /dev/zero | tr '\0' 'L')"
 EOF
 } >"$cconf"
 if start_server "$cconf"; then
@@ -955,6 +974,22 @@ if start_server "$cconf"; then
 4|-|HTTP/1.0, no Host
 5|b.test|h2, b.test
 EOF
+	# A 301's Location is built where the site's header lines cannot reach
+	# it: 7.9 KB of headers used to overwrite it.
+	rq http1.1 "" /dir -H "Host: long.test"
+	expect "long.test (7.9 KB of headers): GET /dir" 301 http1.1
+	check_eq "... Location: /dir/, whole" "/dir/" "$(hdr location)"
+	check_eq "... and the long header, whole" 7900 "$(hdr x-long | tr -d '\n' | wc -c)"
+	rq http2 "" /dir -H "Host: long.test"
+	expect "h2 long.test: GET /dir" 301 http2
+	check_eq "... location: /dir/" "/dir/" "$(hdr location)"
+	# A 421 answers any method; the connection stays open unless a body came.
+	s1 example.test 'DELETE / HTTP/1.1\r\nHost: b.test\r\n\r\nGET / HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n'
+	check_eq "DELETE with SNI example.test, Host b.test: 421, then a 200 on the same connection" "421 200" \
+		"$(sed -nE 's/^HTTP\/1\.1 ([0-9]{3}) .*/\1/p' <<<"$S1" | tr '\n' ' ' | sed 's/ $//')"
+	# A server name with the DNS root's trailing dot is the name without it.
+	cert_of example.test.
+	check_eq "SNI 'example.test.': example.test's certificate" "subject=CN=example.test,O=tlserve $CA_ISSUER" "$CERT"
 	stop_server
 fi
 

@@ -246,6 +246,16 @@ check_has_line "HEAD (raw): the Location" "$RAW" "Location: https://example.test
 check_eq "HEAD (raw): no body after the head" "" "$(awk 'f { print } /^$/ { f = 1 }' <<<"$RAW")"
 check_eq "HEAD (raw): the connection is closed (Connection: close)" closed "$RAW_HOW"
 
+# absolute-form targets (RFC 9112 3.2.2): their path and query; the host
+# is the validated Host, never the target's authority
+for t in 'http://evil.test/p?q=1|/p?q=1' 'http://evil.test?q=1|/?q=1' 'http://evil.test|/' 'HTTP://evil.test/a/b|/a/b'; do
+	req "GET ${t%%|*} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n"
+	raw "$TMP/req.bin"
+	N308=$((N308 + 1))
+	check_has_line "absolute-form GET ${t%%|*}: Location https://example.test:PORT${t#*|}" "$RAW" \
+		"Location: https://example.test:$fport${t#*|}"
+done
+
 req 'GET /x HTTP/1.0\r\n\r\n'
 raw "$TMP/req.bin"
 check_match "HTTP/1.0 without Host (raw): 400" "$(head -n 1 <<<"$RAW")" '^HTTP/1\.[01] 400 '
