@@ -200,7 +200,8 @@ setup(void)
 	w.nhdrs = cfg->limits.max_headers;
 	w.hdrs = calloc(w.nhdrs, sizeof(*w.hdrs));
 	w.alog = calloc(1, sizeof(*w.alog));
-	if (w.hdrs == NULL || w.alog == NULL)
+	w.metrics = calloc(1, sizeof(*w.metrics));  /* listener 0's counters */
+	if (w.hdrs == NULL || w.alog == NULL || w.metrics == NULL)
 		abort();
 	w.alog->fd = -1;  /* xfer_end then asks nothing of TLS */
 	log_clock_update(&w.clock, time(NULL));

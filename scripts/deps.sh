@@ -16,6 +16,8 @@
 #   ss (iproute2)     18-hostile (finds a port without the log)
 #   systemd-analyze   20-install (`make verify-unit` on the installed unit)
 #   logrotate         20-install (`logrotate -d` on dist/tlserve.logrotate)
+#   promtool, prometheus  28-metrics (`promtool check metrics` on a scrape; a real
+#                     Prometheus scrapes the metrics listener)
 #   timeout, stdbuf   every script, tests/run.sh (coreutils, listed to be sure)
 set -eu
 
@@ -28,6 +30,7 @@ for group in "$@"; do
 		cmd:python3:python3 cmd:ss:iproute2 cmd:systemd-analyze:systemd cmd:logrotate:logrotate
 		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin
 		cmd:h2load:nghttp2-client cmd:nghttp:nghttp2-client cmd:chromium:chromium
+		cmd:promtool:prometheus cmd:prometheus:prometheus
 		hdr:/usr/lib/python3/dist-packages/h2/__init__.py:python3-h2" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tlserve/util.h"
 
@@ -446,7 +447,7 @@ cfg_sni(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 	cfg_sni_dups(c, f, node, l);
 }
 
-static const char *const cfg_mode_names[] = { "files", "echo", "redirect", NULL };
+static const char *const cfg_mode_names[] = { "files", "echo", "redirect", "metrics", NULL };
 static const char *const cfg_proxy_names[] = { "off", "v1", "v2", "any", NULL };
 
 /* sites: is read after the listener's own keys, whatever the order. */
@@ -508,6 +509,17 @@ const struct cfg_field cfg_schema_listener[] = {
 };
 const size_t cfg_schema_nlistener = CFG_NELEM(cfg_schema_listener);
 
+/* Does host name only this machine: a loopback address (127.0.0.0/8, ::1)
+ * or localhost? NULL (every address) does not. */
+static bool
+cfg_host_is_loopback(const char *host)
+{
+	if (host == NULL)
+		return false;
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	       strcmp(host, "[::1]") == 0 || strcasecmp(host, "localhost") == 0;
+}
+
 /* Keys only files listeners have, and only redirect listeners. */
 static void
 cfg_listener_mode_keys(struct cfg_ctx *c, size_t node, const struct config_listener *l)
@@ -520,11 +532,17 @@ cfg_listener_mode_keys(struct cfg_ctx *c, size_t node, const struct config_liste
 		v = cfg_map_value(c, node, files_only[i]);
 		if (v != CFG_NONE && !cfg_is_null(c, v))
 			cfg_err(c, v, "\"%s%s\" applies to files listeners only (this one is mode: %s)",
-				c->prefix, files_only[i], l->mode == CONFIG_MODE_ECHO ? "echo" : "redirect");
+				c->prefix, files_only[i], cfg_mode_names[l->mode]);
 	}
 	v = cfg_map_value(c, node, "to_port");
 	if (l->mode != CONFIG_MODE_REDIRECT && v != CFG_NONE && !cfg_is_null(c, v))
 		cfg_err(c, v, "\"%sto_port\" applies to redirect listeners only", c->prefix);
+	if (l->mode == CONFIG_MODE_METRICS && !cfg_host_is_loopback(l->host))
+		config_warning_add(c->errs, l->pos.line, l->pos.col,
+				   "listener \"%s\" (mode: metrics) binds %s%s: the metrics are open to "
+				   "every client that can reach it (host: 127.0.0.1 keeps them local)",
+				   l->name ? l->name : "?", l->host ? "" : "every address",
+				   l->host ? l->host : "");
 }
 
 /* Defaults that depend on the other keys: a name, and a root only for files

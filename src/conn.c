@@ -327,6 +327,7 @@ conn_admit(struct worker *w, struct endpoint *ep, int fd)
 		return 0;
 	atomic_fetch_sub_explicit(&srv->conns, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&srv->rejected, 1, memory_order_relaxed);
+	metrics_add(&w->metrics[ep->index].refused, 1);
 	if (w->loop.now_ms - w->last_reject_log >= 1000) {
 		w->last_reject_log = w->loop.now_ms;
 		log_msg(&srv->elog, CONFIG_LOG_WARN,
@@ -377,6 +378,7 @@ conn_open(struct worker *w, struct endpoint *ep, int fd, const struct sockaddr *
 		goto fail;
 	}
 	gen_ref(ep->gen);
+	metrics_add(&w->metrics[ep->index].accepted, 1);
 	c->next = w->active;
 	if (w->active)
 		w->active->prev = c;
@@ -421,6 +423,7 @@ conn_close(struct conn *c)
 	w->nactive--;
 	if (c->counted)
 		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
+	metrics_add(&w->metrics[c->ep->index].closed, 1);
 	gen_unref(c->ep->gen);
 	c->state = CONN_CLOSED;
 	c->fd = -1;
@@ -469,15 +472,20 @@ conn_log_handshake_failure(struct conn *c)
 	char buf[160], peek[1];
 	struct server *srv = c->w->srv;
 
+	enum metrics_hs_fail why = tls_conn_verify_failed(c->tls) ? METRICS_HS_CERTIFICATE
+	                                                          : METRICS_HS_PROTOCOL;
+
 	tls_conn_error(c->tls, buf, sizeof(buf));
 	if (strstr(buf, "http request") != NULL ||
 	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
+		why = METRICS_HS_PLAINTEXT;
 		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
 		/* tell a browser or curl what went wrong, as nginx does (one try, no wait) */
 		if (c->ep->cfg->mode == CONFIG_MODE_FILES)
 			(void)!send(c->fd, conn_plain_http_reply, sizeof(conn_plain_http_reply) - 1,
 			            MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
+	metrics_add(&c->w->metrics[c->ep->index].hs_failures[why], 1);
 	if (log_enabled(&srv->elog, CONFIG_LOG_INFO))
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: TLS handshake failed: %s",
 		        c->ep->cfg->name, c->client, buf);
@@ -505,6 +513,8 @@ conn_do_proxy(struct conn *c)
 	if (r == -2 && (size_t)n < sizeof(buf))
 		return CONN_AGAIN_IN;
 	if (r <= 0) {
+		if (c->ep->tls != NULL)
+			metrics_add(&c->w->metrics[c->ep->index].hs_failures[METRICS_HS_PROXY_HEADER], 1);
 		log_msg(&c->w->srv->elog, CONFIG_LOG_INFO,
 		        "%s %s: no valid PROXY protocol header; connection refused", c->ep->cfg->name,
 		        c->client);
@@ -524,6 +534,20 @@ conn_do_proxy(struct conn *c)
 	return CONN_CONTINUE;
 }
 
+/* A TLS handshake done: by version and resumption. Plain listeners have none. */
+static void
+conn_count_handshake(struct conn *c)
+{
+	const char *v;
+
+	if (c->ep->tls == NULL)
+		return;
+	v = tls_conn_version(c->tls);
+	metrics_add(&c->w->metrics[c->ep->index]
+	                     .handshakes[v != NULL && strcmp(v, "TLSv1.3") == 0][tls_conn_resumed(c->tls)],
+	            1);
+}
+
 static enum conn_next
 conn_do_handshake(struct conn *c)
 {
@@ -532,11 +556,12 @@ conn_do_handshake(struct conn *c)
 	if (r == 0) {
 		/* a handshake is the longest step: timers set from here use a fresh clock */
 		loop_update_time(&c->w->loop);
+		conn_count_handshake(c);
 		if (c->ep->cfg->mode == CONFIG_MODE_ECHO) {
 			/* an echo session is one access-log entry, written when it ends */
 			c->x.status = 200;
 			c->x.req_line = (struct http_span){"ECHO", 4};
-			c->x.start_ms = c->w->loop.now_ms;
+			c->x.start_us = c->w->loop.now_us;
 		}
 		c->state = CONN_READING;
 		conn_set_timer(c, c->w->draining ? CONN_DRAIN_GRACE_MS : conn_limits(c)->idle_timeout_ms);
@@ -672,6 +697,8 @@ conn_on_timeout(struct conn *c)
 	switch (c->state) {
 	case CONN_PROXY:
 	case CONN_HANDSHAKE:
+		if (c->ep->tls != NULL)
+			metrics_add(&c->w->metrics[c->ep->index].hs_failures[METRICS_HS_TIMEOUT], 1);
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "%s %s: %s timed out", c->ep->cfg->name,
 		        c->client, c->state == CONN_PROXY ? "PROXY header" : "handshake");
 		break;
@@ -770,10 +797,20 @@ xfer_end(struct conn *c, struct xfer *x)
 		close(x->file_fd);
 	x->fce = NULL;
 	x->file_fd = -1;
-	free(x->mem);
-	x->mem = NULL;
+	if (x->mem != NULL) {
+		free(x->mem);
+		x->mem = NULL;
+	}
+	if (x->owned != NULL) {
+		free(x->owned);
+		x->owned = NULL;
+	}
+	x->small = NULL;
 	if (x->status == 0)
 		return;
+	if (c->ep->cfg->mode != CONFIG_MODE_ECHO)
+		metrics_request(&w->metrics[c->ep->index], x->status,
+		                x->sent > x->hdr_len ? x->sent - x->hdr_len : 0, w->loop.now_us - x->start_us);
 	if (w->alog->fd >= 0) {
 		e = (struct log_access_entry){
 			.client = c->client,
@@ -786,7 +823,7 @@ xfer_end(struct conn *c, struct xfer *x)
 			.peer_subject = tls_conn_peer_subject(c->tls, subject, sizeof(subject)) == 0
 			                        ? subject
 			                        : NULL,
-			.duration_us = (w->loop.now_ms - x->start_ms) * 1000,
+			.duration_us = w->loop.now_us - x->start_us,
 			.site = xfer_site_name(c, x, site, sizeof(site)),
 		};
 		log_access(w->alog, &w->clock, &e);

@@ -36,6 +36,7 @@ echo_write(struct conn *c)
 		return conn_io_next(c, n, CONN_OP_WRITE);
 	c->woff += (size_t)n;
 	c->x.sent += (uint64_t)n;
+	metrics_add(&c->w->metrics[c->ep->index].echo_bytes, (uint64_t)n);
 	if (c->woff < c->rlen)
 		return CONN_CONTINUE;
 	c->rlen = 0;

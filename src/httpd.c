@@ -103,7 +103,7 @@ out_end_field(struct httpd_out *o)
 	o->f[o->nf++] = (struct http_header){{o->name, o->name_len}, {o->p + o->val_at, o->n - o->val_at}};
 }
 
-static void
+static inline __attribute__((always_inline)) void
 out_field(struct httpd_out *o, const char *name, const char *value, size_t len)
 {
 	out_begin_field(o, name);
@@ -111,7 +111,8 @@ out_field(struct httpd_out *o, const char *name, const char *value, size_t len)
 	out_end_field(o);
 }
 
-static void
+/* Always inlined: the lengths of the literal names and values fold away. */
+static inline __attribute__((always_inline)) void
 out_field_str(struct httpd_out *o, const char *name, const char *value)
 {
 	out_field(o, name, value, strlen(value));
@@ -183,20 +184,29 @@ httpd_head_start(struct conn *c, struct xfer *x, struct httpd_out *o, int status
 	out_site_headers(o, x->site);
 }
 
-/* Cache-Control from the site's first cache: rule matching the path served
- * ("/" + rel); dflt when none matches. */
-static void
+/* The first cache: rule of site s matching the path served ("/" + rel). */
+static __attribute__((noinline)) const char *
+httpd_cache_rule(const struct site *s, const char *rel, size_t rellen)
+{
+	char path[PATH_MAX + 1];
+
+	if (rellen >= PATH_MAX)
+		return NULL;
+	path[0] = '/';
+	memcpy(path + 1, rel, rellen);
+	return site_cache_control(s, path, rellen + 1);
+}
+
+/* Cache-Control from the site's cache: rules; dflt when none matches.
+ * A site without rules (the common case) costs one test. */
+static inline void
 httpd_cache_control(struct httpd_out *o, const struct xfer *x, const char *rel, size_t rellen,
                     const char *dflt)
 {
 	const char *cc = NULL;
-	char path[PATH_MAX + 1];
 
-	if (x->site != NULL && x->site->cfg->ncache > 0 && rellen < PATH_MAX) {
-		path[0] = '/';
-		memcpy(path + 1, rel, rellen);
-		cc = site_cache_control(x->site, path, rellen + 1);
-	}
+	if (x->site != NULL && x->site->cfg->ncache > 0)
+		cc = httpd_cache_rule(x->site, rel, rellen);
 	if (cc == NULL)
 		cc = dflt;
 	if (cc != NULL)
@@ -261,7 +271,7 @@ static const char *httpd_mime(struct conn *c, const struct file_hit *rep);
 
 /* Open the normalised path norm[0..len) beneath the site's root, through
  * the open-file cache: file_resolve's status, *hit filled on 200. */
-static int
+static inline __attribute__((always_inline)) int
 httpd_open(struct conn *c, const struct site *site, const char *norm, size_t len,
            struct file_hit *hit)
 {
@@ -865,6 +875,49 @@ httpd_redirect_https(struct conn *c, struct xfer *x, const struct httpd_req *req
 	return httpd_simple(c, x, 308, minor, v->head_only, FIELD("Location", "location"), loc, n);
 }
 
+/* A metrics listener: GET (or HEAD) /metrics is the exposition of the
+ * counters summed over the workers (the current generation's listener
+ * names and certificates); any other path 404. */
+static enum conn_next
+httpd_metrics(struct conn *c, struct xfer *x, const struct httpd_req *req,
+              const struct http_verdict *v)
+{
+	static const char path[] = "/metrics";
+	const char *t = req->r->target.p;
+	size_t n = req->r->target.n, plen = sizeof(path) - 1, len = 0;
+	struct httpd_out o;
+	char *body;
+
+	if (v->status != 0)
+		return httpd_simple(c, x, v->status, req->r->minor, v->head_only, NULL, NULL, 0);
+	if (n < plen || memcmp(t, path, plen) != 0 || (n > plen && t[plen] != '?'))
+		return httpd_simple(c, x, 404, req->r->minor, v->head_only, NULL, NULL, 0);
+	body = metrics_render(c->w->srv, c->w->gen, &len);
+	if (body == NULL)
+		return httpd_simple(c, x, 500, req->r->minor, v->head_only, NULL, NULL, 0);
+	if (httpd_begin(c, x, &o, 200) != 0) {
+		free(body);
+		return CONN_CLOSE;
+	}
+	httpd_head_start(c, x, &o, 200);
+	out_field_str(&o, FIELD("Content-Type", "content-type"), "text/plain; version=0.0.4; charset=utf-8");
+	out_field_str(&o, FIELD("Cache-Control", "cache-control"), "no-store");
+	out_begin_field(&o, FIELD("Content-Length", "content-length"));
+	out_u64(&o, len);
+	out_end_field(&o);
+	httpd_head_end(c, &o, req->r->minor);
+	x->hdr_len = o.n;
+	if (v->head_only || len == 0) {
+		free(body);
+		return httpd_commit(c, x, &o, false);
+	}
+	x->owned = body;  /* xfer_end frees it */
+	x->small = body;
+	x->file_off = 0;
+	x->file_end = (off_t)len;
+	return httpd_commit(c, x, &o, true);
+}
+
 /* Choose the request's site by its Host (the TLS server name's, or the
  * default, without one). Returns 421 when the TLS server name chose
  * another site: the certificate the client checked vouches for that one
@@ -874,6 +927,10 @@ httpd_pick_site(struct conn *c, struct xfer *x, const struct httpd_req *req)
 {
 	const struct http_header *h = req->ix.h[HTTP_H_HOST];
 
+	if (c->ep->nsites == 1) {
+		x->site = &c->ep->sites[0];  /* one site: nothing to choose, nothing to misdirect */
+		return 0;
+	}
 	if (h != NULL)
 		x->site = site_for_host(c->ep, h->value.p, h->value.n);
 	else
@@ -908,6 +965,8 @@ httpd_serve(struct conn *c, struct xfer *x, const struct httpd_req *req,
 
 	if (c->ep->cfg->mode == CONFIG_MODE_REDIRECT)
 		return httpd_redirect_https(c, x, req, v);
+	if (c->ep->cfg->mode == CONFIG_MODE_METRICS)
+		return httpd_metrics(c, x, req, v);
 	status = httpd_pick_site(c, x, req);
 	if (v->head_status == 0 && status != 0) {
 		/* 421 answers whatever the method was; only a body ends the connection */
@@ -920,7 +979,9 @@ httpd_serve(struct conn *c, struct xfer *x, const struct httpd_req *req,
 	plen = path_normalize(req->r->target.p, req->r->target.n, norm, sizeof(norm), &query, &status);
 	if (plen < 0)
 		return httpd_simple(c, x, status, minor, v->head_only, NULL, NULL, 0);
-	if (site_dot_denied(x->site, norm, (size_t)plen))
+	/* the common path has no dot name: one scan, no call into site.c */
+	if (x->site->cfg->dotfiles == CONFIG_DOTFILES_DENY && path_has_dotfile(norm, (size_t)plen) &&
+	    site_dot_denied(x->site, norm, (size_t)plen))
 		return httpd_simple(c, x, 404, minor, v->head_only, NULL, NULL, 0);
 	status = httpd_open(c, x->site, norm, (size_t)plen, &hit);
 	if (status == 404 && httpd_fallback(c, x, &hit))
@@ -945,7 +1006,7 @@ httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len
 	http_index_headers(parsed, &rq.ix);
 	http_decide(parsed, &rq.ix, head_len, &v);
 	c->head_len = v.consumed;
-	c->x.start_ms = c->w->loop.now_ms;
+	c->x.start_us = c->w->loop.now_us;
 	c->keepalive = v.keepalive;
 	httpd_note_request(c, &rq);
 	return httpd_serve(c, &c->x, &rq, &v);
@@ -965,7 +1026,7 @@ httpd_serve_h2(struct conn *c, struct xfer *x, const struct http_request *req,
 		v.status = 413;
 	if (status != 0)
 		v.status = v.head_status = status;  /* the header list was too large: 431 */
-	x->start_ms = c->w->loop.now_ms;
+	x->start_us = c->w->loop.now_us;
 	return httpd_serve(c, x, &rq, &v) == CONN_CLOSE ? -1 : 0;
 }
 
@@ -976,7 +1037,7 @@ httpd_reject(struct conn *c, int status)
 {
 	const char *eol = memchr(c->rbuf, '\n', c->rlen);
 
-	c->x.start_ms = c->w->loop.now_ms;
+	c->x.start_us = c->w->loop.now_us;
 	c->x.req_line.p = c->rbuf;
 	c->x.req_line.n = eol ? (size_t)(eol - c->rbuf) : c->rlen;
 	if (c->x.req_line.n > 0 && c->x.req_line.p[c->x.req_line.n - 1] == '\r')
@@ -1060,7 +1121,8 @@ httpd_finish(struct conn *c)
 static bool
 httpd_body_left(const struct conn *c)
 {
-	return (c->x.file_fd >= 0 || c->x.mem != NULL) && c->x.file_off < c->x.file_end;
+	return (c->x.file_fd >= 0 || c->x.mem != NULL || c->x.small != NULL) &&
+	       c->x.file_off < c->x.file_end;
 }
 
 ssize_t

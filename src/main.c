@@ -152,7 +152,8 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 
 		ep->gen = g;
 		ep->cfg = l;
-		if (l->mode == CONFIG_MODE_REDIRECT)
+		ep->index = i;
+		if (l->mode == CONFIG_MODE_REDIRECT || l->mode == CONFIG_MODE_METRICS)
 			continue;  /* plain HTTP */
 		if (tls_server_new(l,
 		                   l->mode != CONFIG_MODE_FILES ? TLS_ALPN_NONE
@@ -180,6 +181,10 @@ gen_describe_sites(const struct gen *g, const struct endpoint *ep, const char *f
 {
 	const struct config_listener *l = ep->cfg;
 
+	if (l->mode == CONFIG_MODE_METRICS) {
+		fprintf(out, "%s: listener %s: metrics at /metrics\n", file, l->name);
+		return;
+	}
 	if (l->mode == CONFIG_MODE_REDIRECT) {
 		const struct config_listener *f = NULL;
 		const char *first = NULL;
@@ -405,7 +410,7 @@ log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 {
 	for (size_t i = 0; i < srv->nlisteners; i++) {
 		const struct endpoint *s = &g->eps[i];
-		static const char *const modes[] = {"files", "echo", "redirect"};
+		static const char *const modes[] = {"files", "echo", "redirect", "metrics"};
 
 		for (size_t j = 0; j < srv->naddrs[i]; j++)
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "listening name=%s address=%s port=%u mode=%s",
@@ -474,16 +479,20 @@ reload(struct server *srv, const char *path)
 		log_msg(&srv->elog, CONFIG_LOG_ERROR,
 		        "reload failed: still serving the previous configuration");
 		config_errors_free(&errs);
+		metrics_add(&srv->m.reloads_failed, 1);
 		return;
 	}
 	if (reload_compatible(srv, path, &errs, g->cfg) != 0) {
 		log_msg(&srv->elog, CONFIG_LOG_ERROR,
 		        "reload refused: still serving the previous configuration");
 		gen_unref(g);
+		metrics_add(&srv->m.reloads_failed, 1);
 		return;
 	}
 	gen_describe(g, path, NULL, &srv->elog);
 	server_publish_gen(srv, g);
+	metrics_add(&srv->m.reloads_ok, 1);
+	atomic_store_explicit(&srv->m.last_reload_ok, (int64_t)time(NULL), memory_order_relaxed);
 	log_msg(&srv->elog, CONFIG_LOG_INFO, "configuration reloaded from %s", path);
 }
 
@@ -564,6 +573,10 @@ serve(struct server *srv, const char *path, int access_fd, const sigset_t *set)
 
 	if (workers == NULL || addrs_resolve(srv, cfg) != 0)
 		goto out;
+	srv->workers = workers;  /* a scrape reads every worker's counters */
+	srv->nworkers = n;
+	srv->m.start_time = (int64_t)time(NULL);
+	atomic_store(&srv->m.last_reload_ok, srv->m.start_time);
 	if (raise_nofile(cfg, srv) != 0)
 		goto out;
 	for (; inited < n; inited++) {
@@ -597,6 +610,8 @@ out:
 	for (size_t i = 0; i < inited; i++)
 		worker_fini(&workers[i]);
 	free(workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
 	addrs_free(srv);
 	if (rc == 0)
 		log_msg(&srv->elog, CONFIG_LOG_INFO, "stopped");

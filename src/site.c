@@ -127,7 +127,7 @@ site_dot_denied(const struct site *s, const char *norm, size_t len)
 	static const char wk[] = "/.well-known";
 	const size_t wkn = sizeof(wk) - 1;
 
-	if (s->cfg->dotfiles != CONFIG_DOTFILES_DENY)
+	if (s->cfg->dotfiles != CONFIG_DOTFILES_DENY || !path_has_dotfile(norm, len))
 		return false;
 	if (len >= wkn && memcmp(norm, wk, wkn) == 0 && (len == wkn || norm[wkn] == '/'))
 		return path_has_dotfile(norm + wkn, len - wkn);

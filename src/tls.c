@@ -814,6 +814,33 @@ tls_server_describe(const struct tls_server *srv, const char *prefix, char *buf,
 	return min_days;
 }
 
+int
+tls_server_cert(const struct tls_server *srv, size_t i, char *subject, size_t len,
+                int64_t *not_after)
+{
+	SSL_CTX *ctx;
+	X509 *x;
+	BIO *mem;
+	struct tm tm;
+	int n;
+
+	if (srv == NULL || i >= 1 + srv->nsni_ctx)
+		return -1;
+	ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
+	x = SSL_CTX_get0_certificate(ctx);
+	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1 || len == 0)
+		return 0;
+	*not_after = (int64_t)timegm(&tm);
+	mem = BIO_new(BIO_s_mem());
+	if (mem == NULL)
+		return 0;
+	X509_NAME_print_ex(mem, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	n = BIO_read(mem, subject, (int)(len - 1));
+	subject[n > 0 ? n : 0] = '\0';
+	BIO_free(mem);
+	return 1;
+}
+
 /* Push what waits in the socket (sent with MSG_MORE): setting TCP_NODELAY,
  * even again, sends the pending segments at once. */
 static void
@@ -1146,6 +1173,18 @@ tls_conn_h2(const struct tls_conn *c)
 		return false;
 	SSL_get0_alpn_selected(c->ssl, &p, &n);
 	return n == 2 && memcmp(p, "h2", 2) == 0;
+}
+
+bool
+tls_conn_verify_failed(const struct tls_conn *c)
+{
+	return c->ssl != NULL && SSL_get_verify_result(c->ssl) != X509_V_OK;
+}
+
+bool
+tls_conn_resumed(const struct tls_conn *c)
+{
+	return c->ssl != NULL && SSL_session_reused(c->ssl);
 }
 
 const char *

@@ -201,7 +201,8 @@ worker_init(struct worker *w, int id, struct server *srv, char *err, size_t errl
 	w->nhdrs = cfg->limits.max_headers;
 	w->hdrs = calloc(w->nhdrs, sizeof(*w->hdrs));
 	w->alog = calloc(1, sizeof(*w->alog));
-	if (w->hdrs == NULL || w->alog == NULL) {
+	w->metrics = calloc(srv->nlisteners ? srv->nlisteners : 1, sizeof(*w->metrics));
+	if (w->hdrs == NULL || w->alog == NULL || w->metrics == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -486,6 +487,7 @@ worker_fini(struct worker *w)
 	h2_mem_fini(&w->h2mem);
 	free(w->hdrs);
 	free(w->alog);
+	free(w->metrics);
 	gen_unref(w->gen);
 	w->gen = NULL;
 	if (w->wakefd >= 0)

@@ -48,11 +48,13 @@ struct xfer {
 	int file_fd;                 /* body source, -1 when none */
 	struct fcache_entry *fce;    /* the open-file cache entry that owns file_fd, or NULL */
 	char *mem;                   /* or a body in memory (listings), malloc'd */
-	const char *small;           /* or a short body kept by the stream (h2 error pages) */
+	const char *small;           /* or a body in memory: a short one kept by the stream
+	                              * (h2 error pages), or owned (a metrics page) */
+	char *owned;                 /* malloc'd memory small points into, or NULL */
 	off_t file_off, file_end;    /* the byte span of the body still to send */
 	size_t hdr_len;              /* header bytes at the start of the response (h1) */
 	uint64_t sent;               /* bytes of the response written so far */
-	uint64_t start_ms;
+	uint64_t start_us;           /* loop time (microseconds) at its head */
 	struct http_span req_line, referer, user_agent;
 	struct http_span host;       /* the Host (or :authority) sent, for the log */
 	const struct site *site;     /* the site answering (files), or NULL */

@@ -19,6 +19,7 @@ struct loop {
 	struct loop_timer **heap;
 	size_t n, cap;
 	uint64_t now_ms;    /* CLOCK_MONOTONIC, refreshed by loop_update_time */
+	uint64_t now_us;    /* the same instant in microseconds (request durations) */
 };
 
 int  loop_init(struct loop *);   /* 0 or -1 (errno) */

@@ -7,6 +7,7 @@
 #define TLSERVE_TLS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct config_listener;
@@ -53,6 +54,12 @@ int tls_server_ktls(const struct tls_server *);
  * as lines prefixed by prefix. For -t. Returns days until the first expiry. */
 long tls_server_describe(const struct tls_server *, const char *prefix, char *buf, size_t len);
 
+/* Certificate i of the server (0: the listener's, then one per SNI entry):
+ * its subject (RFC 2253) into subject[len] and its notAfter as unix
+ * seconds. 1, 0 when that slot has none, -1 past the last. */
+int tls_server_cert(const struct tls_server *, size_t i, char *subject, size_t len,
+                    int64_t *not_after);
+
 /* A new connection on the connected socket fd (not taken over: the caller
  * closes it after tls_conn_free). No I/O happens yet. 0 or -1. */
 int tls_accept(struct tls_server *, int fd, struct tls_conn **out);
@@ -95,6 +102,8 @@ void    tls_conn_free(struct tls_conn *);
 /* Details for logs; strings owned by the connection, valid until tls_conn_free. */
 const char *tls_conn_version(const struct tls_conn *);     /* "TLSv1.3" */
 bool tls_conn_h2(const struct tls_conn *);                 /* ALPN chose "h2" */
+bool tls_conn_resumed(const struct tls_conn *);            /* a session was resumed */
+bool tls_conn_verify_failed(const struct tls_conn *);      /* the client certificate did not verify */
 const char *tls_conn_servername(const struct tls_conn *);  /* NULL when none sent */
 /* The verified client certificate's subject (RFC 2253) and serial number,
  * "CN=x,O=y; serial=0A1B", into buf; 0, or -1 if there is none. */

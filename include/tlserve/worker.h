@@ -15,6 +15,7 @@
 #include "tlserve/listener.h"
 #include "tlserve/log.h"
 #include "tlserve/loop.h"
+#include "tlserve/metrics.h"
 
 struct conn;
 struct tls_server;
@@ -42,7 +43,7 @@ struct endpoint {
 	struct tls_server *tls;      /* NULL for a redirect listener (plain HTTP) */
 	struct site *sites;          /* files: [0] the default site, then cfg->sites' order */
 	size_t nsites;
-	uint16_t to_port;            /* redirect: the https port (0: none in the URL) */
+	size_t index;                /* in the configuration, and in the workers' metrics */
 };
 
 /* A configuration generation: the parsed file and what was built from it.
@@ -72,6 +73,9 @@ struct server {
 	atomic_uint conns;           /* open connections across workers */
 	atomic_ulong rejected;       /* refused over max_connections */
 	atomic_int stopping;
+	struct worker *workers;      /* for a scrape: each one's counters */
+	size_t nworkers;
+	struct metrics_server m;     /* what main counts */
 };
 
 /* Make g (one reference, handed over) the current generation and drop
@@ -129,6 +133,7 @@ struct worker {
 	size_t nhdrs;                /* its capacity: max_headers at start-up */
 	struct log_clock clock;
 	struct log_access *alog;
+	struct metrics_listener *metrics;  /* per listener; written only by this worker */
 	bool draining;
 	uint64_t drain_deadline;
 	uint64_t last_reject_log;

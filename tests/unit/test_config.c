@@ -213,7 +213,7 @@ static const struct tc_err tc_errs[] = {
 	{ "host_empty", "listeners:\n  - port: 1\n    host: \"\"\n", 0, 3, 11, "must not be empty",
 	  NULL },
 	{ "mode_bad", "listeners:\n  - port: 1\n    mode: http\n", 0, 3, 11,
-	  "\"listeners[0].mode\" must be one of files, echo, redirect, not \"http\"", NULL },
+	  "\"listeners[0].mode\" must be one of files, echo, redirect, metrics, not \"http\"", NULL },
 	{ "dotfiles_bad", "listeners:\n  - port: 1\n    dotfiles: hide\n", 0, 3, 15,
 	  "one of deny, allow", NULL },
 	{ "proxy_bad", "listeners:\n  - port: 1\n    proxy_protocol: v3\n", 0, 3, 21,

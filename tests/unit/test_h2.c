@@ -143,7 +143,8 @@ group_setup(void **state)
 	w.nhdrs = cfg->limits.max_headers;
 	w.hdrs = calloc(w.nhdrs, sizeof(*w.hdrs));
 	w.alog = calloc(1, sizeof(*w.alog));
-	if (w.hdrs == NULL || w.alog == NULL)
+	w.metrics = calloc(1, sizeof(*w.metrics));
+	if (w.hdrs == NULL || w.alog == NULL || w.metrics == NULL)
 		return -1;
 	w.alog->fd = -1;
 	log_clock_update(&w.clock, time(NULL));
@@ -175,6 +176,7 @@ group_teardown(void **state)
 	pool_free(&w.h2pool);
 	free(w.hdrs);
 	free(w.alog);
+	free(w.metrics);
 	loop_fini(&w.loop);
 	close(srv.elog.fd);
 	gen_unref(gen);  /* closes the root, frees the configuration */
