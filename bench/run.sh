@@ -8,7 +8,7 @@
 # next server); each figure is the median of the rounds, with their min-max.
 # Prints one markdown table on stdout (progress goes to stderr) and writes
 # bench/results.md and bench/results.png. bench/README.md explains every
-# row. A full run takes about 20 minutes (3 rounds).
+# row. A full run takes about 21 minutes (3 rounds).
 #
 #   --quick   a short smoke pass of every timed row (2 s runs, 1,000 idle
 #             connections; about 5-6 minutes)
@@ -21,8 +21,10 @@
 #             tables)
 #   --keep    keep the work directory (configurations, logs, raw outputs)
 #
-# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd h2o"; caddy may
-# be added), BENCH_H2_SERVERS (row 8, HTTP/2: default "tlserve nginx lighttpd
+# Environment: BENCH_SERVERS (default "tlserve nginx lighttpd h2o
+# tlserve+metrics"; caddy may be added; tlserve+metrics, tlserve with a
+# metrics listener scraped once a second, runs row 3's 1k.bin line only),
+# BENCH_H2_SERVERS (row 8, HTTP/2: default "tlserve nginx lighttpd
 # h2o caddy"), BENCH_ROWS (the timed rows to run, default "1 2 3 4 5 6 7 8";
 # "8" alone is the HTTP/2 row), BENCH_ROUNDS (3), BENCH_SECONDS (run
 # length), BENCH_IDLE (idle
@@ -49,7 +51,7 @@ for arg in "$@"; do
 	--count) count=1 ;;
 	--timed) timed_asked=1 ;;
 	-h | --help)
-		sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -65,7 +67,14 @@ if [ "$quick" = 1 ]; then
 else
 	secs=${BENCH_SECONDS:-10} warm=1 idle_n=${BENCH_IDLE:-10000} speed_secs=3 echo_runs=10
 fi
-servers=${BENCH_SERVERS:-tlserve nginx lighttpd h2o}
+servers=${BENCH_SERVERS:-tlserve nginx lighttpd h2o tlserve+metrics}
+# tlserve+metrics: the same tlserve and configuration plus a `mode: metrics`
+# listener on 127.0.0.1, scraped once a second (curl, on the client's core)
+# while it runs: what counting costs when it is used. It runs in row 3's
+# 1k.bin line only, interleaved with the other servers; every other row and
+# the counted table leave it out.
+variant() { [ "$1" = tlserve+metrics ]; }
+scrape_every=1      # tlserve+metrics: seconds between two scrapes
 h2_servers=${BENCH_H2_SERVERS:-tlserve nginx lighttpd h2o caddy}
 bench_rows=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8} "
 for r in $bench_rows; do
@@ -138,7 +147,7 @@ install_missing() {
 
 install_missing openssl:openssl wrk:wrk taskset:util-linux ss:iproute2 nginx:nginx \
 	lighttpd:lighttpd /usr/lib/lighttpd/mod_openssl.so:lighttpd-mod-openssl h2o:h2o socat:socat \
-	gnuplot:gnuplot-nox cc:gcc pkg-config:pkg-config h2load:nghttp2-client caddy:caddy
+	gnuplot:gnuplot-nox cc:gcc pkg-config:pkg-config h2load:nghttp2-client caddy:caddy curl:curl
 [ "$count" = 1 ] && install_missing valgrind:valgrind strace:strace
 "$root/scripts/deps.sh" build >&2 || die "scripts/deps.sh build failed"
 # nginx and h2o are started directly, never as the Debian services; a
@@ -157,6 +166,7 @@ fi
 have_peer() {
 	case $1 in
 	tlserve) return 0 ;;
+	tlserve+metrics) command -v curl >/dev/null 2>&1 ;;
 	nginx) command -v nginx >/dev/null 2>&1 ;;
 	lighttpd) command -v lighttpd >/dev/null 2>&1 && [ -e /usr/lib/lighttpd/mod_openssl.so ] ;;
 	h2o) command -v h2o >/dev/null 2>&1 ;;
@@ -343,12 +353,15 @@ alloc_port() {  # VAR: the next free port on 127.0.0.1
 # CPU time counts, with every descendant's: nginx's worker, h2o's neverbleed
 # signing process), srv_rss_pids (whose RSS counts), srv_port (files, or the
 # echo port for socat), srv_echo_port (tlserve), srv_check_port (nginx),
-# srv_children (1: count reaped children's CPU too).
+# srv_children (1: count reaped children's CPU too), srv_metrics_port and
+# srv_scrape_log (tlserve+metrics: its metrics port, and the file the scrape
+# loop writes each scrape's HTTP status to).
 # srv_wrap: a command the server runs under (--count: valgrind); srv_wait:
 # how long, in tenths of a second, a start or a stop may take; srv_h2=1: the
 # configuration for row 8 (nginx's listen gets http2; the others offer h2 in
 # every row, and the HTTP/1.1 rows' clients do not ask for it).
 srv_wrap=() srv_wait=100 srv_h2=0
+scrape_pid="" srv_metrics_port="" srv_scrape_log=""
 subst() {  # TEMPLATE OUT KEY=VALUE...
 	local in=$1 out=$2 kv args=()
 	shift 2
@@ -368,13 +381,18 @@ wait_listening() {  # PORT: until the server listens (10 s), or it died
 
 start_server() {
 	local name=$1 w
-	srv_children=0 srv_echo_port="" srv_check_port=""
+	srv_children=0 srv_echo_port="" srv_check_port="" srv_metrics_port="" srv_scrape_log=""
 	alloc_port srv_port
 	case $name in
-	tlserve)
+	tlserve | tlserve+metrics)
 		alloc_port srv_echo_port
 		subst "$here/conf/tlserve.yaml.in" "$work/tlserve.yaml" DIR="$work" PORT="$srv_port" \
 			ECHOPORT="$srv_echo_port" MAXCONN="$maxconn"
+		if variant "$name"; then  # listeners: is the configuration's last key
+			alloc_port srv_metrics_port
+			printf '  - name: metrics\n    host: 127.0.0.1\n    port: %s\n    mode: metrics\n' \
+				"$srv_metrics_port" >>"$work/tlserve.yaml"
+		fi
 		taskset -c "$srv_cpu" "${srv_wrap[@]}" "$work/bin/tlserve" -c "$work/tlserve.yaml" >>"$work/out/tlserve.out" 2>&1 &
 		srv_pid=$!
 		;;
@@ -438,12 +456,51 @@ start_server() {
 		[ -n "$w" ] || { stop_server; return 1; }
 		srv_rss_pids=$w
 	fi
-	[ -n "$srv_echo_port" ] && { wait_listening "$srv_echo_port" || return 1; }
+	[ -n "$srv_echo_port" ] && { wait_listening "$srv_echo_port" || { stop_server; return 1; }; }
+	if [ -n "$srv_metrics_port" ]; then
+		wait_listening "$srv_metrics_port" || { stop_server; return 1; }
+		start_scrapes
+	fi
 	return 0
+}
+
+# tlserve+metrics: a Prometheus stand-in on the client's core that fetches
+# /metrics every $scrape_every s for as long as the server runs (at most
+# 3,600 scrapes), one line per scrape in srv_scrape_log: curl's HTTP status
+# (000: no answer). stop_server ends it; a TERM ends the curl or sleep it
+# waits for too.
+start_scrapes() {
+	srv_scrape_log="$work/out/scrapes-$srv_metrics_port.out"
+	: >"$srv_scrape_log"
+	# shellcheck disable=SC2016
+	taskset -c "$cli_cpu" bash -c 'trap '\''kill "$c" 2>/dev/null; exit 0'\'' TERM
+		c=""
+		for i in $(seq 3600); do
+			curl -s -m 2 -o /dev/null -w "%{http_code}\n" "http://127.0.0.1:$1/metrics" & c=$!
+			wait "$c"
+			sleep "$2" & c=$!
+			wait "$c"
+		done' _ "$srv_metrics_port" "$scrape_every" >>"$srv_scrape_log" 2>&1 &
+	scrape_pid=$!
+	running+=("$scrape_pid")
+}
+stop_scrapes() {
+	[ -n "$scrape_pid" ] || return 0
+	kill -TERM "$scrape_pid" 2>/dev/null
+	wait "$scrape_pid" 2>/dev/null
+	forget_pid "$scrape_pid"
+	scrape_pid=""
+}
+# scrapes_done: how many scrapes the loop has made so far, and how many of
+# them were not answered 200: "N BAD"
+scrapes_done() {
+	awk '{ n++ } $1 != "200" { bad++ } END { printf "%d %d", n, bad }' "$srv_scrape_log" 2>/dev/null || echo "0 0"
 }
 
 stop_server() {
 	local i
+	stop_scrapes
+	srv_metrics_port="" srv_scrape_log=""
 	[ -n "${srv_pid:-}" ] || return 0
 	kill -TERM "$srv_pid" 2>/dev/null
 	for i in $(seq $((srv_wait / 2))); do
@@ -641,7 +698,7 @@ run_handshakes() {  # ROW MODE SERVER
 }
 
 run_wrk() {  # ROW SERVER PATH CONNECTIONS [KEEP]: KEEP=1 leaves the server running
-	local row=$1 s=$2 path=$3 conns=$4 keep_srv=${5:-0} c0 c1 out line reqs bytes dur ticks errs attempt
+	local row=$1 s=$2 path=$3 conns=$4 keep_srv=${5:-0} c0 c1 out line reqs bytes dur ticks errs attempt sc0="0 0" sc1="0 0"
 	if [ -z "${srv_pid:-}" ]; then
 		start_server "$s" || {
 			note "$s did not start for row $row"
@@ -653,16 +710,27 @@ run_wrk() {  # ROW SERVER PATH CONNECTIONS [KEEP]: KEEP=1 leaves the server runn
 		fi
 	fi
 	for attempt in $(seq $((retries + 1))); do
+		[ -n "$srv_scrape_log" ] && sc0=$(scrapes_done)
 		c0=$(cpu_ticks $srv_cpu_pids)
 		run_begin
 		out=$({ time on_client timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --latency \
 			--timeout 10s -s "$here/report.lua" "https://127.0.0.1:$srv_port$path" 2>&1; } 2>&1)
 		run_stop
 		c1=$(cpu_ticks $srv_cpu_pids)
+		[ -n "$srv_scrape_log" ] && sc1=$(scrapes_done)
 		run_end $((c1 - c0)) "$(client_secs "$out")"
-		keep_least_disturbed out c0 c1
+		keep_least_disturbed out c0 c1 sc0 sc1
 		retry_or_note "$row" "$s" "$attempt" || break
 	done
+	# tlserve+metrics: the scrapes made during the measured run, and how
+	# many requests with code 200 the files listener had counted by its end.
+	wrk_scrapes="" wrk_counted=""
+	if [ -n "$srv_scrape_log" ]; then
+		wrk_scrapes="$((${sc1% *} - ${sc0% *})) $((${sc1#* } - ${sc0#* }))"
+		wrk_counted=$(curl -s -m 5 "http://127.0.0.1:$srv_metrics_port/metrics" |
+			awk '$1 == "tlserve_http_requests_total{listener=\"files\",code=\"200\"}" { print $2 }')
+		cmd_log "$row" "taskset -c $cli_cpu curl -s -m 2 -o /dev/null http://127.0.0.1:METRICSPORT/metrics   (tlserve+metrics: every ${scrape_every} s while the server runs)"
+	fi
 	[ "$keep_srv" = 1 ] || stop_server
 	cmd_log "$row" "taskset -c $cli_cpu wrk -t1 -c$conns -d${secs}s --latency --timeout 10s -s bench/report.lua https://127.0.0.1:PORT$path"
 	line=$(grep '^WRKRESULT' <<<"$out")
@@ -686,9 +754,19 @@ run_keepalive() {  # ROW SERVER PATH
 	val["${row}cpu,$s"]=$(calc "$wrk_ticks * 1e6 / $hz / $wrk_reqs")
 	# wrk is closed-loop: at saturation its latency is the time a request
 	# waits in the client's own queue, so it is shown here but not compared.
-	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB), closed-loop p50 %.2f ms p99 %.2f ms; %s' \
+	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB), closed-loop p50 %.2f ms p99 %.2f ms; %s%s' \
 		"${val["$row,$s"]}" "$wrk_reqs" "$(calc "$wrk_bytes / 1048576")" "$(calc "$wrk_p50 / 1000")" \
-		"$(calc "$wrk_p99 / 1000")" "$run_info")"
+		"$(calc "$wrk_p99 / 1000")" "$run_info" \
+		"$([ -n "$wrk_scrapes" ] && printf '; %s scrapes of /metrics during the run (%s not answered 200), %s requests with code 200 counted by its end' \
+			"${wrk_scrapes% *}" "${wrk_scrapes#* }" "${wrk_counted:-none}")")"
+	if [ -n "$wrk_scrapes" ]; then
+		[ "${wrk_scrapes% *}" -ge $((secs / scrape_every - 1)) ] ||
+			note "row $row, $s: only ${wrk_scrapes% *} scrapes of /metrics in a ${secs} s run (one every ${scrape_every} s expected)"
+		[ "${wrk_scrapes#* }" = 0 ] || note "row $row, $s: ${wrk_scrapes#* } scrapes of /metrics were not answered 200"
+		if [ -z "$wrk_counted" ] || [ "$wrk_counted" -lt "$wrk_reqs" ]; then
+			note "row $row, $s: the metrics counted ${wrk_counted:-no} requests with code 200, wrk completed $wrk_reqs"
+		fi
+	fi
 }
 
 run_download() {  # SERVER: 100 MiB file, one then four connections, one server
@@ -1231,9 +1309,16 @@ else
 	log "mode: counted only, servers: $servers, work dir $work"
 fi
 
-peers=()
+# peers: the servers of every row; ka_peers: row 3's 1k.bin line, the same
+# plus tlserve+metrics, in BENCH_SERVERS's order.
+peers=() ka_peers=()
 for s in $servers; do
-	if have_peer "$s"; then peers+=("$s"); else note "$s is not installed: its column is n/a"; fi
+	if ! have_peer "$s"; then
+		note "$s is not installed$(variant "$s" && echo " (curl)"): its column is n/a"
+		continue
+	fi
+	ka_peers+=("$s")
+	variant "$s" || peers+=("$s")
 done
 
 echo_peers=()
@@ -1286,11 +1371,13 @@ fi
 orders=()
 for round in $(seq "$rounds"); do
 	read -r -a order <<<"$(rotate $((round - 1)) "${peers[@]}")"
+	kaorder=()
+	[ ${#ka_peers[@]} -gt 0 ] && read -r -a kaorder <<<"$(rotate $((round - 1)) "${ka_peers[@]}")"
 	eorder=()
 	[ ${#echo_peers[@]} -gt 0 ] && read -r -a eorder <<<"$(rotate $((round - 1)) "${echo_peers[@]}")"
 	h2order=()
 	[ ${#h2_peers[@]} -gt 0 ] && read -r -a h2order <<<"$(rotate $((round - 1)) "${h2_peers[@]}")"
-	orders+=("round $round: ${order[*]}$(want_row 8 && [ ${#h2order[@]} -gt 0 ] && echo ", row 8: ${h2order[*]}")")
+	orders+=("round $round: ${order[*]}$(want_row 3 && [ ${#kaorder[@]} -gt ${#order[@]} ] && echo ", row 3 1k.bin: ${kaorder[*]}")$(want_row 8 && [ ${#h2order[@]} -gt 0 ] && echo ", row 8: ${h2order[*]}")")
 	log "round $round of $rounds, servers in the order ${order[*]}"
 	if want_row 1; then
 		log "row 1: full TLS 1.3 handshakes"
@@ -1301,8 +1388,8 @@ for round in $(seq "$rounds"); do
 		for s in "${order[@]}"; do run_handshakes 2 resume "$s"; done
 	fi
 	if want_row 3; then
-		log "row 3: keep-alive requests, 1k.bin and 64k.bin"
-		for s in "${order[@]}"; do run_keepalive 3 "$s" /1k.bin; done
+		log "row 3: keep-alive requests, 1k.bin and 64k.bin$([ ${#kaorder[@]} -gt ${#order[@]} ] && echo "; 1k.bin in the order ${kaorder[*]}")"
+		for s in "${kaorder[@]}"; do run_keepalive 3 "$s" /1k.bin; done
 		for s in "${order[@]}"; do run_keepalive 3b "$s" /64k.bin; done
 	fi
 	if want_row 4; then
@@ -1370,7 +1457,12 @@ for r in "${all_rows[@]}"; do
 	k=${r%%|*}
 	want_row "${k%%[!0-9]*}" && rows+=("$r")
 done
-cols=(tlserve nginx lighttpd h2o caddy socat)
+# The table's columns: tlserve+metrics beside tlserve when it ran (its cells
+# outside row 3's 1k.bin line are "—", not measured); the chart leaves it out.
+cols=(tlserve)
+for s in "${ka_peers[@]}"; do variant "$s" && want_row 3 && cols+=("$s"); done
+cols+=(nginx lighttpd h2o caddy socat)
+chart_cols=(tlserve nginx lighttpd h2o caddy socat)
 
 fmt() {  # VALUE KEY
 	local v=$1 k=$2
@@ -1385,6 +1477,10 @@ fmt() {  # VALUE KEY
 # cell KEY SERVER: "median (min–max)" over the rounds
 cell() {
 	local k=$1 c=$2 m lo hi
+	if variant "$c" && [ "$k" != 3 ] && [ "$k" != 3cpu ]; then
+		echo "—"
+		return
+	fi
 	m=$(fmt "${val["$k,$c"]:-}" "$k")
 	lo=$(fmt "${vmin["$k,$c"]:-}" "$k") hi=$(fmt "${vmax["$k,$c"]:-}" "$k")
 	if [ "$m" = n/a ] || { [ "$lo" = "$m" ] && [ "$hi" = "$m" ]; }; then
@@ -1422,8 +1518,8 @@ ratio() {
 
 table() {
 	local r k dir label c line
-	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) | tlserve | nginx | lighttpd | h2o | caddy | socat (reference) | ratio of medians to best peer (>1: tlserve better) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| figure ($( [ "$rounds" -gt 1 ] && echo "median (min–max) of $rounds rounds" || echo "one round")) |$(for c in "${cols[@]}"; do printf ' %s |' "$([ "$c" = socat ] && echo "socat (reference)" || echo "$c")"; done) ratio of medians to best peer (>1: tlserve better) |"
+	echo "| --- |$(for c in "${cols[@]}"; do printf ' ---: |'; done) ---: |"
 	for r in "${rows[@]}"; do
 		IFS='|' read -r k dir label _ <<<"$r"
 		line="| $label"
@@ -1439,7 +1535,7 @@ chart_data() {
 	for r in "${rows[@]}"; do
 		IFS='|' read -r k dir label short <<<"$r"
 		best=""
-		for c in "${cols[@]}"; do
+		for c in "${chart_cols[@]}"; do
 			v=${val["$k,$c"]:-}
 			[ -z "$v" ] && continue
 			if [ -z "$best" ]; then best=$v; else
@@ -1447,7 +1543,7 @@ chart_data() {
 			fi
 		done
 		printf '"%s"' "$short"
-		for c in "${cols[@]}"; do
+		for c in "${chart_cols[@]}"; do
 			v=${val["$k,$c"]:-}
 			if [ -z "$v" ] || [ -z "$best" ]; then
 				printf ' NaN'
@@ -1517,8 +1613,49 @@ details_table() {
 	done
 }
 
+# metrics_cost: row 3's 1k.bin line, tlserve+metrics against tlserve: the
+# difference of the medians, and whether the rounds' ranges overlap (then
+# the difference is within the spread: no measurable cost).
+metrics_cost() {
+	local m=tlserve+metrics k what d a b verdict="" rng
+	if [ -z "${val["3,$m"]:-}" ] || [ -z "${val["3,tlserve"]:-}" ]; then return 0; fi
+	# shellcheck disable=SC2016
+	printf 'Cost of counting (row 3, 1k.bin keep-alive; tlserve+metrics: the same tlserve with a `mode: metrics` listener scraped every %s s):' "$scrape_every"
+	for k in 3 3cpu; do
+		a=${val["$k,tlserve"]:-} b=${val["$k,$m"]:-}
+		if [ -z "$a" ] || [ -z "$b" ]; then continue; fi
+		what=$([ "$k" = 3 ] && echo "requests/s" || echo "server CPU µs per request")
+		d=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%+.1f%%", 100 * (b - a) / a; else print "n/a" }')
+		if [ "$rounds" -gt 1 ]; then
+			if awk -v l1="${vmin["$k,tlserve"]}" -v h1="${vmax["$k,tlserve"]}" -v l2="${vmin["$k,$m"]}" -v h2="${vmax["$k,$m"]}" \
+				'BEGIN { exit !(l1 <= h2 && l2 <= h1) }'; then
+				rng="within the rounds' spread"
+			else
+				rng="outside the rounds' spread"
+				verdict=measurable
+			fi
+		else
+			rng="one round: no spread to judge by"
+			verdict=unknown
+		fi
+		printf ' %s %s against %s (%s, %s);' "$what" "$(cell "$k" "$m")" "$(cell "$k" tlserve)" "$d" "$rng"
+	done
+	case $verdict in
+	"") printf ' no measurable cost' ;;
+	measurable) printf ' the ranges do not overlap: a measurable difference' ;;
+	*) printf ' run with BENCH_ROUNDS=3 or more to judge it' ;;
+	esac
+	if printf '%s\n' "${notes[@]}" | grep -qE '^round [0-9]+: row 3, tlserve(\+metrics)?: other processes took'; then
+		echo ", but other processes disturbed some of these runs (see the notes): judge it on a quiet machine."
+	else
+		echo "."
+	fi
+}
+
 main_table=$(table)
 echo "$main_table"
+cost_text=$(metrics_cost)
+[ -n "$cost_text" ] && printf '\n%s\n' "$cost_text"
 
 mkdir -p "$out_dir"
 chart_data >"$work/chart.dat"
@@ -1575,6 +1712,10 @@ fi
 	echo "divided by the work done. Row 3's closed-loop latency is in \"Each run\" but not compared: with wrk"
 	echo "saturating the server it is the time requests wait in the client's queue."
 	echo
+	if [ -n "$cost_text" ]; then
+		echo "$cost_text"
+		echo
+	fi
 	[ -n "$chart" ] && echo "![each figure relative to the best server in its row](results.png)" && echo
 	if [ -n "$count_table_text" ]; then
 		echo "## Counted"
@@ -1607,6 +1748,7 @@ fi
 	echo
 	echo '```'
 	echo "taskset -c $srv_cpu ./tlserve -c tlserve.yaml"
+	[ -n "$cost_text" ] && echo "taskset -c $srv_cpu ./tlserve -c tlserve.yaml   (tlserve+metrics: + a listener { host: 127.0.0.1, port: METRICSPORT, mode: metrics }, scraped every ${scrape_every} s)"
 	echo "taskset -c $srv_cpu nginx -c nginx.conf -p WORK/nginx/ -e WORK/nginx/error.log"
 	echo "taskset -c $srv_cpu lighttpd -D -f lighttpd.conf"
 	echo "OPENSSL_CONF=bench/conf/h2o-openssl.cnf taskset -c $srv_cpu h2o -c h2o.conf"
