@@ -327,7 +327,7 @@ value_text(const struct world *wd, const char *series, char *out, size_t cap)
 	return found ? out : NULL;
 }
 
-static uint64_t
+static uint64_t __attribute__((format(printf, 2, 3)))
 u64_of(const struct world *wd, const char *fmt, ...)
 {
 	char series[1024], v[64], *e;
@@ -345,7 +345,7 @@ u64_of(const struct world *wd, const char *fmt, ...)
 	return x;
 }
 
-static bool
+static bool __attribute__((format(printf, 2, 3)))
 has_series(const struct world *wd, const char *fmt, ...)
 {
 	char series[1024], v[64];
@@ -682,8 +682,7 @@ test_sums(void **state)
 		                 3 * base + 21);
 		for (int v = 0; v < 2; v++) {
 			for (int r = 0; r < 2; r++) {
-				const char *fmt = "tlserve_tls_handshakes_total{listener=\"%s\",version=\"%s\","
-				                  "resumed=\"%s\"}";
+#define fmt "tlserve_tls_handshakes_total{listener=\"%s\",version=\"%s\",resumed=\"%s\"}"
 				const char *vs = v ? "TLSv1.3" : "TLSv1.2", *rs = r ? "true" : "false";
 
 				if (is_tls[i])
@@ -691,15 +690,17 @@ test_sums(void **state)
 					                 3 * (base + (uint64_t)(v * 100 + r * 10)) + 3);
 				else
 					assert_false(has_series(wd, fmt, l, vs, rs));
+#undef fmt
 			}
 		}
 		for (int r = 0; r < METRICS_HS_NREASONS; r++) {
-			const char *fmt = "tlserve_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"}";
+#define fmt "tlserve_tls_handshake_failures_total{listener=\"%s\",reason=\"%s\"}"
 
 			if (is_tls[i])
 				assert_int_equal(u64_of(wd, fmt, l, reasons[r]), 3 * (base + (uint64_t)r * 10) + 3);
 			else
 				assert_false(has_series(wd, fmt, l, reasons[r]));
+#undef fmt
 		}
 		if (is_echo[i])
 			assert_int_equal(u64_of(wd, "tlserve_echo_bytes_total{listener=\"%s\"}", l),
@@ -902,7 +903,7 @@ static void
 test_certificates(void **state)
 {
 	struct world *wd = world_std(true);
-	const char *fmt = "tlserve_certificate_expiry_timestamp_seconds{listener=\"%s\",subject=\"%s\"}";
+#define fmt "tlserve_certificate_expiry_timestamp_seconds{listener=\"%s\",subject=\"%s\"}"
 
 	(void)state;
 	render(wd);
@@ -915,6 +916,7 @@ test_certificates(void **state)
 	assert_int_equal(count_prefix(wd, "tlserve_certificate_expiry_timestamp_seconds{listener=\"plain\""), 0);
 	assert_int_equal(count_prefix(wd, "tlserve_certificate_expiry_timestamp_seconds{listener=\"metrics\""), 0);
 	world_free(wd);
+#undef fmt
 }
 
 /* Without TLS contexts there is no certificate sample; the TLS families
