@@ -890,6 +890,13 @@ httpd_metrics(struct conn *c, struct xfer *x, const struct httpd_req *req,
 
 	if (v->status != 0)
 		return httpd_simple(c, x, v->status, req->r->minor, v->head_only, NULL, NULL, 0);
+	if (n > 7 && strncasecmp(t, "http://", 7) == 0) {
+		/* absolute-form (RFC 9112 3.2.2): the path after the authority */
+		const char *p = memchr(t + 7, '/', n - 7);
+
+		n = p != NULL ? n - (size_t)(p - t) : 0;
+		t = p != NULL ? p : t;
+	}
 	if (n < plen || memcmp(t, path, plen) != 0 || (n > plen && t[plen] != '?'))
 		return httpd_simple(c, x, 404, req->r->minor, v->head_only, NULL, NULL, 0);
 	body = metrics_render(c->w->srv, c->w->gen, &len);

@@ -288,27 +288,70 @@ render_echo(struct mbuf *b, const struct server *srv, const struct config *cfg)
 	free(l.p);
 }
 
+/* One certificate of a listener, for the expiry samples. */
+struct mcert {
+	char subject[512];
+	int64_t not_after;
+};
+
+static int
+mcert_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mcert *)a)->subject, ((const struct mcert *)b)->subject);
+}
+
+/* The certificates of a listener, one sample per subject: the labels are
+ * {listener, subject}, so two certificates with one subject (the same file
+ * in sni: and a site, or an old and a renewed one) give the earlier expiry,
+ * the one an alert needs. */
+static void
+render_listener_certs(struct mbuf *b, const char *ln, const struct tls_server *tls,
+                      struct mlabel *s)
+{
+	struct mcert *v = NULL, one;
+	size_t n = 0, cap = 0;
+	int r;
+
+	for (size_t k = 0; (r = tls_server_cert(tls, k, one.subject, sizeof(one.subject),
+	                                        &one.not_after)) >= 0; k++) {
+		if (r != 1)
+			continue;
+		if (n == cap) {
+			struct mcert *p = realloc(v, (cap = cap ? 2 * cap : 4) * sizeof(*v));
+
+			if (p == NULL) {
+				b->failed = true;
+				break;
+			}
+			v = p;
+		}
+		v[n++] = one;
+	}
+	qsort(v, n, sizeof(*v), mcert_cmp);
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = v[i].not_after;
+
+		while (i + 1 < n && strcmp(v[i + 1].subject, v[i].subject) == 0) {
+			i++;
+			if (v[i].not_after < t)
+				t = v[i].not_after;
+		}
+		mb_printf(b, "tlserve_certificate_expiry_timestamp_seconds{listener=\"%s\",subject=\"%s\"} %lld\n",
+		          ln, mb_label(b, s, v[i].subject), (long long)t);
+	}
+	free(v);
+}
+
 static void
 render_certificates(struct mbuf *b, const struct gen *g)
 {
 	struct mlabel l = {0}, s = {0};
-	char subject[512];
-	int64_t not_after;
-	int r;
 
 	mb_family(b, "tlserve_certificate_expiry_timestamp_seconds", "gauge",
-	          "When each certificate in use expires (notAfter), in unix seconds.");
+	          "When the certificates in use expire (notAfter), in unix seconds; the earliest of one subject.");
 	for (size_t i = 0; i < g->neps; i++) {
-		const char *ln = mb_label(b, &l, g->eps[i].cfg->name);
-
-		for (size_t k = 0; (r = tls_server_cert(g->eps[i].tls, k, subject, sizeof(subject),
-		                                        &not_after)) >= 0; k++) {
-			if (r == 1)
-				mb_printf(b,
-				          "tlserve_certificate_expiry_timestamp_seconds{listener=\"%s\","
-				          "subject=\"%s\"} %lld\n",
-				          ln, mb_label(b, &s, subject), (long long)not_after);
-		}
+		if (g->eps[i].tls != NULL)
+			render_listener_certs(b, mb_label(b, &l, g->eps[i].cfg->name), g->eps[i].tls, &s);
 	}
 	free(l.p);
 	free(s.p);

@@ -552,6 +552,11 @@ check_deltas "the metrics listener's requests by code: 404 +2, 405 +1, 501 +1 (i
 check_eq "... and code=200 +3 (the second scrape, ?x=1, HEAD)" \
 	$((b + 3)) "$(metric tlserve_http_requests_total "$k")"
 check_contains "the access log has the scrapes" "$(cat "$TMP/access.log")" "/metrics"
+# absolute-form (RFC 9112 3.2.2), as a proxy would send it
+check_eq "GET http://127.0.0.1:PORT/metrics (absolute-form): 200" 200 \
+	"$(mcurl -o /dev/null -w '%{http_code}' --request-target "http://127.0.0.1:$MPORT/metrics" "http://127.0.0.1:$MPORT/")"
+check_eq "GET http://127.0.0.1:PORT/other (absolute-form): 404" 404 \
+	"$(mcurl -o /dev/null -w '%{http_code}' --request-target "http://127.0.0.1:$MPORT/other" "http://127.0.0.1:$MPORT/")"
 
 # ================================================================ a real Prometheus
 PPORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

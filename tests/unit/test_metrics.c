@@ -357,6 +357,31 @@ has_series(const struct world *wd, const char *fmt, ...)
 	return value_text(wd, series, v, sizeof(v)) != NULL;
 }
 
+/* Two certificates with one subject on a listener (the listener's file
+ * again in an sni: entry) give one sample, not two series with the same
+ * labels. */
+static void
+test_certificate_subject_once(void **state)
+{
+	char yaml[2048];
+	struct world *wd;
+	const char *c = certs_dir();
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml),
+	         "tls: {certificate: %s/server.crt, key: %s/server.key}\n"
+	         "listeners:\n"
+	         "  - {name: web, port: 0, host: 127.0.0.1, root: /tmp,\n"
+	         "     sni: [{names: [a.test], certificate: %s/server.crt, key: %s/server.key},\n"
+	         "           {names: [b.test], certificate: %s/example.crt, key: %s/example.key}]}\n",
+	         c, c, c, c, c, c);
+	wd = world_new(yaml, true);
+	render(wd);
+	assert_int_equal(count_prefix(wd, "tlserve_certificate_expiry_timestamp_seconds{listener=\"web\",subject=\"CN=localhost,O=tlserve\"}"), 1);
+	assert_int_equal(count_prefix(wd, "tlserve_certificate_expiry_timestamp_seconds{"), 2);
+	world_free(wd);
+}
+
 /* --------------------------------------------------- the format checker */
 
 static bool
@@ -1178,6 +1203,7 @@ main(void)
 		cmocka_unit_test(test_histogram_edges),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_certificates),
+		cmocka_unit_test(test_certificate_subject_once),
 		cmocka_unit_test(test_no_tls_contexts),
 		cmocka_unit_test(test_server_and_process),
 		cmocka_unit_test(test_open_fds),
