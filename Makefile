@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 BIN     ?= tlserve
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 24
 VERSION := 0.1.0
 
 PKGS     = openssl yaml-0.1 libnghttp2

@@ -537,12 +537,18 @@ cfg_listener_mode_keys(struct cfg_ctx *c, size_t node, const struct config_liste
 	v = cfg_map_value(c, node, "to_port");
 	if (l->mode != CONFIG_MODE_REDIRECT && v != CFG_NONE && !cfg_is_null(c, v))
 		cfg_err(c, v, "\"%sto_port\" applies to redirect listeners only", c->prefix);
+}
+
+/* The counters say what is served and how much: a warning when they can
+ * be read from beyond this machine. */
+static void
+cfg_metrics_warn(struct cfg_ctx *c, const struct config_listener *l)
+{
 	if (l->mode == CONFIG_MODE_METRICS && !cfg_host_is_loopback(l->host))
 		config_warning_add(c->errs, l->pos.line, l->pos.col,
 				   "listener \"%s\" (mode: metrics) binds %s%s: the metrics are open to "
 				   "every client that can reach it (host: 127.0.0.1 keeps them local)",
-				   l->name ? l->name : "?", l->host ? "" : "every address",
-				   l->host ? l->host : "");
+				   l->name, l->host ? "" : "every address", l->host ? l->host : "");
 }
 
 /* Defaults that depend on the other keys: a name, and a root only for files
@@ -618,6 +624,7 @@ cfg_listener(struct cfg_ctx *c, size_t node, size_t i, struct config_listener *l
 	cfg_required(c, node, seen, cfg_schema_listener, cfg_schema_nlistener, required);
 	cfg_listener_mode_keys(c, node, l);
 	cfg_listener_finish(c, l, i);
+	cfg_metrics_warn(c, l);
 	if (c->sites != CFG_NONE && l->mode == CONFIG_MODE_FILES)
 		cfg_sites_read(c, c->sites, l);
 	cfg_pop(c, old);
