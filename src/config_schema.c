@@ -313,24 +313,31 @@ cfg_port(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 	l->port = p;
 }
 
+void
+cfg_host_names(struct cfg_ctx *c, const char *key, size_t node, char ***names, size_t *nnames)
+{
+	char **v;
+	size_t n;
+
+	if (cfg_strlist(c, node, key, true, cfg_sni_name_ok, &v, &n) < 0)
+		return;
+	if (n == 0) {
+		cfg_err(c, node, "\"%s%s\" needs at least one name", c->prefix, key);
+		free(v);
+		return;
+	}
+	cfg_strv_free(*names, *nnames);
+	*names = v;
+	*nnames = n;
+}
+
 /* sni[].names: at least one host name or wildcard, lower-cased. */
 static void
 cfg_sni_names(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 {
 	struct config_sni *s = base;
-	char **v;
-	size_t n;
 
-	if (cfg_strlist(c, node, f->name, true, cfg_sni_name_ok, &v, &n) < 0)
-		return;
-	if (n == 0) {
-		cfg_err(c, node, "\"%s%s\" needs at least one name", c->prefix, f->name);
-		free(v);
-		return;
-	}
-	cfg_strv_free(s->names, s->nnames);
-	s->names = v;
-	s->nnames = n;
+	cfg_host_names(c, f->name, node, &s->names, &s->nnames);
 }
 
 #define CFG_SNI(m) offsetof(struct config_sni, m)

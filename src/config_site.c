@@ -46,19 +46,8 @@ static void
 cfg_site_names(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base)
 {
 	struct config_site *s = base;
-	char **v;
-	size_t n;
 
-	if (cfg_strlist(c, node, f->name, true, cfg_sni_name_ok, &v, &n) < 0)
-		return;
-	if (n == 0) {
-		cfg_err(c, node, "\"%s%s\" needs at least one name", c->prefix, f->name);
-		free(v);
-		return;
-	}
-	cfg_strv_free(s->names, s->nnames);
-	s->names = v;
-	s->nnames = n;
+	cfg_host_names(c, f->name, node, &s->names, &s->nnames);
 }
 
 /* -------------------------------------------------------------- headers */

@@ -28,6 +28,10 @@ void cfg_tls_free(struct config_tls *t);
 
 /* An SNI or site name (lower-case): NULL, or why it is not one. */
 const char *cfg_sni_name_ok(const char *s);
+/* Read key's value at node, one name or a list of at least one (each an
+ * SNI or site name, lower-cased), into *names and *nnames (replacing them). */
+void cfg_host_names(struct cfg_ctx *c, const char *key, size_t node, char ***names,
+                    size_t *nnames);
 
 /* config_site.c: the keys of a site, for a sites: entry. */
 extern const struct cfg_field cfg_schema_site[];
