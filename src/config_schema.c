@@ -4,6 +4,8 @@
  * config_free when it owns memory. */
 #include "tlserve/config_schema.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,10 +523,18 @@ const size_t cfg_schema_nlistener = CFG_NELEM(cfg_schema_listener);
 static bool
 cfg_host_is_loopback(const char *host)
 {
+	struct in_addr a4;
+	struct in6_addr a6;
+
 	if (host == NULL)
 		return false;
-	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-	       strcmp(host, "[::1]") == 0 || strcasecmp(host, "localhost") == 0;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	/* a name: only localhost is known not to leave the machine */
+	return strcasecmp(host, "localhost") == 0;
 }
 
 /* Keys only files listeners have, and only redirect listeners. */

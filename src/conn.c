@@ -423,7 +423,11 @@ conn_close(struct conn *c)
 	w->nactive--;
 	if (c->counted)
 		atomic_fetch_sub_explicit(&w->srv->conns, 1, memory_order_relaxed);
-	metrics_add(&w->metrics[c->ep->index].closed, 1);
+	/* released: a scrape that reads it (acquire) then sees the accept */
+	atomic_store_explicit(&w->metrics[c->ep->index].closed,
+	                      atomic_load_explicit(&w->metrics[c->ep->index].closed,
+	                                           memory_order_relaxed) + 1,
+	                      memory_order_release);
 	gen_unref(c->ep->gen);
 	c->state = CONN_CLOSED;
 	c->fd = -1;
@@ -474,10 +478,15 @@ conn_log_handshake_failure(struct conn *c)
 
 	enum metrics_hs_fail why = tls_conn_verify_failed(c->tls) ? METRICS_HS_CERTIFICATE
 	                                                          : METRICS_HS_PROTOCOL;
+	int first = tls_conn_first_byte(c->tls);
 
 	tls_conn_error(c->tls, buf, sizeof(buf));
-	if (strstr(buf, "http request") != NULL ||
-	    (recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' && peek[0] <= 'Z')) {
+	/* an HTTP method's first letter where a TLS record (0x16) belongs; the
+	 * BIO kept it, since OpenSSL reads ahead and a peek finds nothing */
+	if (strstr(buf, "http request") != NULL || strstr(buf, "https proxy request") != NULL ||
+	    (first >= 'A' && first <= 'Z') ||
+	    (first < 0 && recv(c->fd, peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && peek[0] >= 'A' &&
+	     peek[0] <= 'Z')) {
 		why = METRICS_HS_PLAINTEXT;
 		snprintf(buf, sizeof(buf), "plain HTTP sent to the TLS port");
 		/* tell a browser or curl what went wrong, as nginx does (one try, no wait) */
@@ -494,6 +503,16 @@ conn_log_handshake_failure(struct conn *c)
 /* The PROXY header precedes the TLS handshake. It is peeked at, not read,
  * until complete, then exactly its bytes are consumed: what follows stays
  * in the socket for OpenSSL. Timed by handshake_timeout. */
+/* The peer left (or the socket failed) before its PROXY header was in: a
+ * handshake that failed, as it would without the header. */
+static enum conn_next
+conn_proxy_left(struct conn *c)
+{
+	if (c->ep->tls != NULL)
+		metrics_add(&c->w->metrics[c->ep->index].hs_failures[METRICS_HS_PROTOCOL], 1);
+	return CONN_CLOSE;
+}
+
 static enum conn_next
 conn_do_proxy(struct conn *c)
 {
@@ -508,10 +527,11 @@ conn_do_proxy(struct conn *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return CONN_AGAIN_IN;
 	if (n <= 0)
-		return CONN_CLOSE;
+		return conn_proxy_left(c);
 	r = proxy_parse(buf, (size_t)n, masks[c->ep->cfg->proxy_protocol], &pr);
 	if (r == -2 && (size_t)n < sizeof(buf))
-		return CONN_AGAIN_IN;
+		/* a peek sees the bytes again, never the FIN after them */
+		return tls_conn_peer_closed(c->tls) ? conn_proxy_left(c) : CONN_AGAIN_IN;
 	if (r <= 0) {
 		if (c->ep->tls != NULL)
 			metrics_add(&c->w->metrics[c->ep->index].hs_failures[METRICS_HS_PROXY_HEADER], 1);
@@ -521,7 +541,7 @@ conn_do_proxy(struct conn *c)
 		return CONN_CLOSE;
 	}
 	if (recv(c->fd, buf, (size_t)r, MSG_DONTWAIT) != r)
-		return CONN_CLOSE;
+		return conn_proxy_left(c);
 	if (!pr.local) {
 		char was[sizeof(c->client)];
 

@@ -890,9 +890,10 @@ httpd_metrics(struct conn *c, struct xfer *x, const struct httpd_req *req,
 
 	if (v->status != 0)
 		return httpd_simple(c, x, v->status, req->r->minor, v->head_only, NULL, NULL, 0);
-	if (n > 7 && strncasecmp(t, "http://", 7) == 0) {
+	if ((n > 7 && strncasecmp(t, "http://", 7) == 0) || (n > 8 && strncasecmp(t, "https://", 8) == 0)) {
 		/* absolute-form (RFC 9112 3.2.2): the path after the authority */
-		const char *p = memchr(t + 7, '/', n - 7);
+		size_t skip = t[4] == ':' ? 7 : 8;
+		const char *p = memchr(t + skip, '/', n - skip);
 
 		n = p != NULL ? n - (size_t)(p - t) : 0;
 		t = p != NULL ? p : t;

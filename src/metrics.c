@@ -139,6 +139,17 @@ msum(const struct server *srv, size_t li, size_t off)
 
 #define MSUM(srv, li, field) msum(srv, li, offsetof(struct metrics_listener, field))
 
+/* closed, read with acquire (conn_close stores it with release). */
+static uint64_t
+msum_closed(const struct server *srv, size_t li)
+{
+	uint64_t v = 0;
+
+	for (size_t w = 0; w < srv->nworkers; w++)
+		v += atomic_load_explicit(&srv->workers[w].metrics[li].closed, memory_order_acquire);
+	return v;
+}
+
 /* ---------------------------------------------------------- families */
 
 static void
@@ -154,9 +165,9 @@ render_connections(struct mbuf *b, const struct server *srv, const struct config
 		          (unsigned long long)MSUM(srv, i, accepted));
 	mb_family(b, "tlserve_connections_active", "gauge", "Connections open now.");
 	for (size_t i = 0; i < srv->nlisteners; i++) {
-		/* closed first: a connection is counted accepted before closed,
-		 * so the difference read this way is never negative */
-		uint64_t closed = MSUM(srv, i, closed), accepted = MSUM(srv, i, accepted);
+		/* closed first, with acquire: a connection is counted accepted
+		 * before closed, so the difference read this way is never negative */
+		uint64_t closed = msum_closed(srv, i), accepted = MSUM(srv, i, accepted);
 
 		mb_printf(b, "tlserve_connections_active{listener=\"%s\"} %llu\n",
 		          mb_label(b, &l, cfg->listeners[i].name),
@@ -382,8 +393,8 @@ static void
 render_process(struct mbuf *b, const struct server *srv)
 {
 	char stat[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	long long rss = 0;
+	unsigned long long ut = 0, st = 0, start = 0;
+	long long rss = 0, btime = 0, started = srv->m.start_time;
 	size_t fds = 0;
 	struct rlimit rl;
 	FILE *f = fopen("/proc/self/stat", "re");
@@ -394,10 +405,19 @@ render_process(struct mbuf *b, const struct server *srv)
 		 * state ... utime (14th field) stime (15th) ... rss (24th) */
 		if (fgets(stat, sizeof(stat), f) != NULL && (p = strrchr(stat, ')')) != NULL)
 			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
-			              "%*d %*d %*d %*u %*u %lld",
-			       &ut, &st, &rss);
+			              "%*d %*d %*d %llu %*u %lld",
+			       &ut, &st, &start, &rss);
 		fclose(f);
 	}
+	/* the start: boot time (btime) plus the process's start in ticks since boot */
+	f = fopen("/proc/stat", "re");
+	if (f != NULL) {
+		while (fgets(stat, sizeof(stat), f) != NULL && sscanf(stat, "btime %lld", &btime) != 1)
+			;
+		fclose(f);
+	}
+	if (btime > 0 && start > 0)
+		started = btime + (long long)(start / (unsigned long long)sysconf(_SC_CLK_TCK));
 	d = opendir("/proc/self/fd");
 	if (d != NULL) {
 		for (struct dirent *e; (e = readdir(d)) != NULL;)
@@ -415,7 +435,7 @@ render_process(struct mbuf *b, const struct server *srv)
 	mb_printf(b, "process_max_fds %lld\n",
 	          getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long long)rl.rlim_cur : -1LL);
 	mb_family(b, "process_start_time_seconds", "gauge", "Start time of the process, in unix seconds.");
-	mb_printf(b, "process_start_time_seconds %lld\n", (long long)srv->m.start_time);
+	mb_printf(b, "process_start_time_seconds %lld\n", started);
 }
 
 char *

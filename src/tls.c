@@ -80,6 +80,7 @@ struct tls_sock {
 	bool more;     /* more records follow at once: send with MSG_MORE */
 	bool hold;     /* the caller sends more right after this write (TLS_WRITE_HOLD) */
 	bool corked;   /* bytes wait in the socket for a push (sent with MSG_MORE) */
+	short first;   /* the first byte the peer sent, or -1 before any */
 };
 
 /* One connection: the SSL object and what tlserve tracks beside it. */
@@ -119,6 +120,8 @@ tls_sock_read(BIO *b, char *buf, size_t len, size_t *got)
 	n = read(s->fd, buf, len);
 	s->drained = n < (ssize_t)len;
 	if (n > 0) {
+		if (s->first < 0)
+			s->first = (unsigned char)buf[0];
 		*got = (size_t)n;
 		return 1;
 	}
@@ -868,6 +871,7 @@ tls_accept(struct tls_server *srv, int fd, struct tls_conn **out)
 	if (c == NULL)
 		return -1;
 	c->sock.fd = fd;
+	c->sock.first = -1;
 	c->ssl = SSL_new(srv->ctx);
 	if (c->ssl == NULL)
 		goto fail;
@@ -900,6 +904,7 @@ tls_accept_plain(int fd, struct tls_conn **out)
 	if (c == NULL)
 		return -1;
 	c->sock.fd = fd;
+	c->sock.first = -1;
 	c->own_bio = true;  /* the drained/hup bookkeeping serves plain reads too */
 	*out = c;
 	return 0;
@@ -1178,7 +1183,26 @@ tls_conn_h2(const struct tls_conn *c)
 bool
 tls_conn_verify_failed(const struct tls_conn *c)
 {
-	return c->ssl != NULL && SSL_get_verify_result(c->ssl) != X509_V_OK;
+	unsigned long e = ERR_peek_last_error();
+
+	if (c->ssl == NULL)
+		return false;
+	/* a certificate that did not verify, or none where one is required */
+	return SSL_get_verify_result(c->ssl) != X509_V_OK ||
+	       (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	        ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE);
+}
+
+bool
+tls_conn_peer_closed(const struct tls_conn *c)
+{
+	return c->sock.hup;
+}
+
+int
+tls_conn_first_byte(const struct tls_conn *c)
+{
+	return c->own_bio ? c->sock.first : -1;
 }
 
 bool

@@ -104,6 +104,11 @@ const char *tls_conn_version(const struct tls_conn *);     /* "TLSv1.3" */
 bool tls_conn_h2(const struct tls_conn *);                 /* ALPN chose "h2" */
 bool tls_conn_resumed(const struct tls_conn *);            /* a session was resumed */
 bool tls_conn_verify_failed(const struct tls_conn *);      /* the client certificate did not verify */
+/* The first byte the peer sent (user-space path), or -1 (none yet, or
+ * kernel TLS's socket BIO). */
+int tls_conn_first_byte(const struct tls_conn *);
+/* epoll reported the peer's FIN (or a hang-up) on the socket. */
+bool tls_conn_peer_closed(const struct tls_conn *);
 const char *tls_conn_servername(const struct tls_conn *);  /* NULL when none sent */
 /* The verified client certificate's subject (RFC 2253) and serial number,
  * "CN=x,O=y; serial=0A1B", into buf; 0, or -1 if there is none. */

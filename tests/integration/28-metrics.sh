@@ -48,6 +48,24 @@ check_eq "-t: a metrics listener without host still passes (exit 0)" 0 "$?"
 check_contains "-t: ... with the warning" "$out" \
 	'listener "open" (mode: metrics) binds every address: the metrics are open to every client that can reach it (host: 127.0.0.1 keeps them local)'
 
+# Loopback is decided on the address, not its spelling.
+for h in '::1' '0:0:0:0:0:0:0:1' '::ffff:127.0.0.1' '127.1.2.3' localhost; do
+	write_config "$TMP/lo.yaml" <<EOF
+listeners:
+  - {name: files, host: 127.0.0.1, port: 0, mode: files, root: $www}
+  - {name: lo, host: "$h", port: 0, mode: metrics}
+EOF
+	out=$(run_tlserve -t -c "$TMP/lo.yaml" 2>&1)
+	check_not_contains "-t: no warning for a metrics listener on $h (loopback)" "$out" "(mode: metrics) binds"
+done
+write_config "$TMP/lo.yaml" <<EOF
+listeners:
+  - {name: files, host: 127.0.0.1, port: 0, mode: files, root: $www}
+  - {name: wide, host: "::", port: 0, mode: metrics}
+EOF
+out=$(run_tlserve -t -c "$TMP/lo.yaml" 2>&1)
+check_contains "-t: the warning for a metrics listener on ::" "$out" 'listener "wide" (mode: metrics) binds ::'
+
 # refuse DESC ERE — listeners: on stdin; -t exits 1 with FILE:LINE:COL: and ERE.
 NREF=0
 refuse() {
@@ -412,6 +430,17 @@ check_deltas "plain HTTP to the TLS port: failures{reason=plaintext} +1, one con
 	'tlserve_connections_accepted_total{listener="files"}=1'
 prev=plain
 
+# ---- failures: OPTIONS in plain HTTP (OpenSSL calls it "wrong version
+# number", not an HTTP request): still plaintext.
+curl -sS --max-time "$NET_TIMEOUT" --noproxy '*' --http1.1 -X OPTIONS -o /dev/null \
+	"http://127.0.0.1:$FPORT/" >/dev/null 2>&1
+settle plain2 || fail "the plain-HTTP OPTIONS connection closes" "$(excerpt "$M")"
+check_deltas "OPTIONS in plain HTTP to the TLS port: failures{reason=plaintext} +1, one connection, nothing else" \
+	"$prev" plain2 \
+	'tlserve_tls_handshake_failures_total{listener="files",reason="plaintext"}=1' \
+	'tlserve_connections_accepted_total{listener="files"}=1'
+prev=plain2
+
 # ---- failures: a TLS 1.2 client offering only CBC ciphers.
 timeout -k 2 "$NET_TIMEOUT" openssl s_client -tls1_2 -cipher 'ECDHE-RSA-AES128-SHA:AES128-SHA' \
 	-connect "127.0.0.1:$FPORT" -servername localhost </dev/null >/dev/null 2>&1
@@ -607,4 +636,56 @@ _wait_gone "$PROM_PID" 100 || kill -KILL "$PROM_PID" 2>/dev/null
 wait "$PROM_PID" 2>/dev/null
 
 if server_alive; then pass "the server is still running"; else fail "the server is still running"; fi
+stop_server
+
+# ================================================================ more failure reasons
+# A listener behind a PROXY protocol sender, and one that requires a
+# client certificate.
+conf2=$TMP/reasons.yaml
+write_config "$conf2" <<EOF
+listeners:
+  - {name: proxied, host: 127.0.0.1, port: 0, mode: files, root: $www, proxy_protocol: v1}
+  - name: mtls
+    host: 127.0.0.1
+    port: 0
+    mode: files
+    root: $www
+    tls: {client_ca: $CERTS/ca.crt, verify_client: require}
+  - {name: metrics, host: 127.0.0.1, port: 0, mode: metrics}
+EOF
+if start_server "$conf2"; then
+	MPORT=$(port_of metrics)
+	fail_of() { metric tlserve_tls_handshake_failures_total "listener=\"$1\",reason=\"$2\""; }
+	scrape r0
+	# the peer leaves before its PROXY header is complete
+	if exec {fd}<>"/dev/tcp/127.0.0.1/$(port_of proxied)"; then
+		printf 'PROXY TCP4 1.2.3.4' >&"$fd"
+		exec {fd}<&-
+	fi
+	for ((i = 0; i < 50 * SLOW; i++)); do
+		scrape r1 && [ "$(fail_of proxied protocol)" = 1 ] && break
+		sleep 0.1
+	done
+	check_eq "PROXY v1: a peer that leaves mid-header: failures{reason=protocol} +1" 1 "$(fail_of proxied protocol)"
+	check_eq "... and not proxy_header" 0 "$(fail_of proxied proxy_header)"
+	# a bad PROXY header
+	curl -sS --max-time "$NET_TIMEOUT" --noproxy '*' -o /dev/null "http://127.0.0.1:$(port_of proxied)/" \
+		>/dev/null 2>&1
+	for ((i = 0; i < 50 * SLOW; i++)); do
+		scrape r2 && [ "$(fail_of proxied proxy_header)" = 1 ] && break
+		sleep 0.1
+	done
+	check_eq "PROXY v1: no valid header: failures{reason=proxy_header} +1" 1 "$(fail_of proxied proxy_header)"
+	# verify_client: require, and a client without a certificate
+	timeout -k 2 "$NET_TIMEOUT" openssl s_client -connect "127.0.0.1:$(port_of mtls)" -tls1_2 \
+		-servername localhost </dev/null >/dev/null 2>&1
+	for ((i = 0; i < 50 * SLOW; i++)); do
+		scrape r3 && [ "$(fail_of mtls certificate)" = 1 ] && break
+		sleep 0.1
+	done
+	check_eq "verify_client: require, no client certificate: failures{reason=certificate} +1" 1 \
+		"$(fail_of mtls certificate)"
+	check_eq "... and not protocol" 0 "$(fail_of mtls protocol)"
+	stop_server
+fi
 finish
