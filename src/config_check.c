@@ -146,7 +146,7 @@ cfg_check_listener(struct config_errors *errs, struct config_errors_mark from,
 
 	for (size_t i = 0; i < l->nsites; i++)
 		ok &= cfg_check_site(errs, from, &l->sites[i]);
-	if (l->mode == CONFIG_MODE_REDIRECT || l->mode == CONFIG_MODE_METRICS)
+	if (config_listener_plain(l))
 		return ok;  /* plain HTTP: no certificate */
 	ok &= cfg_check_file(errs, from, "certificate", CFG_FILE_PUBLIC, t->certificate,
 			     t->certificate_pos);

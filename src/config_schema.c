@@ -378,6 +378,23 @@ cfg_sni_entry(struct cfg_ctx *c, size_t node, size_t i, struct config_sni *s)
 	return true;
 }
 
+size_t
+cfg_names_nodes(struct cfg_ctx *c, size_t entry, char *const *names, size_t nnames,
+		struct cfg_dup *d, size_t n, size_t cap)
+{
+	size_t v = cfg_map_value(c, entry, "names"), name;
+
+	if (v == CFG_NONE || nnames == 0)
+		return n;
+	name = cfg_node(c, v)->kind == CFG_SEQ ? cfg_node(c, v)->first : v;
+	for (size_t j = 0; j < nnames && name != CFG_NONE && n < cap; j++) {
+		d[n] = (struct cfg_dup){ names[j], n, name };
+		n++;
+		name = cfg_node(c, name)->next;
+	}
+	return n;
+}
+
 /* Report the names of a listener's sni: entries used twice, in one entry or
  * across entries (names are lower-cased already, so "A.test" and "a.TEST"
  * collide: DNS names are case-insensitive, RFC 4343), and more names than
@@ -407,20 +424,11 @@ cfg_sni_dups(struct cfg_ctx *c, const struct cfg_field *f, size_t node,
 	for (size_t k = cfg_node(c, node)->first; k != CFG_NONE && e < l->nsni;
 	     k = cfg_node(c, k)->next) {
 		const struct config_sni *s = &l->sni[e];
-		size_t v, name;
 
 		if (cfg_node(c, k)->kind != CFG_MAP)
 			continue;
 		e++;
-		v = cfg_map_value(c, k, "names");
-		if (v == CFG_NONE || s->nnames == 0)
-			continue;
-		name = cfg_node(c, v)->kind == CFG_SEQ ? cfg_node(c, v)->first : v;
-		for (size_t j = 0; j < s->nnames && name != CFG_NONE; j++) {
-			d[n] = (struct cfg_dup){ s->names[j], n, name };
-			n++;
-			name = cfg_node(c, name)->next;
-		}
+		n = cfg_names_nodes(c, k, s->names, s->nnames, d, n, total);
 	}
 	cfg_dups(c, d, n, "SNI name", true);
 	free(d);

@@ -625,20 +625,11 @@ cfg_site_name_dups(struct cfg_ctx *c, size_t node, const struct config_listener 
 	for (size_t k = cfg_node(c, node)->first; k != CFG_NONE && e < l->nsites;
 	     k = cfg_node(c, k)->next) {
 		const struct config_site *s;
-		size_t v, name;
 
 		if (cfg_node(c, k)->kind != CFG_MAP)
 			continue;
 		s = &l->sites[e++];
-		v = cfg_map_value(c, k, "names");
-		if (v == CFG_NONE || s->nnames == 0)
-			continue;
-		name = cfg_node(c, v)->kind == CFG_SEQ ? cfg_node(c, v)->first : v;
-		for (size_t j = 0; j < s->nnames && name != CFG_NONE && n < total; j++) {
-			d[n] = (struct cfg_dup){ s->names[j], n, name };
-			n++;
-			name = cfg_node(c, name)->next;
-		}
+		n = cfg_names_nodes(c, k, s->names, s->nnames, d, n, total);
 	}
 	cfg_dups(c, d, n, "site name", true);
 	free(d);

@@ -153,7 +153,7 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 		ep->gen = g;
 		ep->cfg = l;
 		ep->index = i;
-		if (l->mode == CONFIG_MODE_REDIRECT || l->mode == CONFIG_MODE_METRICS)
+		if (config_listener_plain(l))
 			continue;  /* plain HTTP */
 		if (tls_server_new(l,
 		                   l->mode != CONFIG_MODE_FILES ? TLS_ALPN_NONE

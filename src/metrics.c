@@ -191,8 +191,7 @@ render_tls(struct mbuf *b, const struct server *srv, const struct config *cfg)
 
 	mb_family(b, "tlserve_tls_handshakes_total", "counter", "TLS handshakes completed.");
 	for (size_t i = 0; i < srv->nlisteners; i++) {
-		if (cfg->listeners[i].mode == CONFIG_MODE_REDIRECT ||
-		    cfg->listeners[i].mode == CONFIG_MODE_METRICS)
+		if (config_listener_plain(&cfg->listeners[i]))
 			continue;
 		const char *ln = mb_label(b, &l, cfg->listeners[i].name);
 
@@ -208,8 +207,7 @@ render_tls(struct mbuf *b, const struct server *srv, const struct config *cfg)
 	mb_family(b, "tlserve_tls_handshake_failures_total", "counter",
 	          "TLS handshakes (and PROXY headers before them) that failed, by reason.");
 	for (size_t i = 0; i < srv->nlisteners; i++) {
-		if (cfg->listeners[i].mode == CONFIG_MODE_REDIRECT ||
-		    cfg->listeners[i].mode == CONFIG_MODE_METRICS)
+		if (config_listener_plain(&cfg->listeners[i]))
 			continue;
 		const char *ln = mb_label(b, &l, cfg->listeners[i].name);
 

@@ -145,6 +145,13 @@ struct config {
 	size_t nlisteners;
 };
 
+/* Redirect and metrics listeners speak plain HTTP: no certificate, no TLS. */
+static inline bool
+config_listener_plain(const struct config_listener *l)
+{
+	return l->mode == CONFIG_MODE_REDIRECT || l->mode == CONFIG_MODE_METRICS;
+}
+
 /* Parse a YAML document held in buf[0..len). filename names it in messages;
  * relative paths are resolved against basedir. On success returns 0 and sets
  * *out (free with config_free). On error returns -1, leaves *out untouched and
