@@ -4,10 +4,10 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 BIN     ?= tlserve
-FUZZ_SECONDS ?= 24
+FUZZ_SECONDS ?= 20
 VERSION := 0.1.0
 
-PKGS     = openssl yaml-0.1 libnghttp2
+PKGS     = openssl yaml-0.1 libnghttp2 libcurl jansson
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DTLSERVE_VERSION='"$(VERSION)"' -Iinclude $(WARN) \

@@ -24,13 +24,14 @@ set -eu
 needs=""
 for group in "$@"; do
 	case "$group" in
-	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev pc:libnghttp2:libnghttp2-dev" ;;
+	build) needs="$needs cmd:cc:gcc cmd:make:make cmd:pkg-config:pkg-config pc:openssl:libssl-dev pc:yaml-0.1:libyaml-dev pc:libnghttp2:libnghttp2-dev
+		pc:libcurl:libcurl4-openssl-dev pc:jansson:libjansson-dev" ;;
 	certs) needs="$needs cmd:openssl:openssl" ;;
 	test) needs="$needs pc:cmocka:libcmocka-dev cmd:curl:curl cmd:openssl:openssl cmd:haproxy:haproxy
 		cmd:python3:python3 cmd:ss:iproute2 cmd:systemd-analyze:systemd cmd:logrotate:logrotate
 		cmd:timeout:coreutils cmd:stdbuf:coreutils cmd:gzip:gzip cmd:awk:mawk cmd:getent:libc-bin
 		cmd:h2load:nghttp2-client cmd:nghttp:nghttp2-client cmd:chromium:chromium
-		cmd:promtool:prometheus cmd:prometheus:prometheus
+		cmd:promtool:prometheus cmd:prometheus:prometheus cmd:pebble:pebble cmd:pebble-challtestsrv:pebble
 		hdr:/usr/lib/python3/dist-packages/h2/__init__.py:python3-h2" ;;
 	fuzz) needs="$needs cmd:clang:clang hdr:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev" ;;
 	valgrind) needs="$needs cmd:valgrind:valgrind" ;;
