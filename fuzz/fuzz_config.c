@@ -63,8 +63,18 @@ fuzz_check_listener(const struct config_listener *l)
 	/* a files listener has its default site, and only it has sites */
 	CHECK((l->mode == CONFIG_MODE_FILES) == (l->nsites > 0));
 	CHECK(l->mode == CONFIG_MODE_REDIRECT || l->to_port == 0);
-	fuzz_check_path(l->tls.certificate, 0);
-	fuzz_check_path(l->tls.key, 0);
+	/* only a listener with acme: names may have no certificate (its
+	 * names' come from the CA), and then it has no key either */
+	fuzz_check_path(l->tls.certificate, l->nacme > 0);
+	fuzz_check_path(l->tls.key, l->nacme > 0);
+	CHECK((l->tls.certificate == NULL) == (l->tls.key == NULL));
+	CHECK(l->nacme == 0 || l->mode == CONFIG_MODE_FILES);
+	for (size_t i = 0; i < l->nacme; i++) {
+		CHECK(l->acme[i][0] != '\0' && l->acme[i][0] != '*' &&
+		      strspn(l->acme[i], "abcdefghijklmnopqrstuvwxyz0123456789.-") == strlen(l->acme[i]));
+		for (size_t j = 0; j < i; j++)
+			CHECK(strcmp(l->acme[i], l->acme[j]) != 0);
+	}
 	fuzz_check_path(l->tls.client_ca, l->tls.verify_client == CONFIG_VERIFY_OFF);
 	CHECK(l->tls.min_version == 12 || l->tls.min_version == 13);
 	for (size_t k = 0; k < l->nsites; k++) {
@@ -108,8 +118,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		CHECK(cfg != sentinel && cfg != NULL && errs.n == 0);
 		CHECK(cfg->nlisteners > 0 && cfg->nlisteners <= 256 && cfg->workers <= 1024);
-		for (size_t i = 0; i < cfg->nlisteners; i++)
+		for (size_t i = 0; i < cfg->nlisteners; i++) {
 			fuzz_check_listener(&cfg->listeners[i]);
+			/* acme: names need the acme: block */
+			CHECK(cfg->listeners[i].nacme == 0 || cfg->acme.on);
+		}
+		fuzz_check_path(cfg->acme.storage, 0);
+		CHECK(!cfg->acme.on || strncmp(cfg->acme.directory, "https://", 8) == 0);
 		for (size_t i = 0; i < cfg->nmime; i++)
 			CHECK(cfg->mime[i].ext[0] != '\0' &&
 			      strchr(cfg->mime[i].type, '/') != NULL);

@@ -175,6 +175,9 @@ config_check_files(const struct config *cfg, struct config_errors *errs)
 
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		ok &= cfg_check_listener(errs, from, &cfg->listeners[i]);
+	if (cfg->acme.on)
+		ok &= cfg_check_file(errs, from, "ca_file", CFG_FILE_PUBLIC, cfg->acme.ca_file,
+				     cfg->acme.ca_file_pos);
 	config_errors_sort(errs, from);
 	return ok ? 0 : -1;
 }
@@ -298,6 +301,43 @@ cfg_check_addr(const struct config_listener *l, struct config_errors *errs)
 	return false;
 }
 
+/* acme.storage: a directory the server can write, or one it can create
+ * (its parent exists and is writable). */
+static bool
+cfg_check_storage(const struct config_acme *a, struct config_errors *errs)
+{
+	char q[96], *copy, *dir;
+	const char *why = NULL;
+	struct stat st;
+
+	cfg_quote(q, sizeof(q), a->storage, strlen(a->storage));
+	if (stat(a->storage, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			why = "is not a directory";
+		else if (access(a->storage, W_OK | X_OK) < 0)
+			why = "is not writable";
+	} else if (errno != ENOENT) {
+		why = strerror(errno);
+	} else {
+		copy = strdup(a->storage);
+		if (copy == NULL) {
+			config_error_add(errs, a->storage_pos.line, a->storage_pos.col, "out of memory");
+			return false;
+		}
+		dir = dirname(copy);
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			why = "cannot be created: its parent directory does not exist";
+		else if (access(dir, W_OK | X_OK) < 0)
+			why = "cannot be created: its parent directory is not writable";
+		free(copy);
+	}
+	if (why == NULL)
+		return true;
+	config_error_add(errs, a->storage_pos.line, a->storage_pos.col, "acme storage \"%s\" %s", q,
+			 why);
+	return false;
+}
+
 int
 config_check_startup(const struct config *cfg, struct config_errors *errs)
 {
@@ -309,6 +349,8 @@ config_check_startup(const struct config *cfg, struct config_errors *errs)
 	ok &= cfg_check_log("access", cfg->log.access, cfg->log.access_pos, errs);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		ok &= cfg_check_addr(&cfg->listeners[i], errs);
+	if (cfg->acme.on)
+		ok &= cfg_check_storage(&cfg->acme, errs);
 	config_errors_sort(errs, from);
 	return ok ? 0 : -1;
 }

@@ -227,7 +227,7 @@ static void
 cfg_set_number(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *dst)
 {
 	static const char *const what[] = { [CFG_T_U32] = "an integer",
-		[CFG_T_DURATION] = "a duration such as 250ms, 10s or 5m",
+		[CFG_T_DURATION] = "a duration such as 250ms, 10s, 5m, 12h or 30d",
 		[CFG_T_SIZE] = "a size such as 512, 16k or 1m" };
 	const struct cfg_node *n = cfg_node(c, node);
 	const char *s = cfg_text(c, n);

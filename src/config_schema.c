@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -523,6 +524,7 @@ const struct cfg_field cfg_schema_listener[] = {
 	  .off_alias = true, .names = cfg_proxy_names },
 	{ .name = "tls", .type = CFG_T_FN, .fn = cfg_listener_tls },
 	{ .name = "sni", .type = CFG_T_FN, .fn = cfg_sni },
+	{ .name = "acme", .type = CFG_T_FN, .fn = cfg_listener_acme },
 };
 const size_t cfg_schema_nlistener = CFG_NELEM(cfg_schema_listener);
 
@@ -719,6 +721,7 @@ cfg_listeners(struct cfg_ctx *c)
 			c->cfg->nlisteners++;
 	}
 	cfg_listener_names(c, nodes);
+	cfg_acme_finish(c, nodes);
 	free(nodes);
 }
 
@@ -830,6 +833,7 @@ const struct cfg_field cfg_schema_top[] = {
 	  .nsub = CFG_NELEM(cfg_limits_fields) },
 	{ .name = "tls", .type = CFG_T_FN, .fn = cfg_top_tls },
 	{ .name = "mime", .type = CFG_T_FN, .fn = cfg_mime },
+	{ .name = "acme", .type = CFG_T_FN, .fn = cfg_acme },
 	{ .name = "listeners", .type = CFG_T_FN, .fn = cfg_note_listeners },
 };
 const size_t cfg_schema_ntop = CFG_NELEM(cfg_schema_top);
@@ -860,6 +864,7 @@ cfg_schema_defaults(struct cfg_ctx *c, const char *filename)
 	c->tls.min_version = 12;
 	c->tls.session_tickets = true;
 	c->tls.verify_client = CONFIG_VERIFY_OFF;
+	cfg_acme_defaults(c);
 }
 
 static void
@@ -878,12 +883,19 @@ cfg_listener_free(struct config_listener *l)
 		free(l->sni[i].key);
 	}
 	free(l->sni);
+	cfg_strv_free(l->acme, l->nacme);
+}
+
+void
+config_ref(struct config *cfg)
+{
+	atomic_fetch_add_explicit(&cfg->extra_refs, 1, memory_order_relaxed);
 }
 
 void
 config_free(struct config *cfg)
 {
-	if (cfg == NULL)
+	if (cfg == NULL || atomic_fetch_sub_explicit(&cfg->extra_refs, 1, memory_order_acq_rel) > 0)
 		return;
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		cfg_listener_free(&cfg->listeners[i]);
@@ -893,6 +905,7 @@ config_free(struct config *cfg)
 		free(cfg->mime[i].type);
 	}
 	free(cfg->mime);
+	cfg_acme_free(&cfg->acme);
 	free(cfg->log.error);
 	free(cfg->log.access);
 	free(cfg->user);

@@ -55,6 +55,8 @@ util_parse_duration(const char *s, size_t len, uint64_t *ms)
 		mult = 60 * 1000;
 	else if (rest == 1 && s[0] == 'h')
 		mult = 60 * 60 * 1000;
+	else if (rest == 1 && s[0] == 'd')
+		mult = 24 * 60 * 60 * 1000;
 	else
 		return -1;
 	return util_mul(v, mult, ms);

@@ -97,6 +97,21 @@ struct config_site {
 	struct config_pos pos, root_pos, certificate_pos, key_pos;
 };
 
+/* The acme: block: where certificates for the listeners' acme: names come
+ * from (RFC 8555), and where they are kept. */
+enum config_acme_challenge { CONFIG_ACME_TLS_ALPN_01, CONFIG_ACME_HTTP_01 };
+
+struct config_acme {
+	bool on;                           /* the block is present */
+	char *directory;                   /* the CA's directory URL (https) */
+	char *ca_file;                     /* NULL = the system's CA store */
+	char *email;                       /* NULL = no contact */
+	char *storage;                     /* resolved path; default /var/lib/tlserve/acme */
+	enum config_acme_challenge challenge;
+	uint64_t renew_before_ms;          /* 0 = 30 days, or a third of the lifetime if shorter */
+	struct config_pos pos, directory_pos, ca_file_pos, storage_pos, challenge_pos;
+};
+
 struct config_listener {
 	char *name;
 	char *host;                        /* NULL = every local address */
@@ -110,7 +125,9 @@ struct config_listener {
 	struct config_sni *sni;            /* sni: entries, then one per site with a certificate */
 	size_t nsni;
 	uint16_t to_port;                  /* redirect: 0 = the first files listener's port */
-	struct config_pos pos, host_pos, port_pos;
+	char **acme;                       /* files: names whose certificate comes from ACME */
+	size_t nacme;
+	struct config_pos pos, host_pos, port_pos, acme_pos;
 };
 
 struct config_limits {
@@ -133,6 +150,7 @@ struct config_log {
 };
 
 struct config {
+	_Atomic int extra_refs;            /* owners besides the first (config_ref) */
 	char *path;                        /* the file it came from (for messages) */
 	uint32_t workers;                  /* 0 = auto (online CPUs) */
 	char *user;                        /* NULL = do not switch */
@@ -143,6 +161,7 @@ struct config {
 	size_t nmime;
 	struct config_listener *listeners;
 	size_t nlisteners;
+	struct config_acme acme;
 };
 
 /* Redirect and metrics listeners speak plain HTTP: no certificate, no TLS. */
@@ -161,6 +180,11 @@ int config_load_string(const char *buf, size_t len, const char *filename, const 
 
 /* Read path and config_load_string it (basedir = dirname(path)). */
 int config_load_file(const char *path, struct config **out, struct config_errors *errs);
+
+/* Another owner: config_free then frees it only when the last one calls
+ * it. (A generation rebuilt for new ACME certificates shares the parsed
+ * file with the one it replaces.) */
+void config_ref(struct config *);
 
 /* File-system checks, made at every load (start, -t, reload): certificate,
  * key, CA, CRL and ticket files readable regular files, roots searchable

@@ -49,4 +49,13 @@ void cfg_listener_site_key(struct cfg_ctx *c, const struct cfg_field *f, size_t 
 void cfg_sites_read(struct cfg_ctx *c, size_t node, struct config_listener *l);
 void cfg_site_free(struct config_site *s);
 
+/* config_acme.c: the acme: block (top level), a files listener's acme:
+ * names, the checks across listeners once all are read (lnodes: each
+ * listener's node), the defaults, and freeing the block. */
+void cfg_acme(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base);
+void cfg_listener_acme(struct cfg_ctx *c, const struct cfg_field *f, size_t node, void *base);
+void cfg_acme_finish(struct cfg_ctx *c, const size_t *lnodes);
+void cfg_acme_defaults(struct cfg_ctx *c);
+void cfg_acme_free(struct config_acme *a);
+
 #endif

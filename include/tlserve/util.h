@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parse a duration: digits followed by one unit "ms", "s", "m" or "h"
+/* Parse a duration: digits followed by one unit "ms", "s", "m", "h" or "d"
  * (a bare number means seconds). Writes milliseconds to *ms on success.
  * Returns 0, or -1 on a malformed or overflowing value. */
 int util_parse_duration(const char *s, size_t len, uint64_t *ms);

@@ -149,11 +149,11 @@ static const struct tc_err tc_errs[] = {
 	{ "timeout_overflow", "limits:\n  idle_timeout: 99999999999999999999s\n" TC_MIN, 0, 2, 17,
 	  "must be a duration", NULL },
 	{ "timeout_bad_suffix", "limits:\n  idle_timeout: 10x\n" TC_MIN, 0, 2, 17,
-	  "must be a duration such as 250ms, 10s or 5m, not \"10x\"", NULL },
+	  "must be a duration such as 250ms, 10s, 5m, 12h or 30d, not \"10x\"", NULL },
 	{ "timeout_fraction", "limits:\n  idle_timeout: 1.5s\n" TC_MIN, 0, 2, 17,
 	  "must be a duration", NULL },
 	{ "timeout_quoted_empty", "limits:\n  idle_timeout: ''\n" TC_MIN, 0, 2, 17,
-	  "must be a duration such as 250ms, 10s or 5m, not \"\"", NULL },
+	  "must be a duration such as 250ms, 10s, 5m, 12h or 30d, not \"\"", NULL },
 	{ "timeout_null", "limits:\n  idle_timeout: ~\n" TC_MIN, 0, 2, 17, "needs a value", NULL },
 	{ "head_too_small", "limits:\n  max_request_head: 1023\n" TC_MIN, 0, 2, 21,
 	  "allowed: 1k..1m", NULL },
@@ -587,6 +587,47 @@ static const struct tc_err tc_errs[] = {
 	  "not \"-1\"", NULL },
 	{ "to_port_sequence", TC_L "    mode: redirect\n    to_port: [1]\n", 0, 4, 14,
 	  "\"listeners[0].to_port\" must be a port number 1..65535, not a sequence", NULL },
+	/* acme: */
+#define TC_ACME "acme:\n  directory: https://ca.test/dir\n"
+	{ "acme_directory_http", "acme:\n  directory: http://ca.test/dir\n" TC_MIN, 0, 2, 14,
+	  "\"acme.directory\" must be an https:// URL", NULL },
+	{ "acme_directory_missing", "acme:\n  email: a@b.test\n" TC_MIN, 0, 2, 3,
+	  "\"acme.directory\"", NULL },
+	{ "acme_not_mapping", "acme: [x]\n" TC_MIN, 0, 1, 7, "\"acme\" must be a mapping", NULL },
+	{ "acme_challenge_dns", TC_ACME "  challenge: dns-01\n" TC_MIN, 0, 3, 14, "dns-01", NULL },
+	{ "acme_renew_before_word", TC_ACME "  renew_before: soon\n" TC_MIN, 0, 3, 17,
+	  "must be a duration such as", NULL },
+	{ "acme_renew_before_short", TC_ACME "  renew_before: 10m\n" TC_MIN, 0, 3, 17, "1h or more",
+	  NULL },
+	{ "acme_email_bad", TC_ACME "  email: \"not an address\"\n" TC_MIN, 0, 3, 10,
+	  "\"acme.email\" is not an e-mail address", NULL },
+	{ "acme_unknown_key", TC_ACME "  diretory: x\n" TC_MIN, 0, 3, 3,
+	  "did you mean \"acme.directory\"?", NULL },
+	{ "acme_names_without_block", TC_L "    acme: [a.test]\n", 0, 3, 11,
+	  "needs the top-level \"acme\" block", NULL },
+	{ "acme_wildcard", TC_ACME TC_L "    acme: [\"*.a.test\"]\n", 0, 5, 12,
+	  "is a wildcard: a wildcard certificate needs the dns-01 challenge", NULL },
+	{ "acme_hyphen_first", TC_ACME TC_L "    acme: [ok.test, \"-a.test\"]\n", 0, 5, 21,
+	  "a label starts or ends with '-'", NULL },
+	{ "acme_hyphen_last", TC_ACME TC_L "    acme: [\"a-.test\"]\n", 0, 5, 12,
+	  "a label starts or ends with '-'", NULL },
+	{ "acme_ip", TC_ACME TC_L "    acme: [192.0.2.1]\n", 0, 5, 12, "is an IP address", NULL },
+	{ "acme_bad_name", TC_ACME TC_L "    acme: [\"a b.test\"]\n", 0, 5, 12,
+	  "is not a host name", NULL },
+	{ "acme_name_twice", TC_ACME TC_L "    acme: [a.test, A.TEST]\n", 0, 5, 20,
+	  "acme name \"a.test\"", NULL },
+	{ "acme_name_two_listeners",
+	  TC_ACME TC_L "    acme: [a.test]\n  - port: 2\n    acme: [b.test, a.test]\n", 0, 7, 20,
+	  "acme name \"a.test\"", NULL },
+	{ "acme_on_echo", TC_ACME TC_L "    mode: echo\n    acme: [a.test]\n", 0, 6, 11,
+	  "\"listeners[0].acme\" applies to files listeners only", NULL },
+	{ "acme_on_redirect", TC_ACME TC_L "    mode: redirect\n    acme: [a.test]\n", 0, 6, 11,
+	  "applies to files listeners only", NULL },
+	{ "acme_http01_without_redirect", TC_ACME "  challenge: http-01\n" TC_L "    acme: [a.test]\n",
+	  0, 3, 14, "is answered by a listener with mode: redirect", NULL },
+	{ "acme_and_sni", TC_ACME TC_L "    acme: [a.test]\n    sni:\n      - names: a.test\n"
+	  "        certificate: c.crt\n        key: c.key\n", 0, 5, 11,
+	  "acme name \"a.test\" also has a certificate", NULL },
 };
 
 /* One row of tc_errs: the load fails, *out is untouched, and the error is
@@ -2284,10 +2325,61 @@ test_check_files_sites(void **state)
 	config_errors_free(&errs);
 }
 
+/* The acme: block and a listener's names: values, defaults, and the
+ * built-in certificate dropped (not chosen) when a listener has acme:. */
+static void
+test_acme_keys(void **state)
+{
+	struct config *cfg;
+	const struct config_listener *l;
+
+	(void)state;
+	cfg = tc_ok("acme:\n  directory: https://ca.test/dir\n  email: ops@a.test\n"
+		    "  storage: acme\n  challenge: http-01\n  renew_before: 20d\n"
+		    "  ca_file: ca.pem\n"
+		    "listeners:\n  - port: 443\n    acme: [A.test, www.a.test]\n"
+		    "  - port: 444\n    acme: b.test\n    tls:\n      certificate: b.crt\n"
+		    "      key: b.key\n  - port: 445\n  - port: 80\n    mode: redirect\n");
+	assert_true(cfg->acme.on);
+	assert_string_equal(cfg->acme.directory, "https://ca.test/dir");
+	assert_string_equal(cfg->acme.email, "ops@a.test");
+	assert_string_equal(cfg->acme.storage, TC_BASE "/acme");
+	assert_string_equal(cfg->acme.ca_file, TC_BASE "/ca.pem");
+	assert_int_equal(cfg->acme.challenge, CONFIG_ACME_HTTP_01);
+	assert_int_equal(cfg->acme.renew_before_ms, 20ULL * 86400 * 1000);
+	l = &cfg->listeners[0];
+	assert_int_equal(l->nacme, 2);
+	assert_string_equal(l->acme[0], "a.test");
+	assert_string_equal(l->acme[1], "www.a.test");
+	assert_null(l->tls.certificate);  /* the built-in default is not a fallback */
+	assert_null(l->tls.key);
+	l = &cfg->listeners[1];
+	assert_int_equal(l->nacme, 1);
+	assert_string_equal(l->tls.certificate, TC_BASE "/b.crt");  /* chosen: kept */
+	l = &cfg->listeners[2];
+	assert_int_equal(l->nacme, 0);
+	assert_string_equal(l->tls.certificate, TC_BASE "/certs/server.crt");
+	config_free(cfg);
+
+	cfg = tc_ok("acme:\n  directory: https://ca.test/dir\n" TC_MIN);
+	assert_true(cfg->acme.on);
+	assert_string_equal(cfg->acme.storage, "/var/lib/tlserve/acme");
+	assert_int_equal(cfg->acme.challenge, CONFIG_ACME_TLS_ALPN_01);
+	assert_int_equal(cfg->acme.renew_before_ms, 0);
+	assert_null(cfg->acme.email);
+	assert_null(cfg->acme.ca_file);
+	config_free(cfg);
+
+	cfg = tc_ok(TC_MIN);
+	assert_false(cfg->acme.on);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acme_keys),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_spec_example),
 		cmocka_unit_test(test_top_keys),
