@@ -577,6 +577,12 @@ conn_do_handshake(struct conn *c)
 		/* a handshake is the longest step: timers set from here use a fresh clock */
 		loop_update_time(&c->w->loop);
 		conn_count_handshake(c);
+		if (tls_conn_acme(c->tls)) {
+			/* an ACME validation (RFC 8737): the certificate was the
+			 * answer; nothing is served on this connection */
+			c->state = CONN_SHUTDOWN;
+			return CONN_CONTINUE;
+		}
 		if (c->ep->cfg->mode == CONFIG_MODE_ECHO) {
 			/* an echo session is one access-log entry, written when it ends */
 			c->x.status = 200;

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "tlserve/challenge.h"
 #include "tlserve/conn.h"
 #include "tlserve/encoding.h"
 #include "tlserve/fcache.h"
@@ -824,6 +825,31 @@ httpd_https_port(const struct conn *c)
 	return port == 443 ? 0 : port;
 }
 
+static enum conn_next httpd_body(struct conn *, struct xfer *, const struct httpd_req *,
+                                 const struct http_verdict *, const char *type, char *body,
+                                 size_t len);
+
+/* ACME's HTTP-01 (RFC 8555 8.3): GET or HEAD of
+ * /.well-known/acme-challenge/TOKEN while the CA validates one of this
+ * server's names is answered with the key authorization. 1 when answered
+ * (*next set), 0 for any other token: it is redirected like every other
+ * path (an ACME client outside tlserve may answer on the https side). */
+static int
+httpd_http01(struct conn *c, struct xfer *x, const struct httpd_req *req,
+             const struct http_verdict *v, const char *token, const char *end,
+             enum conn_next *next)
+{
+	char answer[CHALLENGE_KEYAUTH_MAX + 1];
+	int n = challenges_get(c->w->srv->http01, token, (size_t)(end - token), answer,
+	                       sizeof(answer));
+
+	if (n < 0)
+		return 0;
+	*next = httpd_body(c, x, req, v, "application/octet-stream", strndup(answer, (size_t)n),
+	                   (size_t)n);
+	return 1;
+}
+
 /* A redirect listener's answer to everything: 308 to the same host, path
  * and query over https (RFC 9110 15.4.9 keeps the method and body). The
  * target is the request's own Host, never another: a missing or invalid
@@ -838,6 +864,7 @@ httpd_redirect_https(struct conn *c, struct xfer *x, const struct httpd_req *req
 	size_t hn = 0, n;
 	unsigned port = httpd_https_port(c);
 	int minor = req->r->minor;
+	enum conn_next next;
 	bool v6;
 	char *loc;
 
@@ -857,6 +884,11 @@ httpd_redirect_https(struct conn *c, struct xfer *x, const struct httpd_req *req
 	}
 	if (hn == 0 || (t < end && *t != '/' && *t != '?'))
 		return httpd_simple(c, x, 400, minor, v->head_only, NULL, NULL, 0);
+	if (c->w->srv->http01 != NULL && v->status == 0 &&
+	    (size_t)(end - t) > sizeof(CHALLENGE_PREFIX) - 1 &&
+	    memcmp(t, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1) == 0 &&
+	    httpd_http01(c, x, req, v, t + sizeof(CHALLENGE_PREFIX) - 1, end, &next))
+		return next;
 	if ((size_t)(end - t) > CONN_WBUF_SIZE / 4)
 		return httpd_simple(c, x, 414, minor, v->head_only, NULL, NULL, 0);
 	if (conn_take_wbuf(c) != 0)
@@ -885,7 +917,6 @@ httpd_metrics(struct conn *c, struct xfer *x, const struct httpd_req *req,
 	static const char path[] = "/metrics";
 	const char *t = req->r->target.p;
 	size_t n = req->r->target.n, plen = sizeof(path) - 1, len = 0;
-	struct httpd_out o;
 	char *body;
 
 	if (v->status != 0)
@@ -901,6 +932,17 @@ httpd_metrics(struct conn *c, struct xfer *x, const struct httpd_req *req,
 	if (n < plen || memcmp(t, path, plen) != 0 || (n > plen && t[plen] != '?'))
 		return httpd_simple(c, x, 404, req->r->minor, v->head_only, NULL, NULL, 0);
 	body = metrics_render(c->w->srv, c->w->gen, &len);
+	return httpd_body(c, x, req, v, "text/plain; version=0.0.4; charset=utf-8", body, len);
+}
+
+/* 200 with body[0..len) (malloc'd, taken over; NULL gives 500), not to be
+ * cached. */
+static enum conn_next
+httpd_body(struct conn *c, struct xfer *x, const struct httpd_req *req,
+           const struct http_verdict *v, const char *type, char *body, size_t len)
+{
+	struct httpd_out o;
+
 	if (body == NULL)
 		return httpd_simple(c, x, 500, req->r->minor, v->head_only, NULL, NULL, 0);
 	if (httpd_begin(c, x, &o, 200) != 0) {
@@ -908,7 +950,7 @@ httpd_metrics(struct conn *c, struct xfer *x, const struct httpd_req *req,
 		return CONN_CLOSE;
 	}
 	httpd_head_start(c, x, &o, 200);
-	out_field_str(&o, FIELD("Content-Type", "content-type"), "text/plain; version=0.0.4; charset=utf-8");
+	out_field_str(&o, FIELD("Content-Type", "content-type"), type);
 	out_field_str(&o, FIELD("Cache-Control", "cache-control"), "no-store");
 	out_begin_field(&o, FIELD("Content-Length", "content-length"));
 	out_u64(&o, len);

@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tlserve/acme.h"
 #include "tlserve/alog.h"
+#include "tlserve/challenge.h"
 #include "tlserve/config.h"
 #include "tlserve/file.h"
 #include "tlserve/listener.h"
@@ -123,23 +126,53 @@ print_errors(const char *file, const struct config_errors *errs)
 	}
 }
 
-/* Build a generation from the file at path: configuration, file checks,
- * TLS contexts (keys checked against certificates) and, to serve, the root
- * descriptors. prev (may be NULL) hands its in-memory ticket keys on, so a
- * reload does not void the sessions clients hold. Returns the generation
- * (one reference) or NULL with errs filled. */
+/* The certificate ACME keeps for l's acme: names, when storage has a good
+ * one, joins the listener's SNI certificates; and the listener answers
+ * TLS-ALPN-01 validations from alpn01. A stored certificate that cannot be
+ * loaded is a warning: the ACME thread orders another. */
+static void
+gen_add_acme(struct gen *g, struct endpoint *ep, struct tls_challenges *alpn01,
+             struct config_errors *errs)
+{
+	const struct config_listener *l = ep->cfg;
+	struct config_errors tlserrs = {0};
+	struct acme_cert_info info;
+	char crt[4096], key[4096], err[256];
+	int r;
+
+	if (l->nacme == 0 || !g->cfg->acme.on)
+		return;
+	if (alpn01 != NULL)
+		tls_server_set_challenges(ep->tls, alpn01);
+	r = acme_stored(g->cfg, l, &info, err, sizeof(err));
+	if ((r != 1 && r != 2) || acme_paths(g->cfg, l, crt, key, sizeof(crt)) != 0)
+		return;
+	if (tls_server_add_names(ep->tls, l, l->acme, l->nacme, crt, key, &tlserrs) != 0)
+		config_warning_add(errs, l->acme_pos.line, l->acme_pos.col,
+		                   "listener \"%s\": the stored ACME certificate %s cannot be used%s%s",
+		                   l->name, crt, tlserrs.n ? ": " : "", tlserrs.n ? tlserrs.v[0].msg : "");
+	config_errors_free(&tlserrs);
+}
+
+/* Build a generation from a loaded configuration (cfg, handed over):
+ * TLS contexts (keys checked against certificates), ACME's stored
+ * certificates and, to serve, the root descriptors. prev (may be NULL)
+ * hands its in-memory ticket keys on, so a reload does not void the
+ * sessions clients hold. Returns the generation (one reference) or NULL
+ * with errs filled. */
 static struct gen *
-gen_build(const char *path, const struct gen *prev, bool open_roots, struct config_errors *errs)
+gen_assemble(struct config *cfg, const struct gen *prev, bool open_roots,
+             struct tls_challenges *alpn01, struct config_errors *errs)
 {
 	struct gen *g = calloc(1, sizeof(*g));
 
 	if (g == NULL) {
 		config_error_add(errs, 0, 0, "out of memory");
+		config_free(cfg);
 		return NULL;
 	}
 	atomic_init(&g->refs, 1);
-	if (config_load_file(path, &g->cfg, errs) != 0 || config_check_files(g->cfg, errs) != 0)
-		goto fail;
+	g->cfg = cfg;
 	g->eps = calloc(g->cfg->nlisteners, sizeof(*g->eps));
 	if (g->eps == NULL) {
 		config_error_add(errs, 0, 0, "out of memory");
@@ -164,6 +197,7 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 		if (prev && i < prev->neps && strcmp(prev->eps[i].cfg->name, l->name) == 0 &&
 		    prev->eps[i].tls != NULL)
 			tls_server_inherit_tickets(ep->tls, prev->eps[i].tls);
+		gen_add_acme(g, ep, alpn01, errs);
 		site_open_all(ep, open_roots, errs);
 	}
 	if (errs->n == 0)
@@ -171,6 +205,23 @@ gen_build(const char *path, const struct gen *prev, bool open_roots, struct conf
 fail:
 	gen_unref(g);
 	return NULL;
+}
+
+/* Build a generation from the file at path: the configuration, its file
+ * checks, then gen_assemble. */
+static struct gen *
+gen_build(const char *path, const struct gen *prev, bool open_roots,
+          struct tls_challenges *alpn01, struct config_errors *errs)
+{
+	struct config *cfg = NULL;
+
+	if (config_load_file(path, &cfg, errs) != 0)
+		return NULL;
+	if (config_check_files(cfg, errs) != 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return gen_assemble(cfg, prev, open_roots, alpn01, errs);
 }
 
 /* Certificates that expire within 14 days are worth a warning at start and
@@ -243,6 +294,8 @@ gen_describe(const struct gen *g, const char *file, FILE *out, const struct log_
 	}
 	for (size_t i = 0; i < g->neps && out != NULL; i++)
 		gen_describe_sites(g, &g->eps[i], file, out);
+	if (out != NULL)
+		acme_describe(g->cfg, file, out);
 }
 
 static int
@@ -364,6 +417,11 @@ drop_privileges(const struct config *cfg, const struct server *srv)
 		log_msg(&srv->elog, CONFIG_LOG_ERROR, "user %s: no such user", cfg->user);
 		return -1;
 	}
+	/* ACME's storage is written by the user the server becomes */
+	if (cfg->acme.on && mkdir(cfg->acme.storage, 0700) == 0 &&
+	    chown(cfg->acme.storage, pw->pw_uid, pw->pw_gid) != 0)
+		log_msg(&srv->elog, CONFIG_LOG_WARN, "acme storage %s: cannot give it to user %s: %s",
+		        cfg->acme.storage, cfg->user, strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		log_msg(&srv->elog, CONFIG_LOG_ERROR, "cannot switch to user %s: %s", cfg->user,
@@ -467,7 +525,7 @@ reload(struct server *srv, const char *path)
 {
 	struct config_errors errs = {0};
 	struct gen *old = atomic_load(&srv->gen);
-	struct gen *g = gen_build(path, old, true, &errs);
+	struct gen *g = gen_build(path, old, true, srv->alpn01, &errs);
 
 	if (g == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -494,6 +552,41 @@ reload(struct server *srv, const char *path)
 	metrics_add(&srv->m.reloads_ok, 1);
 	atomic_store_explicit(&srv->m.last_reload_ok, (int64_t)time(NULL), memory_order_relaxed);
 	log_msg(&srv->elog, CONFIG_LOG_INFO, "configuration reloaded from %s", path);
+	if (srv->acme != NULL)
+		acme_configure(srv->acme, g);  /* new names are ordered, all are checked */
+}
+
+/* The ACME thread stored a certificate: a generation from the current
+ * configuration (not the file, which may hold edits not meant to apply
+ * yet) with what storage holds now, swapped in as a reload swaps. */
+static void
+acme_install(struct server *srv)
+{
+	struct config_errors errs = {0};
+	struct gen *cur = atomic_load(&srv->gen), *g;
+
+	config_ref(cur->cfg);
+	g = gen_assemble(cur->cfg, cur, true, srv->alpn01, &errs);
+	if (g == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			if (!error_repeated(&errs, i))
+				log_msg(&srv->elog, CONFIG_LOG_ERROR, "acme: %s", errs.v[i].msg);
+	} else {
+		for (size_t i = 0; i < errs.nw; i++)
+			log_msg(&srv->elog, CONFIG_LOG_WARN, "acme: %s", errs.w[i].msg);
+		server_publish_gen(srv, g);
+	}
+	config_errors_free(&errs);
+	if (srv->acme != NULL)
+		acme_rebuilt(srv->acme, g != NULL);
+}
+
+/* On the ACME thread: ask main (its signal loop) for acme_install. */
+static void
+acme_ask_install(void *arg)
+{
+	(void)arg;
+	kill(getpid(), SIGUSR2);
 }
 
 /* Ticket keys made in memory are replaced on a schedule. */
@@ -527,8 +620,11 @@ signal_loop(struct server *srv, struct worker *workers, size_t n, const sigset_t
 		}
 		if (sig == SIGUSR1) {
 			logs_reopen(srv->boot->cfg, srv, access_fd);
-		} else if (sig == SIGHUP) {
-			reload(srv, path);
+		} else if (sig == SIGHUP || sig == SIGUSR2) {
+			if (sig == SIGHUP)
+				reload(srv, path);
+			else
+				acme_install(srv);
 			for (size_t i = 0; i < n; i++)
 				worker_wake(&workers[i]);  /* so idle workers switch at once */
 		}
@@ -556,6 +652,7 @@ block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);  /* the ACME thread's "a certificate is stored" */
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -598,9 +695,15 @@ serve(struct server *srv, const char *path, int access_fd, const sigset_t *set)
 	for (; started < n; started++)
 		if (worker_start(&workers[started]) != 0)
 			goto out;
+	srv->acme = acme_new(&srv->elog, srv->http01, srv->alpn01, acme_ask_install, NULL);
+	if (srv->acme == NULL)
+		goto out;
+	acme_configure(srv->acme, atomic_load(&srv->gen));
 	signal_loop(srv, workers, n, set, path, access_fd);
 	rc = 0;
 out:
+	acme_free(srv->acme);  /* before the workers: a rebuild it waits for will not come */
+	srv->acme = NULL;
 	atomic_store(&srv->stopping, 1);
 	for (size_t i = 0; i < started; i++)
 		worker_wake(&workers[i]);
@@ -633,7 +736,12 @@ main(int argc, char **argv)
 	if (!o.check)
 		block_signals(&sigs);
 	tls_init();
-	g = gen_build(o.config, NULL, !o.check, &errs);
+	if (!o.check && (acme_global_init() != 0 || (srv.http01 = challenges_new()) == NULL ||
+	                 (srv.alpn01 = tls_challenges_new()) == NULL)) {
+		fprintf(stderr, "tlserve: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	g = gen_build(o.config, NULL, !o.check, srv.alpn01, &errs);
 	if (g == NULL) {
 		print_errors(o.config, &errs);
 		config_errors_free(&errs);
@@ -676,6 +784,9 @@ main(int argc, char **argv)
 	if (srv.elog.fd > STDERR_FILENO)
 		close(srv.elog.fd);
 	pthread_mutex_destroy(&srv.gen_lock);
+	challenges_free(srv.http01);
+	tls_challenges_free(srv.alpn01);
+	acme_global_fini();
 	tls_fini();
 	return rc;
 }

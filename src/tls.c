@@ -18,6 +18,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -61,15 +62,33 @@ struct tls_tickets {
 	time_t made;                     /* when keys[0] was made (in-memory keys) */
 };
 
+/* The TLS-ALPN-01 answers (RFC 8737) the ACME thread publishes while a CA
+ * validates: one self-signed certificate per name, shared by every
+ * listener's handshakes. */
+#define TLS_CHALLENGES_MAX 100
+struct tls_challenge {
+	char name[254];
+	SSL_CTX *ctx;
+};
+
+struct tls_challenges {
+	pthread_mutex_t lock;
+	struct tls_challenge v[TLS_CHALLENGES_MAX];
+	size_t n;
+};
+
 struct tls_server {
 	atomic_int refs;
 	struct tls_tickets tickets;
 	SSL_CTX *ctx;                 /* the listener's default certificate */
+	bool no_cert;                 /* ctx has none: a name nothing matches is refused */
+	struct tls_challenges *chal;  /* TLS-ALPN-01 answers, or NULL */
 	struct tls_sni_entry *sni;
 	size_t nsni;
-	SSL_CTX **sni_ctx;            /* one per config_sni entry */
+	SSL_CTX **sni_ctx;            /* one per config_sni entry, then ACME's */
 	size_t nsni_ctx;
 	int ktls;
+	enum tls_alpn alpn;
 };
 
 /* The socket under a connection as tlserve's own BIO sees it. */
@@ -97,6 +116,8 @@ struct tls_conn {
  * clients that announce it (curl --http1.0). */
 static const unsigned char tls_alpn_h2[] = "\x02h2\x08http/1.1\x08http/1.0";
 static const unsigned char tls_alpn_http11[] = "\x08http/1.1\x08http/1.0";
+/* RFC 8737 4: the protocol of an ACME validation handshake */
+static const unsigned char tls_alpn_acme[] = "\x0a" "acme-tls/1";
 
 /* The socket BIO of tlserve's user-space path. Beside what OpenSSL's own
  * does, it notes a short read (the receive queue was empty: the next read
@@ -310,6 +331,43 @@ tls_hello_servername(SSL *ssl, char *buf, size_t len)
 	return 0;
 }
 
+/* Does the ClientHello's ALPN list hold acme-tls/1 and nothing else, as an
+ * ACME validation's does (RFC 8737 3)? */
+static bool
+tls_hello_acme_only(SSL *ssl)
+{
+	const unsigned char *p;
+	size_t n;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p,
+	                               &n) ||
+	    n < 2)
+		return false;
+	return ((size_t)p[0] << 8 | p[1]) == n - 2 && n - 2 == sizeof(tls_alpn_acme) - 1 &&
+	       memcmp(p + 2, tls_alpn_acme, n - 2) == 0;
+}
+
+/* A validation handshake: the name's challenge certificate, or a refusal
+ * when no validation of it runs. It never reaches content: the handshake
+ * negotiates acme-tls/1, and the connection closes after it. */
+static int
+tls_challenge_select(struct tls_challenges *t, SSL *ssl, const char *host, int *alert)
+{
+	int r = SSL_CLIENT_HELLO_ERROR;
+
+	*alert = SSL_AD_UNRECOGNIZED_NAME;
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].name, host) == 0) {
+			SSL_set_SSL_CTX(ssl, t->v[i].ctx);  /* referenced by ssl from here */
+			r = SSL_CLIENT_HELLO_SUCCESS;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 /* Choose the certificate by the client's server name as soon as the
  * ClientHello arrives, before any session is looked up: the SNI context's
  * session id context then decides which sessions may resume, so a session
@@ -320,12 +378,12 @@ tls_client_hello(SSL *ssl, int *alert, void *arg)
 {
 	struct tls_server *srv = arg;
 	char host[256];
+	bool named = tls_hello_servername(ssl, host, sizeof(host)) == 0;
 
-	(void)alert;
-	if (srv->nsni == 0 || tls_hello_servername(ssl, host, sizeof(host)) != 0)
-		return SSL_CLIENT_HELLO_SUCCESS;
+	if (named && srv->chal != NULL && tls_hello_acme_only(ssl))
+		return tls_challenge_select(srv->chal, ssl, host, alert);
 	/* an exact name before any wildcard, as sites are chosen by Host */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; named && pass < 2; pass++) {
 		for (size_t i = 0; i < srv->nsni; i++) {
 			if ((srv->sni[i].name[0] == '*') == (pass == 1) &&
 			    tls_sni_match(srv->sni[i].name, host)) {
@@ -333,6 +391,18 @@ tls_client_hello(SSL *ssl, int *alert, void *arg)
 				return SSL_CLIENT_HELLO_SUCCESS;
 			}
 		}
+	}
+	if (srv->no_cert && !named && srv->nsni > 0) {
+		/* no server name (a client by IP address): the first name's
+		 * certificate, as a listener's own would be */
+		SSL_set_SSL_CTX(ssl, srv->sni[0].ctx);
+		return SSL_CLIENT_HELLO_SUCCESS;
+	}
+	if (srv->no_cert) {
+		/* an ACME name whose certificate has not come yet, or a name
+		 * nobody configured, on a listener without a certificate */
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_CLIENT_HELLO_ERROR;
 	}
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
@@ -435,7 +505,9 @@ tls_ctx_bind_sessions(SSL_CTX *ctx, const struct config_listener *l)
 
 	snprintf(policy, sizeof(policy), "verify=%d crl=%d", (int)l->tls.verify_client,
 	         l->tls.client_crl != NULL);
-	ok = h != NULL && cert != NULL && X509_digest(cert, EVP_sha256(), certmd, &certlen) &&
+	/* a context without a certificate completes no handshake: its name
+	 * and policy are enough */
+	ok = h != NULL && (cert == NULL || X509_digest(cert, EVP_sha256(), certmd, &certlen)) &&
 	     EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
 	     EVP_DigestUpdate(h, l->name, strlen(l->name) + 1) &&
 	     EVP_DigestUpdate(h, certmd, certlen) &&
@@ -470,6 +542,8 @@ tls_ctx_new(const struct config_listener *l, const char *cert, struct config_pos
 	}
 	if (tls_ctx_policy(ctx, &l->tls, errs) != 0)
 		goto fail;
+	if (cert == NULL)
+		goto bind;  /* a listener whose certificates all come from ACME */
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		tls_errors_add(errs, cert_pos, "cannot load certificate", cert);
 		goto fail;
@@ -484,6 +558,7 @@ tls_ctx_new(const struct config_listener *l, const char *cert, struct config_pos
 		                 "key %s does not match certificate %s", key, cert);
 		goto fail;
 	}
+bind:
 	if (tls_ctx_verify(ctx, &l->tls, errs) != 0)
 		goto fail;
 	if (tls_ctx_bind_sessions(ctx, l) != 0) {
@@ -696,6 +771,168 @@ tls_server_rotate_tickets(struct tls_server *srv)
 	OPENSSL_cleanse(&fresh, sizeof(fresh));
 }
 
+/* What every context of a server has beyond its certificate: ALPN, and
+ * kernel TLS when the kernel offers it. */
+static void
+tls_ctx_finish(const struct tls_server *srv, SSL_CTX *ctx)
+{
+	if (srv->alpn != TLS_ALPN_NONE)
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select,
+		                           srv->alpn == TLS_ALPN_H2 ? (void *)tls_alpn_h2 : NULL);
+	if (srv->ktls)
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+}
+
+int
+tls_server_add_names(struct tls_server *srv, const struct config_listener *l,
+                     char *const *names, size_t nnames, const char *cert, const char *key,
+                     struct config_errors *errs)
+{
+	SSL_CTX **ctxs = realloc(srv->sni_ctx, (srv->nsni_ctx + 1) * sizeof(*ctxs));
+	struct tls_sni_entry *sni;
+	SSL_CTX *ctx;
+
+	if (ctxs == NULL)
+		return -1;
+	srv->sni_ctx = ctxs;
+	sni = realloc(srv->sni, (srv->nsni + nnames) * sizeof(*sni));
+	if (sni == NULL)
+		return -1;
+	srv->sni = sni;
+	ctx = tls_ctx_new(l, cert, (struct config_pos){0, 0}, key, (struct config_pos){0, 0}, errs);
+	if (ctx == NULL)
+		return -1;
+	tls_ctx_finish(srv, ctx);
+	srv->sni_ctx[srv->nsni_ctx++] = ctx;
+	/* only the names the certificate covers: one stored before a name was
+	 * added serves the others until its successor comes */
+	for (size_t i = 0; i < nnames; i++)
+		if (X509_check_host(SSL_CTX_get0_certificate(ctx), names[i], 0, 0, NULL) == 1)
+			srv->sni[srv->nsni++] = (struct tls_sni_entry){names[i], ctx};
+	return 0;
+}
+
+void
+tls_server_set_challenges(struct tls_server *srv, struct tls_challenges *t)
+{
+	srv->chal = t;
+}
+
+/* The ALPN callback of a challenge context: acme-tls/1, which the
+ * ClientHello offered alone. */
+static int
+tls_alpn_select_acme(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                     const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned char *sel = NULL;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, tls_alpn_acme, sizeof(tls_alpn_acme) - 1, in,
+	                          inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+struct tls_challenges *
+tls_challenges_new(void)
+{
+	struct tls_challenges *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void
+tls_challenges_free(struct tls_challenges *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		SSL_CTX_free(t->v[i].ctx);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* A context holding the PEM certificate and key, for validation handshakes
+ * only: TLS 1.2+, no sessions, ALPN acme-tls/1. */
+static SSL_CTX *
+tls_challenge_ctx(const char *cert_pem, const char *key_pem)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	static const unsigned char sid[] = "tlserve acme-tls/1";
+	bool ok = ctx != NULL && x != NULL && k != NULL;
+
+	ok = ok && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+	     SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_use_PrivateKey(ctx, k) == 1 &&
+	     SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1) == 1;
+	if (ok) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select_acme, NULL);
+	}
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	if (!ok) {
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+tls_challenges_put(struct tls_challenges *t, const char *name, const char *cert_pem,
+                   const char *key_pem)
+{
+	SSL_CTX *ctx, *old = NULL;
+	size_t i;
+
+	if (strlen(name) >= sizeof(t->v[0].name) || (ctx = tls_challenge_ctx(cert_pem, key_pem)) == NULL)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->n && strcmp(t->v[i].name, name) != 0; i++)
+		;
+	if (i == TLS_CHALLENGES_MAX) {
+		pthread_mutex_unlock(&t->lock);
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	if (i == t->n)
+		snprintf(t->v[t->n++].name, sizeof(t->v[0].name), "%s", name);
+	else
+		old = t->v[i].ctx;
+	t->v[i].ctx = ctx;
+	pthread_mutex_unlock(&t->lock);
+	SSL_CTX_free(old);  /* handshakes that picked it hold their own reference */
+	return 0;
+}
+
+void
+tls_challenges_remove(struct tls_challenges *t, const char *name)
+{
+	SSL_CTX *old = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].name, name) == 0) {
+			old = t->v[i].ctx;
+			t->v[i] = t->v[--t->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	SSL_CTX_free(old);
+}
+
 int
 tls_server_new(const struct config_listener *l, enum tls_alpn alpn, struct tls_server **out,
                struct config_errors *errs)
@@ -711,19 +948,14 @@ tls_server_new(const struct config_listener *l, enum tls_alpn alpn, struct tls_s
 	pthread_rwlock_init(&srv->tickets.lock, NULL);
 	srv->ctx = tls_ctx_new(l, l->tls.certificate, l->tls.certificate_pos, l->tls.key,
 	                       l->tls.key_pos, errs);
+	srv->no_cert = l->tls.certificate == NULL;
+	srv->alpn = alpn;
 	if (srv->ctx == NULL || tls_server_add_sni(srv, l, errs) != 0)
 		goto fail;
 	srv->ktls = tls_kernel_offers_ktls();
-	for (size_t i = 0; i < 1 + srv->nsni_ctx; i++) {
-		SSL_CTX *ctx = i == 0 ? srv->ctx : srv->sni_ctx[i - 1];
-
-		if (alpn != TLS_ALPN_NONE)
-			SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select,
-			                           alpn == TLS_ALPN_H2 ? (void *)tls_alpn_h2 : NULL);
-		if (srv->ktls)
-			SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
-	}
-	if (srv->nsni)
+	for (size_t i = 0; i < 1 + srv->nsni_ctx; i++)
+		tls_ctx_finish(srv, i == 0 ? srv->ctx : srv->sni_ctx[i - 1]);
+	if (srv->nsni || srv->no_cert || l->nacme > 0)
 		SSL_CTX_set_client_hello_cb(srv->ctx, tls_client_hello, srv);
 	if (l->tls.session_tickets && tls_tickets_init(srv, l, errs) != 0)
 		goto fail;
@@ -1178,6 +1410,18 @@ tls_conn_h2(const struct tls_conn *c)
 		return false;
 	SSL_get0_alpn_selected(c->ssl, &p, &n);
 	return n == 2 && memcmp(p, "h2", 2) == 0;
+}
+
+bool
+tls_conn_acme(const struct tls_conn *c)
+{
+	const unsigned char *p;
+	unsigned int n;
+
+	if (c->ssl == NULL)
+		return false;
+	SSL_get0_alpn_selected(c->ssl, &p, &n);
+	return n == sizeof(tls_alpn_acme) - 2 && memcmp(p, tls_alpn_acme + 1, n) == 0;
 }
 
 bool

@@ -37,6 +37,27 @@ const char *tls_build_version(void);
 enum tls_alpn { TLS_ALPN_NONE, TLS_ALPN_HTTP1, TLS_ALPN_H2 };
 int tls_server_new(const struct config_listener *l, enum tls_alpn alpn, struct tls_server **out,
                    struct config_errors *errs);
+/* Add a certificate (chain and key files) for those of names it covers, as
+ * an sni: entry would: the certificates ACME obtained. Only before the
+ * server is in use. 0, or -1 with errs filled. */
+int tls_server_add_names(struct tls_server *, const struct config_listener *l,
+                         char *const *names, size_t nnames, const char *cert, const char *key,
+                         struct config_errors *errs);
+
+/* TLS-ALPN-01 (RFC 8737): the validation certificates the ACME thread puts
+ * up while a CA checks a name, shared by the listeners' handshakes (locked).
+ * A ClientHello offering only acme-tls/1 gets the name's certificate, or a
+ * refusal; never a listener's certificate, never content. */
+struct tls_challenges;
+struct tls_challenges *tls_challenges_new(void);
+void tls_challenges_free(struct tls_challenges *);
+/* PEM certificate and key (acme_alpn_cert) for name; replaces an older one. 0 or -1. */
+int  tls_challenges_put(struct tls_challenges *, const char *name, const char *cert_pem,
+                        const char *key_pem);
+void tls_challenges_remove(struct tls_challenges *, const char *name);
+/* Answer validation handshakes from t (before the server is in use). */
+void tls_server_set_challenges(struct tls_server *, struct tls_challenges *t);
+
 void tls_server_ref(struct tls_server *);
 void tls_server_unref(struct tls_server *);
 
@@ -102,6 +123,7 @@ void    tls_conn_free(struct tls_conn *);
 /* Details for logs; strings owned by the connection, valid until tls_conn_free. */
 const char *tls_conn_version(const struct tls_conn *);     /* "TLSv1.3" */
 bool tls_conn_h2(const struct tls_conn *);                 /* ALPN chose "h2" */
+bool tls_conn_acme(const struct tls_conn *);               /* ALPN chose "acme-tls/1": close */
 bool tls_conn_resumed(const struct tls_conn *);            /* a session was resumed */
 bool tls_conn_verify_failed(const struct tls_conn *);      /* the client certificate did not verify */
 /* The first byte the peer sent (user-space path), or -1 (none yet, or

@@ -25,6 +25,9 @@ struct worker_chunk;
 enum worker_ev_kind { WORKER_EV_LISTEN, WORKER_EV_WAKE, WORKER_EV_CONN };
 
 struct gen;
+struct acme;
+struct challenges;
+struct tls_challenges;
 
 /* A site of a files listener as the runtime sees it: shared, read-only. */
 struct site {
@@ -76,6 +79,9 @@ struct server {
 	struct worker *workers;      /* for a scrape: each one's counters */
 	size_t nworkers;
 	struct metrics_server m;     /* what main counts */
+	struct challenges *http01;   /* ACME's HTTP-01 answers (redirect listeners), or NULL */
+	struct tls_challenges *alpn01; /* ACME's TLS-ALPN-01 certificates, or NULL */
+	struct acme *acme;           /* the ACME client (main's) */
 };
 
 /* Make g (one reference, handed over) the current generation and drop
