@@ -130,24 +130,6 @@ cfg_listener_acme(struct cfg_ctx *c, const struct cfg_field *f, size_t node, voi
 	l->nacme = k;
 }
 
-/* The names of the acme: node of listener entry lnode, with their nodes. */
-static size_t
-cfg_acme_nodes(struct cfg_ctx *c, size_t lnode, const struct config_listener *l,
-	       struct cfg_dup *d, size_t n, size_t cap)
-{
-	size_t v = cfg_map_value(c, lnode, "acme"), name;
-
-	if (v == CFG_NONE || l->nacme == 0)
-		return n;
-	name = cfg_node(c, v)->kind == CFG_SEQ ? cfg_node(c, v)->first : v;
-	for (size_t j = 0; j < l->nacme && name != CFG_NONE && n < cap; j++) {
-		d[n] = (struct cfg_dup){ l->acme[j], n, name };
-		n++;
-		name = cfg_node(c, name)->next;
-	}
-	return n;
-}
-
 /* A name with a certificate of its own in sni: (or a site's) cannot also
  * get one from ACME: one name, one certificate. */
 static void
@@ -221,7 +203,8 @@ cfg_acme_finish(struct cfg_ctx *c, const size_t *lnodes)
 		return;
 	}
 	for (size_t i = 0; i < cfg->nlisteners; i++)
-		n = cfg_acme_nodes(c, lnodes[i], &cfg->listeners[i], d, n, total);
+		n = cfg_names_nodes(c, lnodes[i], "acme", cfg->listeners[i].acme,
+				    cfg->listeners[i].nacme, d, n, total);
 	cfg_dups(c, d, n, "acme name", true);
 	free(d);
 }

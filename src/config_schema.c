@@ -380,10 +380,10 @@ cfg_sni_entry(struct cfg_ctx *c, size_t node, size_t i, struct config_sni *s)
 }
 
 size_t
-cfg_names_nodes(struct cfg_ctx *c, size_t entry, char *const *names, size_t nnames,
-		struct cfg_dup *d, size_t n, size_t cap)
+cfg_names_nodes(struct cfg_ctx *c, size_t entry, const char *key, char *const *names,
+		size_t nnames, struct cfg_dup *d, size_t n, size_t cap)
 {
-	size_t v = cfg_map_value(c, entry, "names"), name;
+	size_t v = cfg_map_value(c, entry, key), name;
 
 	if (v == CFG_NONE || nnames == 0)
 		return n;
@@ -429,7 +429,7 @@ cfg_sni_dups(struct cfg_ctx *c, const struct cfg_field *f, size_t node,
 		if (cfg_node(c, k)->kind != CFG_MAP)
 			continue;
 		e++;
-		n = cfg_names_nodes(c, k, s->names, s->nnames, d, n, total);
+		n = cfg_names_nodes(c, k, "names", s->names, s->nnames, d, n, total);
 	}
 	cfg_dups(c, d, n, "SNI name", true);
 	free(d);

@@ -629,7 +629,7 @@ cfg_site_name_dups(struct cfg_ctx *c, size_t node, const struct config_listener 
 		if (cfg_node(c, k)->kind != CFG_MAP)
 			continue;
 		s = &l->sites[e++];
-		n = cfg_names_nodes(c, k, s->names, s->nnames, d, n, total);
+		n = cfg_names_nodes(c, k, "names", s->names, s->nnames, d, n, total);
 	}
 	cfg_dups(c, d, n, "site name", true);
 	free(d);

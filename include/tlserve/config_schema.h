@@ -33,10 +33,11 @@ const char *cfg_sni_name_ok(const char *s);
 void cfg_host_names(struct cfg_ctx *c, const char *key, size_t node, char ***names,
                     size_t *nnames);
 
-/* Append to d[n..cap) the names of the mapping entry (its "names" key) with
- * the node of each, for cfg_dups' positions. Returns the new count. */
-size_t cfg_names_nodes(struct cfg_ctx *c, size_t entry, char *const *names, size_t nnames,
-		       struct cfg_dup *d, size_t n, size_t cap);
+/* Append to d[n..cap) the names read from key ("names", "acme") of the
+ * mapping entry, with the node of each, for cfg_dups' positions. Returns
+ * the new count. */
+size_t cfg_names_nodes(struct cfg_ctx *c, size_t entry, const char *key, char *const *names,
+		       size_t nnames, struct cfg_dup *d, size_t n, size_t cap);
 
 /* config_site.c: the keys of a site, for a sites: entry. */
 extern const struct cfg_field cfg_schema_site[];
