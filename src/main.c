@@ -739,14 +739,15 @@ main(int argc, char **argv)
 	if (!o.check && (acme_global_init() != 0 || (srv.http01 = challenges_new()) == NULL ||
 	                 (srv.alpn01 = tls_challenges_new()) == NULL)) {
 		fprintf(stderr, "tlserve: out of memory\n");
-		return EXIT_STARTUP;
+		rc = EXIT_STARTUP;
+		goto out;
 	}
 	g = gen_build(o.config, NULL, !o.check, srv.alpn01, &errs);
 	if (g == NULL) {
 		print_errors(o.config, &errs);
 		config_errors_free(&errs);
-		tls_fini();
-		return EXIT_CONFIG;
+		rc = EXIT_CONFIG;
+		goto out;
 	}
 	if (o.check) {
 		/* what start-up would otherwise fail on with EXIT_STARTUP */
@@ -784,9 +785,11 @@ main(int argc, char **argv)
 	if (srv.elog.fd > STDERR_FILENO)
 		close(srv.elog.fd);
 	pthread_mutex_destroy(&srv.gen_lock);
+out:
 	challenges_free(srv.http01);
 	tls_challenges_free(srv.alpn01);
-	acme_global_fini();
+	if (!o.check)
+		acme_global_fini();
 	tls_fini();
 	return rc;
 }
