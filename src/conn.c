@@ -371,6 +371,7 @@ conn_open(struct worker *w, struct endpoint *ep, int fd, const struct sockaddr *
 		worker_slot_put(w, c);
 		goto fail;
 	}
+	tls_conn_set_batch(c->tls, &w->tls_batch);
 	ev.data.ptr = c;
 	if (epoll_ctl(w->loop.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		tls_conn_free(c->tls);
@@ -679,6 +680,31 @@ conn_want_pollout(struct conn *c)
 	return 0;
 }
 
+/* A response is on its way out: being written, or handed to TLS with its
+ * end still waiting for the socket (what follows waits for it). */
+static bool
+conn_sending(const struct conn *c)
+{
+	return c->state == CONN_WRITING || (c->state == CONN_READING && tls_out_pending(c->tls));
+}
+
+/* Ciphertext a write left (a batch the socket did not take whole) goes
+ * before anything else the connection does. */
+static enum conn_next
+conn_flush(struct conn *c)
+{
+	int r;
+
+	if (!tls_out_pending(c->tls))
+		return CONN_CONTINUE;
+	r = tls_flush(c->tls);
+	if (r == 0) {
+		conn_send_progress(c);
+		return CONN_CONTINUE;
+	}
+	return r == TLS_WANT_POLLOUT ? CONN_AGAIN_OUT : CONN_CLOSE;
+}
+
 void
 conn_schedule(struct conn *c)
 {
@@ -705,9 +731,15 @@ conn_on_event(struct conn *c, uint32_t events)
 			conn_schedule(c);  /* fairness: finish its work after the others' */
 			return;
 		}
-		next = conn_step(c);
+		next = conn_flush(c);
+		if (next == CONN_CONTINUE)
+			next = conn_step(c);
 	}
-	if (next == CONN_AGAIN_OUT && c->state == CONN_WRITING)
+	/* a response handed to TLS, part of it still waiting for the socket:
+	 * writability, not input, is what comes next */
+	if (next == CONN_AGAIN_IN && tls_out_pending(c->tls))
+		next = CONN_AGAIN_OUT;
+	if (next == CONN_AGAIN_OUT && conn_sending(c))
 		conn_send_blocked(c);
 	if ((next == CONN_AGAIN_OUT && conn_want_pollout(c) != 0) || c->timer_failed)
 		next = CONN_CLOSE;
@@ -720,7 +752,9 @@ conn_on_timeout(struct conn *c)
 {
 	struct server *srv = c->w->srv;
 
-	switch (c->state) {
+	/* a response handed to TLS whose end still waits for the socket is a
+	 * send in progress, whatever the state says */
+	switch (conn_sending(c) ? CONN_WRITING : c->state) {
 	case CONN_PROXY:
 	case CONN_HANDSHAKE:
 		if (c->ep->tls != NULL)
@@ -834,6 +868,11 @@ xfer_end(struct conn *c, struct xfer *x)
 	x->small = NULL;
 	if (x->status == 0)
 		return;
+	/* the loop's clock is read once per pass; a large response can be
+	 * handed to TLS whole within one (batches of records), so its end
+	 * is read afresh: a clock_gettime (vDSO) per large response only */
+	if (x->sent > CONN_WBUF_SIZE)
+		loop_update_time(&w->loop);
 	if (c->ep->cfg->mode != CONFIG_MODE_ECHO)
 		metrics_request(&w->metrics[c->ep->index], x->status,
 		                x->sent > x->hdr_len ? x->sent - x->hdr_len : 0, w->loop.now_us - x->start_us);

@@ -1240,6 +1240,35 @@ httpd_sendfile(struct conn *c)
 	return CONN_CONTINUE;
 }
 
+/* A file body after its first bytes, while more than a record is left:
+ * read TLS_BATCH_PLAIN (256 KiB) at a time into the worker's buffer and
+ * handed to TLS at once, which encrypts all of it and sends the records
+ * with one send(2) (what the socket does not take waits with the
+ * connection, see tls_write). Two system calls per 256 KiB, and a sending
+ * connection holds no buffer of its own while the socket keeps up. */
+static enum conn_next
+httpd_write_file(struct conn *c)
+{
+	size_t want = (size_t)(c->x.file_end - c->x.file_off);
+	ssize_t n, w;
+	bool last;
+
+	conn_release_wbuf(c);  /* the head has gone */
+	if (want > TLS_BATCH_PLAIN)
+		want = TLS_BATCH_PLAIN;
+	n = xfer_read_body(c, &c->x, c->w->body, want);
+	if (n <= 0)
+		return CONN_CLOSE;
+	last = !httpd_body_left(c);
+	w = conn_write(c, c->w->body, (size_t)n,
+	               last && (c->close_after || !c->keepalive || c->w->draining) ? TLS_WRITE_HOLD
+	                                                                            : 0);
+	if (w != n)
+		return CONN_CLOSE;  /* not taken whole: only a failed connection does that */
+	c->x.sent += (uint64_t)n;
+	return last ? httpd_finish(c) : CONN_CONTINUE;
+}
+
 enum conn_next
 httpd_write(struct conn *c)
 {
@@ -1253,6 +1282,11 @@ httpd_write(struct conn *c)
 			return (enum conn_next)r;
 	}
 	if (c->woff == c->wlen && httpd_body_left(c)) {
+		if (c->x.file_fd >= 0 && c->x.small == NULL && c->x.mem == NULL &&
+		    c->x.file_end - c->x.file_off > TLS_RECORD_SIZE && tls_conn_batches(c->tls))
+			return httpd_write_file(c);
+		if (conn_take_wbuf(c) != 0)
+			return CONN_CLOSE;
 		c->woff = c->wlen = 0;
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;

@@ -100,6 +100,14 @@ struct tls_sock {
 	bool hold;     /* the caller sends more right after this write (TLS_WRITE_HOLD) */
 	bool corked;   /* bytes wait in the socket for a push (sent with MSG_MORE) */
 	short first;   /* the first byte the peer sent, or -1 before any */
+	/* tls_write's records are collected in the worker's batch and leave
+	 * with one send(2); what the socket did not take waits in pend, and
+	 * goes before any other byte (tls_flush) */
+	struct tls_batch *batch;  /* the worker's, or NULL: one send per record */
+	size_t blen;              /* bytes collected in batch during a tls_write */
+	bool batching;            /* inside tls_write: records go to the batch */
+	unsigned char *pend;      /* a batch buffer whose end a send left */
+	size_t pend_off, pend_len;
 };
 
 /* One connection: the SSL object and what tlserve tracks beside it. */
@@ -158,9 +166,24 @@ static int
 tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
 {
 	struct tls_sock *s = BIO_get_data(b);
-	ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | (s->more ? MSG_MORE : 0));
+	ssize_t n;
 
 	BIO_clear_retry_flags(b);
+	if (s->batching || s->pend_len > 0) {
+		/* into the batch; or, with ciphertext still waiting, "retry":
+		 * OpenSSL keeps the record until that has gone (the order of
+		 * the stream) */
+		if (!s->batching || s->blen + len > TLS_BATCH_SIZE) {
+			BIO_set_retry_write(b);
+			*put = 0;
+			return -1;
+		}
+		memcpy(s->batch->buf + s->blen, buf, len);
+		s->blen += len;
+		*put = len;
+		return 1;
+	}
+	n = send(s->fd, buf, len, MSG_NOSIGNAL | (s->more ? MSG_MORE : 0));
 	if (n >= 0) {
 		s->corked = s->more;  /* a send without MSG_MORE pushes all that waits */
 		*put = (size_t)n;
@@ -1287,7 +1310,126 @@ tls_read(struct tls_conn *c, void *buf, size_t len)
 
 /* The most plaintext one record carries; a write of more is cut at these
  * boundaries, one record per SSL_write_ex (partial-write mode). */
-#define TLS_RECORD_MAX 16384
+#define TLS_RECORD_MAX TLS_RECORD_SIZE
+
+#define TLS_BATCH_SPARE 4  /* buffers a worker keeps for reuse */
+
+int
+tls_batch_init(struct tls_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->buf = malloc(TLS_BATCH_SIZE);
+	return b->buf != NULL ? 0 : -1;
+}
+
+void
+tls_batch_fini(struct tls_batch *b)
+{
+	while (b->spare != NULL) {
+		void *next = *(void **)b->spare;
+
+		free(b->spare);
+		b->spare = next;
+	}
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+/* A buffer back from a connection: kept for the next partial send (a
+ * buffer of this size from malloc is fresh pages, and faults each time),
+ * or freed beyond a few. */
+static void
+tls_batch_give(struct tls_batch *b, unsigned char *buf)
+{
+	if (b == NULL || b->nspare >= TLS_BATCH_SPARE) {
+		free(buf);
+		return;
+	}
+	*(void **)buf = b->spare;
+	b->spare = buf;
+	b->nspare++;
+}
+
+static unsigned char *
+tls_batch_take(struct tls_batch *b)
+{
+	unsigned char *buf = b->spare;
+
+	if (buf == NULL)
+		return malloc(TLS_BATCH_SIZE);
+	b->spare = *(void **)buf;
+	b->nspare--;
+	return buf;
+}
+
+/* Send the records tls_write collected, in one send(2) (MSG_MORE when the
+ * caller holds the last one back). When the socket does not take them all,
+ * the connection keeps the buffer for tls_flush (at most one batch waits
+ * per connection) and the worker goes on with another. 0, or -1 when the
+ * connection failed. */
+static int
+tls_batch_send(struct tls_sock *s)
+{
+	struct tls_batch *b = s->batch;
+	ssize_t n = send(s->fd, b->buf, s->blen, MSG_NOSIGNAL | (s->hold ? MSG_MORE : 0));
+	unsigned char *fresh;
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (n < 0)
+		n = 0;
+	s->corked = s->hold && (size_t)n == s->blen;
+	if ((size_t)n < s->blen) {
+		fresh = tls_batch_take(b);
+		if (fresh == NULL)
+			return -1;
+		s->pend = b->buf;
+		s->pend_off = (size_t)n;
+		s->pend_len = s->blen;
+		b->buf = fresh;
+	}
+	s->blen = 0;
+	return 0;
+}
+
+int
+tls_flush(struct tls_conn *c)
+{
+	struct tls_sock *s = tls_sock_of(c);
+	ssize_t n;
+
+	if (s == NULL || s->pend_len == 0)
+		return 0;
+	n = send(s->fd, s->pend + s->pend_off, s->pend_len - s->pend_off, MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? TLS_WANT_POLLOUT : -1;
+	s->pend_off += (size_t)n;
+	if (s->pend_off < s->pend_len)
+		return TLS_WANT_POLLOUT;
+	tls_batch_give(s->batch, s->pend);
+	s->pend = NULL;
+	s->pend_off = s->pend_len = 0;
+	return 0;
+}
+
+bool
+tls_conn_batches(const struct tls_conn *c)
+{
+	return c->sock.batch != NULL;
+}
+
+bool
+tls_out_pending(const struct tls_conn *c)
+{
+	return c->sock.pend_len > 0;
+}
+
+void
+tls_conn_set_batch(struct tls_conn *c, struct tls_batch *b)
+{
+	if (c->own_bio && c->ssl != NULL)
+		c->sock.batch = b;
+}
 
 ssize_t
 tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
@@ -1299,10 +1441,16 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 
 	if (ssl == NULL)
 		return tls_plain_write(c, buf, len, flags);
+	if (s != NULL && s->pend_len > 0 && (r = tls_flush(c)) != 0)
+		return r;  /* what waits goes first */
 	tls_clear_errors();
 	errno = 0;
-	if (s != NULL)
+	if (s != NULL) {
 		s->hold = (flags & TLS_WRITE_HOLD) != 0;
+		/* one record leaves with one send anyway: no copy into the batch */
+		s->batching = s->batch != NULL && len > TLS_RECORD_MAX;
+		s->blen = 0;
+	}
 	while (done < len) {
 		size_t chunk = len - done > TLS_RECORD_MAX ? TLS_RECORD_MAX : len - done;
 
@@ -1311,6 +1459,13 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 		if (SSL_write_ex(ssl, (const char *)buf + done, chunk, &n) != 1)
 			break;
 		done += n;
+	}
+	if (s != NULL && s->batching) {
+		s->batching = false;
+		if (s->blen > 0 && tls_batch_send(s) != 0) {
+			s->more = s->hold = false;
+			return -1;
+		}
 	}
 	if (s != NULL)
 		s->more = s->hold = false;
@@ -1355,6 +1510,8 @@ tls_close(struct tls_conn *c)
 
 	if (c->notify_out || ssl == NULL)
 		return 0;
+	if (s != NULL && s->pend_len > 0 && (r = tls_flush(c)) != 0)
+		return r;  /* the response's end before the close_notify */
 	tls_clear_errors();
 	errno = 0;
 	if (s != NULL)
@@ -1397,6 +1554,8 @@ tls_conn_free(struct tls_conn *c)
 	if (c == NULL)
 		return;
 	SSL_free(c->ssl);
+	if (c->sock.pend != NULL)
+		tls_batch_give(c->sock.batch, c->sock.pend);
 	free(c);
 }
 

@@ -103,9 +103,43 @@ int     tls_handshake(struct tls_conn *);                  /* 0 | TLS_WANT_* | -
 ssize_t tls_read(struct tls_conn *, void *buf, size_t len); /* >0 | 0 peer closed | TLS_WANT_* | -1 */
 /* >0 (may be partial) | TLS_WANT_* | -1. With TLS_WRITE_HOLD the last
  * record too may wait in the socket for what the caller sends next (the
- * close_notify of tls_close, say): one TCP push for both. */
+ * close_notify of tls_close, say): one TCP push for both.
+ * With a batch (tls_conn_set_batch) the records of one call leave with one
+ * send(2), up to the batch's size per call; what the socket did not take
+ * waits with the connection (tls_out_pending) and goes before anything
+ * else: the next tls_write or tls_close sends it first, tls_flush alone. */
 #define TLS_WRITE_HOLD 1
 ssize_t tls_write(struct tls_conn *, const void *buf, size_t len, int flags);
+
+/* The most plaintext in one TLS record. */
+#define TLS_RECORD_SIZE 16384
+
+/* A worker's scratch for tls_write's records (TLS_BATCH_SIZE bytes). When
+ * the socket takes a batch only in part, the connection keeps that buffer
+ * for the rest (no copy) and the worker fills another: buffers given back
+ * are kept for reuse, a few at most. */
+struct tls_batch {
+	unsigned char *buf;
+	void *spare;                 /* buffers for reuse, a list through their first bytes */
+	unsigned nspare;
+};
+int  tls_batch_init(struct tls_batch *);   /* 0 or -1 */
+void tls_batch_fini(struct tls_batch *);   /* after every connection using it is freed */
+/* Plaintext a caller gives one tls_write to leave in one send(2), and the
+ * batch that holds it encrypted: 16 KiB records (and a shorter last one),
+ * each with at most 64 bytes of header and tag. More plaintext in one call
+ * leaves in further calls. */
+#define TLS_BATCH_PLAIN (256 * 1024)
+#define TLS_BATCH_SIZE (TLS_BATCH_PLAIN + (TLS_BATCH_PLAIN / 16384 + 1) * 64)
+void tls_conn_set_batch(struct tls_conn *, struct tls_batch *);
+/* tls_write batches on this connection: a call with nothing waiting and
+ * more than TLS_RECORD_SIZE, at most TLS_BATCH_PLAIN bytes takes them all
+ * (or fails). */
+bool tls_conn_batches(const struct tls_conn *);
+/* Send what a tls_write left: 0 when nothing waits (any more),
+ * TLS_WANT_POLLOUT, or -1. */
+int  tls_flush(struct tls_conn *);
+bool tls_out_pending(const struct tls_conn *);
 /* Kernel TLS only: send len bytes of fd from off. -1 with errno ENOTSUP when
  * kernel TLS is not active on this connection (use pread + tls_write). */
 ssize_t tls_sendfile(struct tls_conn *, int fd, off_t off, size_t len);

@@ -11,6 +11,7 @@
 
 #include "tlserve/config.h"
 #include "tlserve/fcache.h"
+#include "tlserve/tls.h"
 #include "tlserve/http.h"
 #include "tlserve/listener.h"
 #include "tlserve/log.h"
@@ -135,6 +136,8 @@ struct worker {
 	struct worker_pool h2pool;   /* HTTP/2 stream objects */
 	struct worker_blocks h2mem;  /* nghttp2's small allocations (h2.c) */
 	struct fcache fcache;        /* open files recently served */
+	struct tls_batch tls_batch;  /* a tls_write's records, sent together */
+	char *body;                  /* TLS_BATCH_PLAIN bytes: a file body read for one tls_write */
 	struct http_header *hdrs;    /* parser scratch */
 	size_t nhdrs;                /* its capacity: max_headers at start-up */
 	struct log_clock clock;

@@ -214,11 +214,83 @@ test_close_notify_after_blocked_send(void **state)
 	assert_int_equal(tls_close(p->tc), 0);
 }
 
+/* Read what the client can now (non-blocking) into buf at *got; returns
+ * the SSL error that stopped it (WANT_READ: nothing more for now). */
+static int
+client_read_some(struct pair *p, unsigned char *buf, size_t cap, size_t *got)
+{
+	for (;;) {
+		int r = SSL_read(p->cssl, buf + *got, (int)(cap - *got > 16384 ? 16384 : cap - *got));
+
+		if (r <= 0)
+			return SSL_get_error(p->cssl, r);
+		*got += (size_t)r;
+		if (*got == cap)
+			return SSL_ERROR_NONE;
+	}
+}
+
+/* With a batch, the records of one tls_write leave together; the part the
+ * socket does not take waits with the connection and goes first: a later
+ * write says "try again" until it has gone, tls_close sends it before the
+ * close_notify, and the client gets every byte, in order, then the close. */
+static void
+test_batch_partial_send(void **state)
+{
+	struct pair *p = *state;
+	struct tls_batch batch;
+	const size_t n = TLS_BATCH_PLAIN;
+	unsigned char *data = malloc(n + 4096), *seen = calloc(1, n + 4096 + 1);
+	size_t got = 0;
+	int r = -1;
+
+	assert_int_equal(tls_batch_init(&batch), 0);
+	assert_non_null(data);
+	assert_non_null(seen);
+	for (size_t i = 0; i < n + 4096; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	tls_conn_set_batch(p->tc, &batch);
+	assert_true(tls_conn_batches(p->tc));
+	set_sndbuf(p->sfd, 16384);  /* far less than the batch: the send is partial */
+	assert_int_equal(tls_write(p->tc, data, n, 0), (ssize_t)n);  /* all taken ... */
+	assert_true(tls_out_pending(p->tc));                          /* ... not all sent */
+	/* nothing overtakes what waits: not a write, not the close_notify */
+	assert_int_equal(tls_write(p->tc, data + n, 4096, 0), TLS_WANT_POLLOUT);
+	assert_int_equal(tls_close(p->tc), TLS_WANT_POLLOUT);
+	for (int i = 0; i < 10000 && (r = tls_flush(p->tc)) != 0; i++) {
+		assert_int_equal(r, TLS_WANT_POLLOUT);
+		assert_int_equal(client_read_some(p, seen, n + 4096, &got), SSL_ERROR_WANT_READ);
+		poll(NULL, 0, 1);
+	}
+	assert_int_equal(r, 0);
+	assert_false(tls_out_pending(p->tc));
+	assert_int_equal(tls_write(p->tc, data + n, 4096, 0), 4096);  /* one record: sent as it is */
+	for (int i = 0; i < 10000 && (r = tls_close(p->tc)) != 0; i++) {
+		assert_int_equal(r, TLS_WANT_POLLOUT);
+		client_read_some(p, seen, n + 4096, &got);
+		poll(NULL, 0, 1);
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(shutdown(p->sfd, SHUT_WR), 0);
+	for (int i = 0; i < 10000 && (r = client_read_some(p, seen, n + 4096 + 1, &got)) ==
+	                                 SSL_ERROR_WANT_READ; i++)
+		poll(NULL, 0, 1);
+	assert_int_equal(r, SSL_ERROR_ZERO_RETURN);
+	assert_int_equal(got, n + 4096);
+	assert_memory_equal(seen, data, n + 4096);
+	assert_int_equal(batch.nspare, 1);  /* the buffer that waited is back for reuse */
+	tls_conn_set_batch(p->tc, NULL);
+	tls_batch_fini(&batch);
+	free(data);
+	free(seen);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_close_notify_after_blocked_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_partial_send, setup, teardown),
 	};
 	int rc;
 
