@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 BIN     ?= tlserve
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 16
 VERSION := 0.1.0
 
 PKGS     = openssl yaml-0.1 libnghttp2 libcurl jansson
