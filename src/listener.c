@@ -92,7 +92,7 @@ listener_setsockopt(int fd, int level, int opt, int val)
 }
 
 int
-listener_probe(struct listener_addr *a, char *err, size_t errlen)
+listener_probe(struct listener_addr *a, int *held, char *err, size_t errlen)
 {
 	struct sockaddr_storage got;
 	socklen_t glen = sizeof(got);
@@ -114,7 +114,8 @@ listener_probe(struct listener_addr *a, char *err, size_t errlen)
 	}
 	if (a->port == 0 && getsockname(fd, (struct sockaddr *)&got, &glen) == 0)
 		listener_set_port(a, listener_port_of(&got));
-	r = 0;
+	*held = fd;  /* the caller closes it once every port is chosen */
+	return 0;
 out:
 	close(fd);
 	return r;

@@ -355,9 +355,24 @@ logs_reopen(const struct config *cfg, const struct server *srv, int access_fd)
 
 /* Resolve every listener's addresses and claim their ports (port 0 takes a
  * free one, shared by all of that listener's addresses). */
+/* The probe sockets held while ports are chosen (listeners times addresses;
+ * past this many, the earlier ones are let go). */
+#define ADDRS_HELD_MAX 512
+
+static int
+addrs_release(int *held, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		close(held[i]);
+	*n = 0;
+	return 0;
+}
+
 static int
 addrs_resolve(struct server *srv, const struct config *cfg)
 {
+	int held[ADDRS_HELD_MAX];
+	size_t nheld = 0;
 	char err[256];
 
 	srv->nlisteners = cfg->nlisteners;
@@ -374,18 +389,24 @@ addrs_resolve(struct server *srv, const struct config *cfg)
 		    srv->naddrs[i] == 0) {
 			log_msg(&srv->elog, CONFIG_LOG_ERROR, "listener %s: %s", l->name,
 			        srv->addrs[i] ? "no address to bind" : err);
+			addrs_release(held, &nheld);
 			return -1;
 		}
 		for (size_t j = 0; j < srv->naddrs[i]; j++) {
 			if (port != 0 && srv->addrs[i][j].port == 0)
 				listener_set_port(&srv->addrs[i][j], port);
-			if (listener_probe(&srv->addrs[i][j], err, sizeof(err)) != 0) {
+			if (nheld == ADDRS_HELD_MAX && addrs_release(held, &nheld) != 0)
+				return -1;
+			if (listener_probe(&srv->addrs[i][j], &held[nheld], err, sizeof(err)) != 0) {
 				log_msg(&srv->elog, CONFIG_LOG_ERROR, "listener %s: %s", l->name, err);
+				addrs_release(held, &nheld);
 				return -1;
 			}
+			nheld++;
 			port = srv->addrs[i][j].port;
 		}
 	}
+	addrs_release(held, &nheld);
 	return 0;
 }
 

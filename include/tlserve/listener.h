@@ -25,11 +25,14 @@ int listener_resolve(const char *host, const char *port, struct listener_addr **
  * a->ss. Returns the non-blocking, close-on-exec descriptor, or -1 with err. */
 int listener_bind(struct listener_addr *a, int backlog, char *err, size_t errlen);
 
-/* Bind a plain socket (no SO_REUSEPORT) and close it again: fails with
- * "address in use" when another process already serves the address, which
- * SO_REUSEPORT alone would silently share. Chooses the port when a->port is 0.
- * Returns 0, or -1 with err. */
-int listener_probe(struct listener_addr *a, char *err, size_t errlen);
+/* Bind a plain socket (no SO_REUSEPORT): fails with "address in use" when
+ * another process already serves the address, which SO_REUSEPORT alone
+ * would silently share. Chooses the port when a->port is 0. Returns 0 with
+ * the bound socket in *held, which the caller closes once every listener's
+ * port is chosen (closed at once, its port could be chosen again for
+ * another listener's port 0, and the two would then share it), or -1 with
+ * err. */
+int listener_probe(struct listener_addr *a, int *held, char *err, size_t errlen);
 
 /* Set the port of an address (after a port-0 bind chose one for a sibling). */
 void listener_set_port(struct listener_addr *a, unsigned port);
