@@ -13,9 +13,19 @@ fcache_init(struct fcache *fc)
 	return fc->slots ? 0 : -1;
 }
 
+static void
+fcache_drop_body(struct fcache *fc, struct fcache_entry *e)
+{
+	if (e->body == NULL)
+		return;
+	free(e->body);
+	e->body = NULL;
+	fc->body_bytes -= (size_t)e->body_size;
+}
+
 /* Close an entry's descriptor now, or when its last user is done. */
 static void
-fcache_evict(struct fcache_entry *e)
+fcache_evict(struct fcache *fc, struct fcache_entry *e)
 {
 	if (e->site == NULL)
 		return;
@@ -23,6 +33,7 @@ fcache_evict(struct fcache_entry *e)
 		e->stale = 1;  /* the slot stays taken until released */
 		return;
 	}
+	fcache_drop_body(fc, e);
 	close(e->fd);
 	e->site = NULL;
 	e->stale = 0;
@@ -32,7 +43,7 @@ void
 fcache_flush(struct fcache *fc)
 {
 	for (size_t i = 0; fc->slots && i < FCACHE_SLOTS; i++)
-		fcache_evict(&fc->slots[i]);
+		fcache_evict(fc, &fc->slots[i]);
 }
 
 void
@@ -40,7 +51,7 @@ fcache_fini(struct fcache *fc)
 {
 	for (size_t i = 0; fc->slots && i < FCACHE_SLOTS; i++) {
 		fc->slots[i].refs = 0;
-		fcache_evict(&fc->slots[i]);
+		fcache_evict(fc, &fc->slots[i]);
 	}
 	free(fc->slots);
 	fc->slots = NULL;
@@ -81,9 +92,9 @@ fcache_get(struct fcache *fc, const void *site, const char *norm, size_t len, ui
 	if (e->site != site || e->stale || e->keylen != len || memcmp(e->key, norm, len) != 0)
 		return NULL;
 	/* the caller checks that the path still names this file and takes its
-	 * stat from there (file_hit_current): one system call per use */
+	 * stat from there (file_hit_current): one system call per pass */
 	if (now - e->opened_ms >= FCACHE_VALID_MS) {
-		fcache_evict(e);  /* too old: the caller opens the path afresh */
+		fcache_evict(fc, e);  /* too old: the caller opens the path afresh */
 		return NULL;
 	}
 	e->refs++;
@@ -93,14 +104,14 @@ fcache_get(struct fcache *fc, const void *site, const char *norm, size_t len, ui
 
 void
 fcache_put(struct fcache *fc, const void *site, const char *norm, size_t len, uint64_t now,
-           struct file_hit *hit)
+           uint64_t pass, struct file_hit *hit)
 {
 	struct fcache_entry *e;
 
 	if (fc->slots == NULL || len >= FCACHE_KEY_MAX || hit->rellen >= FCACHE_KEY_MAX)
 		return;
 	e = &fc->slots[fcache_slot(site, norm, len)];
-	fcache_evict(e);
+	fcache_evict(fc, e);
 	if (e->site != NULL)
 		return;  /* the slot's file is still being sent: do not cache this one */
 	e->site = site;
@@ -111,12 +122,63 @@ fcache_put(struct fcache *fc, const void *site, const char *norm, size_t len, ui
 	e->fd = hit->fd;
 	e->st = hit->st;
 	e->opened_ms = now;
+	e->checked_pass = pass;
 	e->sidecar = -1;
 	e->etaglen = 0;
 	e->mime = NULL;
+	e->body = NULL;
+	e->fc = fc;
 	e->refs = 1;
 	e->stale = 0;
 	hit->cached = e;
+}
+
+void
+fcache_checked(struct fcache_entry *e, const struct file_hit *hit, uint64_t pass)
+{
+	e->st = hit->st;
+	e->checked_pass = pass;
+}
+
+static bool
+fcache_same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+const char *
+fcache_body(struct fcache *fc, struct fcache_entry *e, time_t now)
+{
+	const struct stat *st = &e->st;
+	char *buf;
+
+	if (e->body != NULL) {
+		if (e->body_size == st->st_size && fcache_same_time(&e->body_mtim, &st->st_mtim) &&
+		    fcache_same_time(&e->body_ctim, &st->st_ctim))
+			return e->body;
+		if (e->refs > 1)
+			return NULL;  /* another response still sends the old bytes */
+		fcache_drop_body(fc, e);
+	}
+	/* Settled: a write from now on gives the file a time later than these,
+	 * even with timestamps as coarse as the kernel's tick. */
+	if (st->st_size <= 0 || st->st_size > FCACHE_BODY_MAX ||
+	    fc->body_bytes + (size_t)st->st_size > FCACHE_BODY_BUDGET ||
+	    st->st_mtim.tv_sec > now - FCACHE_SETTLED_S || st->st_ctim.tv_sec > now - FCACHE_SETTLED_S)
+		return NULL;
+	buf = malloc((size_t)st->st_size);
+	if (buf == NULL)
+		return NULL;
+	if (pread(e->fd, buf, (size_t)st->st_size, 0) != st->st_size) {
+		free(buf);  /* shorter than its stat said: changing under us */
+		return NULL;
+	}
+	e->body = buf;
+	e->body_size = st->st_size;
+	e->body_mtim = st->st_mtim;
+	e->body_ctim = st->st_ctim;
+	fc->body_bytes += (size_t)st->st_size;
+	return buf;
 }
 
 void
@@ -125,7 +187,7 @@ fcache_release(struct fcache_entry *e)
 	if (e->refs > 0)
 		e->refs--;
 	if (e->refs == 0 && e->stale)
-		fcache_evict(e);
+		fcache_evict(e->fc, e);
 }
 
 void

@@ -276,17 +276,23 @@ static inline __attribute__((always_inline)) int
 httpd_open(struct conn *c, const struct site *site, const char *norm, size_t len,
            struct file_hit *hit)
 {
+	struct loop *l = &c->w->loop;
+	struct fcache_entry *e;
 	int status;
 
 	hit->cached = NULL;
-	if (fcache_get(&c->w->fcache, site, norm, len, c->w->loop.now_ms, hit) &&
-	    file_hit_current(site, hit))
+	e = fcache_get(&c->w->fcache, site, norm, len, l->now_ms, hit);
+	if (e != NULL && e->checked_pass == l->pass)
+		return 200;  /* checked in this pass already */
+	if (e != NULL && file_hit_current(site, hit)) {
+		fcache_checked(e, hit, l->pass);
 		return 200;
-	if (hit->cached != NULL)
+	}
+	if (e != NULL)
 		file_hit_close(hit);  /* replaced since: resolve the path again */
 	status = file_resolve(site, norm, len, hit);
 	if (status == 200)
-		fcache_put(&c->w->fcache, site, norm, len, c->w->loop.now_ms, hit);
+		fcache_put(&c->w->fcache, site, norm, len, l->now_ms, l->pass, hit);
 	return status;
 }
 
@@ -744,6 +750,8 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 	}
 	x->file_fd = hit->fd;
 	x->fce = hit->cached;  /* the cache's descriptor: released, not closed */
+	if (hit->cached != NULL)  /* a small settled file's bytes, when kept */
+		x->small = fcache_body(&c->w->fcache, hit->cached, worker_clock(c->w)->sec);
 	x->file_off = (off_t)span.first;
 	x->file_end = (off_t)span.last + 1;
 	return httpd_commit(c, x, &o, true);
@@ -1275,7 +1283,7 @@ httpd_write(struct conn *c)
 	ssize_t n;
 
 	if (c->woff == c->wlen && c->x.file_fd >= 0 && c->x.file_off < c->x.file_end && !c->no_ktls &&
-	    c->x.mem == NULL && tls_server_ktls(c->ep->tls)) {
+	    c->x.mem == NULL && c->x.small == NULL && tls_server_ktls(c->ep->tls)) {
 		int r = httpd_sendfile(c);
 
 		if (r >= 0)
@@ -1291,7 +1299,7 @@ httpd_write(struct conn *c)
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;
 	} else if (c->woff == 0 && c->x.sent == 0 && httpd_body_left(c) && c->wlen < CONN_WBUF_SIZE &&
-	           (c->x.mem != NULL || c->no_ktls || !tls_server_ktls(c->ep->tls))) {
+	           (c->x.mem != NULL || c->x.small != NULL || c->no_ktls || !tls_server_ktls(c->ep->tls))) {
 		/* headers and the first body bytes go out together */
 		if (httpd_refill(c) != 0)
 			return CONN_CLOSE;

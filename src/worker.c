@@ -441,6 +441,7 @@ worker_main(void *arg)
 			break;
 		}
 		loop_update_time(&w->loop);
+		w->loop.pass++;
 		log_clock_update(&w->clock, time(NULL));
 		worker_follow_gen(w);
 		for (int i = 0; i < n; i++)

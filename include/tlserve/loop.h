@@ -20,6 +20,8 @@ struct loop {
 	size_t n, cap;
 	uint64_t now_ms;    /* CLOCK_MONOTONIC, refreshed by loop_update_time */
 	uint64_t now_us;    /* the same instant in microseconds (request durations) */
+	uint64_t pass;      /* the worker's epoll_wait returns so far: one pass is the
+	                     * work done on what one of them reported */
 };
 
 int  loop_init(struct loop *);   /* 0 or -1 (errno) */

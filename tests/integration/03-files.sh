@@ -15,6 +15,7 @@ printf 'mystery\n' >"$www/data.xyzunknown"
 printf 'sub index\n' >"$www/sub/index.html"
 printf 'not an index\n' >"$www/noindex/file.txt"
 random_file "$www/bin.dat" $((3 * 1024 * 1024))
+printf 'kept version 1\n' >"$www/kept.txt"   # settled by the time it is asked for
 # A fixed modification time, to check Last-Modified.
 touch -d '2024-02-29 12:34:56 UTC' "$www/a.txt"
 
@@ -197,6 +198,27 @@ conn_close
 printf 'version three\n' >"$www/.deploy.tmp"
 mv -f "$www/.deploy.tmp" "$www/deploy.txt"
 check_eq "... and a third deploy right after is served at once" "version three" "$(tcurl "$base/deploy.txt" --resolve "localhost:$port:127.0.0.1")"
+
+# ---- a small file unchanged for more than a second is kept in memory by the
+# worker; written in place (same inode, same size) it is served new on the
+# very next request on the same connection, the kept bytes never again.
+for _ in 1 2 3 4; do   # its times must be more than a second old (bounded wait)
+	[ $(($(date +%s) - $(stat -c %Z "$www/kept.txt"))) -ge 3 ] && break
+	sleep 1
+done
+conn_open https
+conn_write $'GET /kept.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+conn_wait_for 'kept version 1' || fail "kept: the file is served" "$(excerpt "$CONN_OUT")"
+conn_write $'GET /kept.txt HTTP/1.1\r\nHost: localhost\r\n\r\nGET /b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+conn_wait_for 'bravo' || fail "kept: a second request and another file" "$(excerpt "$CONN_OUT")"
+printf 'kept version 2\n' 1<>"$www/kept.txt"   # in place: no truncation, no new inode
+conn_write $'GET /kept.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+conn_wait_closed 50
+check_eq "small settled file: four responses on one connection" 4 "$(count_status "$CONN_OUT")"
+check_eq "... the file twice as it was" 2 "$(LC_ALL=C grep -ac 'kept version 1' "$CONN_OUT")"
+check_eq "... and once written in place, its new bytes at once" 1 "$(LC_ALL=C grep -ac 'kept version 2' "$CONN_OUT")"
+conn_close
+check_eq "... and to a new connection too" "kept version 2" "$(tcurl "$base/kept.txt" --resolve "localhost:$port:127.0.0.1")"
 
 # ---- FIFOs and sockets under root: 403, the connection kept; a FIFO is never
 # opened in a way that blocks.

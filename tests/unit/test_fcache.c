@@ -1,5 +1,6 @@
-/* Unit tests for fcache.c: hits, expiry, files written in place or deleted,
- * and descriptors that stay open while a response still uses them. */
+/* Unit tests for fcache.c: hits, expiry, one check per loop pass, small
+ * files kept in memory, files written in place or deleted, and descriptors
+ * that stay open while a response still uses them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -73,7 +74,7 @@ put_then_get_shares_the_descriptor(void **state)
 	struct file_hit hit, again;
 
 	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, &hit);
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
 	assert_non_null(hit.cached);
 	assert_non_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1500, &again));
 	assert_int_equal(again.fd, hit.fd);
@@ -93,7 +94,7 @@ entries_expire(void **state)
 	struct file_hit hit, again;
 
 	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, &hit);
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
 	file_hit_close(&hit);
 	assert_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1000 + FCACHE_VALID_MS, &again));
 }
@@ -124,7 +125,7 @@ writes_in_place_are_seen(void **state)
 	FILE *w;
 
 	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, &hit);
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
 	file_hit_close(&hit);
 	w = fopen(f->path, "a");
 	assert_non_null(w);
@@ -137,6 +138,147 @@ writes_in_place_are_seen(void **state)
 	file_hit_close(&again);
 }
 
+/* One check per pass of the event loop: the entry remembers the pass and
+ * the stat of its last check, which the next use in that pass is given. */
+static void
+checks_are_shared_within_a_pass(void **state)
+{
+	struct fixture *f = *state;
+	struct file_hit hit, again;
+	struct fcache_entry *e;
+	FILE *w;
+
+	open_hit(f, &hit, "hello");
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 7, &hit);
+	assert_non_null(hit.cached);
+	assert_true(hit.cached->checked_pass == 7);  /* opened in pass 7: checked then */
+	file_hit_close(&hit);
+	w = fopen(f->path, "a");
+	assert_non_null(w);
+	fputs("!!", w);
+	fclose(w);
+	e = fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again);
+	assert_non_null(e);
+	assert_true(e->checked_pass == 7);
+	assert_true(check_current(f, &again));  /* pass 8 checks */
+	fcache_checked(e, &again, 8);
+	file_hit_close(&again);
+	e = fcache_get(&f->fc, &site_a, "/a.txt", 6, 1200, &again);
+	assert_non_null(e);
+	assert_true(e->checked_pass == 8);
+	assert_int_equal(again.st.st_size, 7);  /* the stat of pass 8's check */
+	file_hit_close(&again);
+}
+
+/* A small settled file is kept in memory: read once, then the same bytes
+ * for every use while its size and times stay what they were. */
+static void
+settled_small_files_are_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct file_hit hit, again;
+	const char *body, *same;
+	time_t later;
+
+	open_hit(f, &hit, "hello");
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
+	later = hit.st.st_ctim.tv_sec + 10;
+	/* changed within the last FCACHE_SETTLED_S seconds: not kept */
+	assert_null(fcache_body(&f->fc, hit.cached, hit.st.st_ctim.tv_sec + 1));
+	body = fcache_body(&f->fc, hit.cached, later);
+	assert_non_null(body);
+	assert_memory_equal(body, "hello", 5);
+	assert_int_equal(f->fc.body_bytes, 5);
+	file_hit_close(&hit);
+	assert_non_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again));
+	same = fcache_body(&f->fc, again.cached, later);
+	assert_ptr_equal(same, body);  /* no second read */
+	file_hit_close(&again);
+}
+
+/* Written in place with the same size: the next check's stat has a later
+ * ctime, so the kept bytes are not served; the new ones are read. */
+static void
+kept_bodies_follow_the_file(void **state)
+{
+	struct fixture *f = *state;
+	struct file_hit hit, again;
+	struct fcache_entry *e;
+	const char *body;
+	time_t later;
+	FILE *w;
+
+	open_hit(f, &hit, "hello");
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
+	later = hit.st.st_ctim.tv_sec + 10;
+	assert_non_null(fcache_body(&f->fc, hit.cached, later));
+	file_hit_close(&hit);
+	usleep(20 * 1000);  /* more than a coarse timestamp tick */
+	w = fopen(f->path, "r+");
+	assert_non_null(w);
+	fputs("HELLO", w);
+	fclose(w);
+	e = fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again);
+	assert_non_null(e);
+	assert_true(check_current(f, &again));
+	fcache_checked(e, &again, 2);
+	body = fcache_body(&f->fc, e, later + 10);
+	assert_non_null(body);
+	assert_memory_equal(body, "HELLO", 5);
+	assert_int_equal(f->fc.body_bytes, 5);  /* the old bytes were given back */
+	file_hit_close(&again);
+}
+
+/* A newer version while a response still sends the kept bytes: those stay
+ * (the response holds a reference) and the new request reads the file. */
+static void
+kept_bodies_in_use_are_not_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct file_hit hit, again;
+	struct fcache_entry *e;
+	const char *old;
+	time_t later;
+
+	open_hit(f, &hit, "hello");
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
+	later = hit.st.st_ctim.tv_sec + 10;
+	old = fcache_body(&f->fc, hit.cached, later);
+	assert_non_null(old);
+	e = fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again);
+	assert_non_null(e);
+	again.st.st_ctim.tv_nsec ^= 1;  /* as a check after a write would find it */
+	fcache_checked(e, &again, 2);
+	assert_null(fcache_body(&f->fc, e, later));
+	assert_memory_equal(old, "hello", 5);
+	file_hit_close(&hit);
+	file_hit_close(&again);
+}
+
+/* Only small files, and only up to the worker's budget. */
+static void
+kept_bodies_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct file_hit hit;
+	char *big = malloc(FCACHE_BODY_MAX + 2);
+
+	assert_non_null(big);
+	memset(big, 'b', FCACHE_BODY_MAX + 1);
+	big[FCACHE_BODY_MAX + 1] = '\0';
+	open_hit(f, &hit, big);
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
+	assert_null(fcache_body(&f->fc, hit.cached, hit.st.st_ctim.tv_sec + 10));
+	file_hit_close(&hit);
+	free(big);
+	open_hit(f, &hit, "hello");
+	fcache_put(&f->fc, &site_a, "/b.txt", 6, 1000, 1, &hit);
+	f->fc.body_bytes = FCACHE_BODY_BUDGET - 4;  /* as if others held the rest */
+	assert_null(fcache_body(&f->fc, hit.cached, hit.st.st_ctim.tv_sec + 10));
+	f->fc.body_bytes = 0;
+	file_hit_close(&hit);
+}
+
 static void
 deleted_files_are_not_served(void **state)
 {
@@ -144,7 +286,7 @@ deleted_files_are_not_served(void **state)
 	struct file_hit hit, again;
 
 	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, &hit);
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
 	file_hit_close(&hit);
 	assert_int_equal(unlink(f->path), 0);
 	/* the entry is still there; the path names nothing any more */
@@ -161,7 +303,7 @@ flush_keeps_descriptors_in_use_open(void **state)
 	char c;
 
 	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, &hit);
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
 	fcache_flush(&f->fc);
 	/* the response still streaming from it can read */
 	assert_int_equal(pread(hit.fd, &c, 1, 0), 1);
@@ -179,7 +321,7 @@ long_paths_are_not_cached(void **state)
 
 	memset(key, 'k', sizeof(key));
 	open_hit(f, &hit, "x");
-	fcache_put(&f->fc, &site_a, key, sizeof(key), 1000, &hit);
+	fcache_put(&f->fc, &site_a, key, sizeof(key), 1000, 1, &hit);
 	assert_null(hit.cached);
 	file_hit_close(&hit);  /* the caller still owned it */
 	assert_int_equal(hit.fd, -1);
@@ -242,6 +384,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(put_then_get_shares_the_descriptor, setup, teardown),
 		cmocka_unit_test_setup_teardown(entries_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(checks_are_shared_within_a_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(settled_small_files_are_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(kept_bodies_follow_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(kept_bodies_in_use_are_not_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(kept_bodies_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_in_place_are_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_files_are_not_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_keeps_descriptors_in_use_open, setup, teardown),
