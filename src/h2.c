@@ -291,14 +291,6 @@ h2_note_request(struct h2_stream *st, const struct http_request *req, const stru
 	}
 }
 
-static bool
-h2_no_body(const struct http_request *req, const struct http_index *ix)
-{
-	uint64_t len;
-
-	return http_content_length(req, ix->h[HTTP_H_CONTENT_LENGTH], &len) == 1 && len == 0;
-}
-
 /* The header block of st is complete: answer the request. */
 static int
 h2_request(struct h2 *h, struct h2_stream *st, bool end_stream)
@@ -323,10 +315,7 @@ h2_request(struct h2 *h, struct h2_stream *st, bool end_stream)
 	}
 	h2_note_request(st, &req, &ix);
 	st->req_done = end_stream;
-	/* DATA frames follow unless HEADERS ended the stream, or content-length
-	 * says they hold nothing (an empty DATA with END_STREAM) */
-	rv = httpd_serve_h2(c, &st->x, &req, &ix, !end_stream && !h2_no_body(&req, &ix),
-	                    h->hb_over ? 431 : 0);
+	rv = httpd_serve_h2(c, &st->x, &req, &ix, h->hb_over ? 431 : 0);
 	worker_buf_put(&c->w->wpool, h->head);
 	h->head = NULL;
 	return rv;
@@ -532,7 +521,8 @@ h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	return 0;
 }
 
-/* A request body is never read (the answer is 413 or 405), but a client
+/* A request body is never read (the answer is 413, 405, or a GET's that
+ * does not need it), but a client
  * sends it anyway, often in the record after its HEADERS: a reset right
  * after the response would make clients report a failed request. Only a
  * body that goes on well after the response is stopped, without error

@@ -1072,16 +1072,17 @@ httpd_respond(struct conn *c, const struct http_request *parsed, size_t head_len
 
 int
 httpd_serve_h2(struct conn *c, struct xfer *x, const struct http_request *req,
-               const struct http_index *ix, bool body, int status)
+               const struct http_index *ix, int status)
 {
 	struct httpd_req rq = {.r = req, .ix = *ix};
 	struct http_verdict v;
 
+	/* A body announced by content-length gets 413 here as in HTTP/1.1.
+	 * One that only DATA frames carry (HEADERS without END_STREAM, RFC
+	 * 9113 8.1) is not waited for: often it is one empty DATA frame that
+	 * ends the stream. It is never read either way, and cannot be taken
+	 * for another request, since h2 frames every stream on its own. */
 	http_decide(req, &rq.ix, 0, &v);
-	/* HTTP/2 frames its own bodies: DATA frames after HEADERS without
-	 * END_STREAM (RFC 9113 8.1). None is ever read, as in HTTP/1.1. */
-	if (body && (v.status == 0 || v.status == 204))
-		v.status = 413;
 	if (status != 0)
 		v.status = v.head_status = status;  /* the header list was too large: 431 */
 	x->start_us = c->w->loop.now_us;

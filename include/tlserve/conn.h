@@ -181,10 +181,9 @@ void xfer_end(struct conn *, struct xfer *);
  * dst. len, or -1 (logged) when the source ended early. */
 ssize_t xfer_read_body(struct conn *, struct xfer *, char *dst, size_t len);
 /* Answer a request decoded from HTTP/2 (h2.c) as HTTP/1.1 requests are
- * answered, its headers indexed in ix; body: DATA frames follow its
- * headers (413); status: a verdict already reached (431), or 0. 0, or -1:
- * reset the stream. */
+ * answered, its headers indexed in ix; status: a verdict already reached
+ * (431), or 0. 0, or -1: reset the stream. */
 int httpd_serve_h2(struct conn *, struct xfer *, const struct http_request *,
-                   const struct http_index *, bool body, int status);
+                   const struct http_index *, int status);
 
 #endif

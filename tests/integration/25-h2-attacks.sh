@@ -213,7 +213,16 @@ timeout -k 5 $((30 * SLOW)) "$PY" "$H2ATTACK" get --port "$PORT" --ca "$CERTS/ca
 	--source "$ATTACKER" --wait $((8 * SLOW)) >"$TMP/get.json" 2>"$TMP/get.err"
 load_result get
 check_eq "h2attack.py's plain GET (h2's state machine) from $ATTACKER: 200" 200 "$(jf status)"
-if [ "$got" != "200 2" ] || [ "$(jf status)" != 200 ]; then
+check_eq "... with the file's 6 bytes" 6 "$(jf body_bytes)"
+getok=$(jf status)
+# A GET whose HEADERS leave the stream open and an empty DATA frame ends it
+# (legal, RFC 9113 8.1): served like any GET, not refused for a body.
+timeout -k 5 $((30 * SLOW)) "$PY" "$H2ATTACK" get-empty-data --port "$PORT" --ca "$CERTS/ca.crt" \
+	--source "$ATTACKER" --wait $((8 * SLOW)) >"$TMP/get-empty-data.json" 2>"$TMP/get-empty-data.err"
+load_result get-empty-data
+check_eq "a GET ended by an empty DATA frame: 200" 200 "$(jf status)"
+check_eq "... with the file's 6 bytes" 6 "$(jf body_bytes)"
+if [ "$got" != "200 2" ] || [ "$getok" != 200 ]; then
 	fail "the listener speaks h2: the attacks would say nothing" "$(server_log_tail 10)"
 	finish
 fi

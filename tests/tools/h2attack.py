@@ -737,14 +737,18 @@ def m_headers_stall(peer, args):
     return peer.result("headers-stall", closed_after=round(time.monotonic() - t, 2) if peer.closed else None)
 
 
-def m_get(args):
-    """An ordinary GET through h2's state machine: status and body length."""
+def m_get(args, empty_data=False):
+    """An ordinary GET through h2's state machine: status and body length.
+    EMPTY_DATA: its HEADERS do not end the stream, an empty DATA frame does
+    (legal, and what some clients send)."""
     peer = Peer(args)
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
     conn.initiate_connection()
     path = args.path or "/small.txt"
     conn.send_headers(1, [(":method", "GET"), (":scheme", "https"), (":path", path),
-                          (":authority", "localhost")], end_stream=True)
+                          (":authority", "localhost")], end_stream=not empty_data)
+    if empty_data:
+        conn.send_data(1, b"", end_stream=True)
     status = None
     body = 0
     done = False
@@ -775,11 +779,13 @@ def m_get(args):
     except OSError:
         pass
     peer.close()
-    return {"mode": "get", "status": status, "body_bytes": body, "done": done}
+    return {"mode": "get-empty-data" if empty_data else "get", "status": status,
+            "body_bytes": body, "done": done}
 
 
 MODES = {
     "get": None,
+    "get-empty-data": None,
     "rapid-reset": m_rapid_reset,
     "continuation": lambda p, a: m_continuation(p, a, False),
     "continuation-empty": lambda p, a: m_continuation(p, a, True),
@@ -824,8 +830,8 @@ def main():
     if not args.ca and not args.insecure:
         ap.error("--ca FILE or --insecure")
     try:
-        if args.mode == "get":
-            r = m_get(args)
+        if args.mode in ("get", "get-empty-data"):
+            r = m_get(args, args.mode == "get-empty-data")
         else:
             peer = Peer(args)
             try:
