@@ -47,6 +47,20 @@ fcache_flush(struct fcache *fc)
 }
 
 void
+fcache_sweep(struct fcache *fc, uint64_t now)
+{
+	if (fc->slots == NULL || now - fc->swept_ms < FCACHE_VALID_MS)
+		return;
+	fc->swept_ms = now;
+	for (size_t i = 0; i < FCACHE_SLOTS; i++) {
+		struct fcache_entry *e = &fc->slots[i];
+
+		if (e->site != NULL && !e->stale && now - e->opened_ms >= FCACHE_VALID_MS)
+			fcache_evict(fc, e);
+	}
+}
+
+void
 fcache_fini(struct fcache *fc)
 {
 	for (size_t i = 0; fc->slots && i < FCACHE_SLOTS; i++) {

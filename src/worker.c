@@ -448,6 +448,7 @@ worker_main(void *arg)
 			worker_dispatch(w, &evs[i]);
 		worker_run_ready(w);
 		worker_run_timers(w);
+		fcache_sweep(&w->fcache, w->loop.now_ms);
 		conn_cool(w);
 		if (w->accept_paused_until && w->loop.now_ms >= w->accept_paused_until && !w->draining)
 			worker_accept_pause(w, false);

@@ -65,6 +65,7 @@ struct fcache_entry {
 struct fcache {
 	struct fcache_entry *slots;  /* FCACHE_SLOTS, direct-mapped by hash */
 	size_t body_bytes;           /* of the entries' bodies, at most FCACHE_BODY_BUDGET */
+	uint64_t swept_ms;           /* the last fcache_sweep that looked */
 };
 
 int  fcache_init(struct fcache *);   /* 0 or -1 */
@@ -93,6 +94,12 @@ const char *fcache_body(struct fcache *, struct fcache_entry *e, time_t now);
 void fcache_release(struct fcache_entry *);
 /* After a reload: forget everything (entries in use close when released). */
 void fcache_flush(struct fcache *);
+/* Called every loop pass; once per FCACHE_VALID_MS it closes the entries
+ * too old to be used again (those in use when released), so a file that
+ * is no longer asked for is not held open (a deleted file's space is freed
+ * within two seconds of its last use) and its kept bytes go back to the
+ * budget. */
+void fcache_sweep(struct fcache *, uint64_t now);
 
 /* Close the descriptor of a hit, or release its cache entry. */
 void file_hit_close(struct file_hit *);

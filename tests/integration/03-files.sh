@@ -220,6 +220,18 @@ check_eq "... and once written in place, its new bytes at once" 1 "$(LC_ALL=C gr
 conn_close
 check_eq "... and to a new connection too" "kept version 2" "$(tcurl "$base/kept.txt" --resolve "localhost:$port:127.0.0.1")"
 
+# ---- a file no longer asked for is not held open: deleted after its last
+# request, its descriptor is closed (its space freed) within two seconds.
+random_file "$www/gone.bin" $((1024 * 1024))
+check_status "a file about to be deleted is served" 200 https /gone.bin
+rm -f "$www/gone.bin"
+held=1
+for _ in $(seq $((40 * SLOW))); do   # 4 s (times SLOW) at most
+	ls -l "/proc/$SERVER_PID/fd" 2>/dev/null | grep -q 'gone\.bin (deleted)' || { held=0; break; }
+	sleep 0.1
+done
+check_eq "... and once deleted it is not held open (the open-file cache lets go)" 0 "$held"
+
 # ---- FIFOs and sockets under root: 403, the connection kept; a FIFO is never
 # opened in a way that blocks.
 mkfifo "$www/pipe"

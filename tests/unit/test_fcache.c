@@ -279,6 +279,40 @@ kept_bodies_are_bounded(void **state)
 	file_hit_close(&hit);
 }
 
+/* The sweep closes what is too old to be used again and gives its kept
+ * bytes back; an entry in use stays open until released. */
+static void
+sweeps_close_old_entries(void **state)
+{
+	struct fixture *f = *state;
+	struct file_hit hit, busy;
+	time_t later;
+
+	open_hit(f, &hit, "hello");
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
+	later = hit.st.st_ctim.tv_sec + 10;
+	assert_non_null(fcache_body(&f->fc, hit.cached, later));
+	file_hit_close(&hit);
+	memset(&busy, 0, sizeof(busy));
+	busy.fd = open(f->path, O_RDONLY);  /* another path, the same file: in use */
+	assert_true(busy.fd >= 0);
+	assert_int_equal(fstat(busy.fd, &busy.st), 0);
+	strcpy(busy.rel, "a.txt");
+	busy.rellen = 5;
+	fcache_put(&f->fc, &site_a, "/b.txt", 6, 1000, 1, &busy);
+	assert_non_null(busy.cached);
+	fcache_sweep(&f->fc, 1500);  /* within the second: nothing goes */
+	assert_int_equal(f->fc.body_bytes, 5);
+	fcache_sweep(&f->fc, 2000);  /* too soon after the last look: no scan */
+	assert_int_equal(f->fc.body_bytes, 5);
+	fcache_sweep(&f->fc, 2500);
+	assert_int_equal(f->fc.body_bytes, 0);  /* the idle entry closed, its bytes back */
+	assert_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 2500, &hit));
+	assert_int_equal(fcntl(busy.fd, F_GETFD), 0);  /* the one in use is still open */
+	fcache_release(busy.cached);  /* and closes when released */
+	assert_int_equal(fcntl(busy.fd, F_GETFD), -1);
+}
+
 static void
 deleted_files_are_not_served(void **state)
 {
@@ -389,6 +423,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(kept_bodies_follow_the_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(kept_bodies_in_use_are_not_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(kept_bodies_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(sweeps_close_old_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_in_place_are_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_files_are_not_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_keeps_descriptors_in_use_open, setup, teardown),
