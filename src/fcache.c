@@ -161,8 +161,9 @@ fcache_same_time(const struct timespec *a, const struct timespec *b)
 }
 
 const char *
-fcache_body(struct fcache *fc, struct fcache_entry *e, time_t now)
+fcache_body(struct fcache_entry *e, time_t now)
 {
+	struct fcache *fc = e->fc;
 	const struct stat *st = &e->st;
 	char *buf;
 

@@ -522,8 +522,8 @@ h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 }
 
 /* A request body is never read (the answer is 413, 405, or a GET's that
- * does not need it), but a client
- * sends it anyway, often in the record after its HEADERS: a reset right
+ * does not need it), but a client sends it anyway, often in the record
+ * after its HEADERS: a reset right
  * after the response would make clients report a failed request. Only a
  * body that goes on well after the response is stopped, without error
  * (RFC 9113 8.1). */

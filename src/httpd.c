@@ -751,7 +751,7 @@ httpd_file(struct conn *c, struct xfer *x, const struct httpd_req *req, struct f
 	x->file_fd = hit->fd;
 	x->fce = hit->cached;  /* the cache's descriptor: released, not closed */
 	if (hit->cached != NULL)  /* a small settled file's bytes, when kept */
-		x->small = fcache_body(&c->w->fcache, hit->cached, worker_clock(c->w)->sec);
+		x->small = fcache_body(hit->cached, worker_clock(c->w)->sec);
 	x->file_off = (off_t)span.first;
 	x->file_end = (off_t)span.last + 1;
 	return httpd_commit(c, x, &o, true);

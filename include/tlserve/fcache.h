@@ -89,7 +89,7 @@ void fcache_checked(struct fcache_entry *e, const struct file_hit *hit, uint64_t
  * than FCACHE_BODY_MAX, changed within FCACHE_SETTLED_S of now (wall clock
  * seconds), the worker's budget spent, or unreadable. Valid while the
  * caller holds its reference. */
-const char *fcache_body(struct fcache *, struct fcache_entry *e, time_t now);
+const char *fcache_body(struct fcache_entry *e, time_t now);
 /* Drop a reference (the response is over). */
 void fcache_release(struct fcache_entry *);
 /* After a reload: forget everything (entries in use close when released). */

@@ -170,6 +170,21 @@ checks_are_shared_within_a_pass(void **state)
 	file_hit_close(&again);
 }
 
+/* "hello" at /a.txt, put in the cache and kept in memory: its bytes; *later
+ * is a time at which the file counts as settled. */
+static const char *
+put_kept(struct fixture *f, struct file_hit *hit, time_t *later)
+{
+	const char *body;
+
+	open_hit(f, hit, "hello");
+	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, hit);
+	*later = hit->st.st_ctim.tv_sec + 10;
+	body = fcache_body(hit->cached, *later);
+	assert_non_null(body);
+	return body;
+}
+
 /* A small settled file is kept in memory: read once, then the same bytes
  * for every use while its size and times stay what they were. */
 static void
@@ -184,14 +199,14 @@ settled_small_files_are_kept(void **state)
 	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
 	later = hit.st.st_ctim.tv_sec + 10;
 	/* changed within the last FCACHE_SETTLED_S seconds: not kept */
-	assert_null(fcache_body(&f->fc, hit.cached, hit.st.st_ctim.tv_sec + 1));
-	body = fcache_body(&f->fc, hit.cached, later);
+	assert_null(fcache_body(hit.cached, hit.st.st_ctim.tv_sec + 1));
+	body = fcache_body(hit.cached, later);
 	assert_non_null(body);
 	assert_memory_equal(body, "hello", 5);
 	assert_int_equal(f->fc.body_bytes, 5);
 	file_hit_close(&hit);
 	assert_non_null(fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again));
-	same = fcache_body(&f->fc, again.cached, later);
+	same = fcache_body(again.cached, later);
 	assert_ptr_equal(same, body);  /* no second read */
 	file_hit_close(&again);
 }
@@ -208,10 +223,7 @@ kept_bodies_follow_the_file(void **state)
 	time_t later;
 	FILE *w;
 
-	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
-	later = hit.st.st_ctim.tv_sec + 10;
-	assert_non_null(fcache_body(&f->fc, hit.cached, later));
+	put_kept(f, &hit, &later);
 	file_hit_close(&hit);
 	usleep(20 * 1000);  /* more than a coarse timestamp tick */
 	w = fopen(f->path, "r+");
@@ -222,7 +234,7 @@ kept_bodies_follow_the_file(void **state)
 	assert_non_null(e);
 	assert_true(check_current(f, &again));
 	fcache_checked(e, &again, 2);
-	body = fcache_body(&f->fc, e, later + 10);
+	body = fcache_body(e, later + 10);
 	assert_non_null(body);
 	assert_memory_equal(body, "HELLO", 5);
 	assert_int_equal(f->fc.body_bytes, 5);  /* the old bytes were given back */
@@ -240,16 +252,12 @@ kept_bodies_in_use_are_not_replaced(void **state)
 	const char *old;
 	time_t later;
 
-	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
-	later = hit.st.st_ctim.tv_sec + 10;
-	old = fcache_body(&f->fc, hit.cached, later);
-	assert_non_null(old);
+	old = put_kept(f, &hit, &later);
 	e = fcache_get(&f->fc, &site_a, "/a.txt", 6, 1100, &again);
 	assert_non_null(e);
 	again.st.st_ctim.tv_nsec ^= 1;  /* as a check after a write would find it */
 	fcache_checked(e, &again, 2);
-	assert_null(fcache_body(&f->fc, e, later));
+	assert_null(fcache_body(e, later));
 	assert_memory_equal(old, "hello", 5);
 	file_hit_close(&hit);
 	file_hit_close(&again);
@@ -268,13 +276,13 @@ kept_bodies_are_bounded(void **state)
 	big[FCACHE_BODY_MAX + 1] = '\0';
 	open_hit(f, &hit, big);
 	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
-	assert_null(fcache_body(&f->fc, hit.cached, hit.st.st_ctim.tv_sec + 10));
+	assert_null(fcache_body(hit.cached, hit.st.st_ctim.tv_sec + 10));
 	file_hit_close(&hit);
 	free(big);
 	open_hit(f, &hit, "hello");
 	fcache_put(&f->fc, &site_a, "/b.txt", 6, 1000, 1, &hit);
 	f->fc.body_bytes = FCACHE_BODY_BUDGET - 4;  /* as if others held the rest */
-	assert_null(fcache_body(&f->fc, hit.cached, hit.st.st_ctim.tv_sec + 10));
+	assert_null(fcache_body(hit.cached, hit.st.st_ctim.tv_sec + 10));
 	f->fc.body_bytes = 0;
 	file_hit_close(&hit);
 }
@@ -288,10 +296,7 @@ sweeps_close_old_entries(void **state)
 	struct file_hit hit, busy;
 	time_t later;
 
-	open_hit(f, &hit, "hello");
-	fcache_put(&f->fc, &site_a, "/a.txt", 6, 1000, 1, &hit);
-	later = hit.st.st_ctim.tv_sec + 10;
-	assert_non_null(fcache_body(&f->fc, hit.cached, later));
+	put_kept(f, &hit, &later);
 	file_hit_close(&hit);
 	memset(&busy, 0, sizeof(busy));
 	busy.fd = open(f->path, O_RDONLY);  /* another path, the same file: in use */
