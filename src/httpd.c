@@ -1272,9 +1272,15 @@ httpd_write_file(struct conn *c)
 	w = conn_write(c, c->w->body, (size_t)n,
 	               last && (c->close_after || !c->keepalive || c->w->draining) ? TLS_WRITE_HOLD
 	                                                                            : 0);
-	if (w != n)
-		return CONN_CLOSE;  /* not taken whole: only a failed connection does that */
-	c->x.sent += (uint64_t)n;
+	if (w <= 0 || w > n)
+		return CONN_CLOSE;  /* nothing taken: only a failed connection does that */
+	if (w < n) {
+		/* short records (the client's max_fragment_length) filled the
+		 * batch first: the rest is read again on the next pass */
+		c->x.file_off -= (off_t)(n - w);
+		last = false;
+	}
+	c->x.sent += (uint64_t)w;
 	return last ? httpd_finish(c) : CONN_CONTINUE;
 }
 

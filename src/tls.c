@@ -1311,6 +1311,9 @@ tls_read(struct tls_conn *c, void *buf, size_t len)
 /* The most plaintext one record carries; a write of more is cut at these
  * boundaries, one record per SSL_write_ex (partial-write mode). */
 #define TLS_RECORD_MAX TLS_RECORD_SIZE
+/* Room a record takes beyond its plaintext, at most: header, explicit IV,
+ * MAC or tag, padding (a TLS 1.2 CBC suite with SHA-384: 85 bytes). */
+#define TLS_BATCH_RECORD_ROOM 128
 
 #define TLS_BATCH_SPARE 4  /* buffers a worker keeps for reuse */
 
@@ -1454,6 +1457,12 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 	while (done < len) {
 		size_t chunk = len - done > TLS_RECORD_MAX ? TLS_RECORD_MAX : len - done;
 
+		/* no record the batch might not take is started (OpenSSL would
+		 * keep it). Records shorter than asked for (a client's
+		 * max_fragment_length) fill the batch before the plaintext ends:
+		 * the call then takes less. */
+		if (s != NULL && s->batching && s->blen + chunk + TLS_BATCH_RECORD_ROOM > TLS_BATCH_SIZE)
+			break;
 		if (s != NULL)  /* the last record of the batch pushes, unless held */
 			s->more = done + chunk < len || s->hold;
 		if (SSL_write_ex(ssl, (const char *)buf + done, chunk, &n) != 1)

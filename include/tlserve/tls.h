@@ -134,7 +134,8 @@ void tls_batch_fini(struct tls_batch *);   /* after every connection using it is
 void tls_conn_set_batch(struct tls_conn *, struct tls_batch *);
 /* tls_write batches on this connection: a call with nothing waiting and
  * more than TLS_RECORD_SIZE, at most TLS_BATCH_PLAIN bytes takes them all
- * (or fails). */
+ * in full-size records; in shorter ones (a client's max_fragment_length)
+ * it takes what fits and the caller writes the rest later. */
 bool tls_conn_batches(const struct tls_conn *);
 /* Send what a tls_write left: 0 when nothing waits (any more),
  * TLS_WANT_POLLOUT, or -1. */

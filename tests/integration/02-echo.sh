@@ -114,4 +114,80 @@ printf 'still here\n' >"$TMP/line2.in"
 echo_stream echo "$TMP/line2.in" "$TMP/line2.out"
 check_same_file "echo still works after refused handshakes" "$TMP/line2.in" "$TMP/line2.out"
 
+# ---- KeyUpdate (RFC 8446 4.6.3) in the middle of an echo session, for each
+# TLS 1.3 suite. tlserve seals TLS 1.3 records itself until the client asks it
+# to update its keys too: s_client's "K" (update_requested). It then sends its
+# own KeyUpdate and goes on with OpenSSL's record layer under the new key; "k"
+# (update_not_requested) changes the client's key only. Every line, and a
+# 48 KiB block of hex lines before the first K and after the last one, must
+# come back in order. s_client takes command letters only without -quiet and
+# with -no_ign_eof, and only from a read of stdin starting with the letter: so
+# each line goes out once the previous one had its effect (its echo, or
+# KEYUPDATE on stderr), waited for (bounded). stdbuf -o0 keeps s_client's
+# session chatter and the echoed bytes in the order they happened; -msg goes
+# to a file of its own. No line starts with a command letter (Q, R, K, k):
+# the lines start with "echo-", the hex lines with a hex digit.
+require_cmd stdbuf openssl
+# hex_block FILE — 48 KiB of random bytes as 768 lines of 64 hex digits.
+hex_block() {
+	head -c 24576 /dev/urandom | od -An -v -tx1 | tr -d ' \n' | fold -w 64 >"$1"
+	echo >>"$1"
+}
+
+for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256; do
+	what="echo KeyUpdate ($suite)"
+	expect=$TMP/ku.$suite.expect
+	hex_block "$TMP/ku.$suite.hexa"
+	hex_block "$TMP/ku.$suite.hexb"
+	: >"$expect"
+	ku_open echo -tls1_3 -ciphersuites "$suite"
+	# the steps: a line, a hex block, K, a line, k, a line, K, a line, a hex block
+	keyupdates=0
+	n=0
+	at="every step had its answer"
+	for step in line hexa K line k line K line hexb; do
+		case $step in
+		line)
+			n=$((n + 1))
+			line="echo-$n-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+			printf '%s\n' "$line" >>"$expect"
+			ku_write "$line"$'\n'
+			ku_wait "$KU_OUT" "$line" 1 || { at="no answer to step $step"; break; }
+			;;
+		hex?)
+			cat "$TMP/ku.$suite.$step" >>"$expect"
+			(cat "$TMP/ku.$suite.$step" >&"$KU_FD") 2>/dev/null
+			ku_wait "$KU_OUT" "$(tail -n 1 "$TMP/ku.$suite.$step")" 1 || { at="no answer to step $step"; break; }
+			;;
+		K | k)
+			keyupdates=$((keyupdates + 1))
+			ku_write "$step"$'\n'
+			ku_wait "$KU_ERR" KEYUPDATE "$keyupdates" || { at="no KEYUPDATE for step $step"; break; }
+			;;
+		esac
+	done
+	ku_close
+	check_eq "$what: the handshake is TLS 1.3 with $suite" "New, TLSv1.3, Cipher is $suite" \
+		"$(LC_ALL=C grep -a -m 1 '^New, ' "$KU_OUT")"
+	got=$(LC_ALL=C grep -aE '^(echo-[0-9]+-[0-9a-f]{16}|[0-9a-f]{64})$' "$KU_OUT")
+	if [ "$got" = "$(cat "$expect")" ]; then
+		pass "$what: 4 lines and 2 x 48 KiB of hex lines around K, k, K all come back, in order"
+	else
+		fail "$what: 4 lines and 2 x 48 KiB of hex lines around K, k, K all come back, in order" \
+			"$at; $(wc -l <"$expect") lines sent, $(printf '%s' "$got" | grep -c .) came back" \
+			"$(diff <(cat "$expect") <(printf '%s\n' "$got") | head -n 6)" \
+			"$(grep -aiE 'error|alert' "$KU_ERR" | head -n 3)"
+	fi
+	check_eq "$what: s_client sent 3 KeyUpdates, the server answered the 2 that asked for one" \
+		"sent 3, received 2" \
+		"sent $(grep -c '^>>> TLS 1.3, Handshake \[length 0005\], KeyUpdate' "$KU_MSG" 2>/dev/null), received $(grep -c '^<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate' "$KU_MSG" 2>/dev/null)"
+	if [ "$KU_RC" -eq 0 ] && grep -qx DONE "$KU_ERR" && ! grep -qiE 'error|alert' "$KU_ERR" \
+		&& ! grep -qiE 'fatal|bad_record_mac|decrypt' "$KU_MSG"; then
+		pass "$what: no error, no alert: the session ends with our close (status 0)"
+	else
+		fail "$what: no error, no alert: the session ends with our close (status 0)" "s_client status $KU_RC" \
+			"$(grep -aiE 'error|alert|DONE' "$KU_ERR" | head -n 4)" "$(grep -aiE 'fatal|alert' "$KU_MSG" | head -n 3)"
+	fi
+done
+
 finish

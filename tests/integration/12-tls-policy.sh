@@ -324,6 +324,153 @@ for p in "${pids[@]}"; do wait "$p"; done
 printf 'after the junk\n' >"$TMP/after.in"
 echo_stream echo "$TMP/after.in" "$TMP/after.out"
 check_same_file "echo still works after junk connections" "$TMP/after.in" "$TMP/after.out"
+
+# ---- what clients receive is whole and in order, whoever protects the
+# records: tlserve seals TLS 1.3 records itself (the records of one large
+# write batched into one send), OpenSSL does TLS 1.2, and OpenSSL again once a
+# TLS 1.3 client asked the server to update its keys too (KeyUpdate with
+# update_requested). A file of 3 MiB + 12345 bytes (not a whole number of
+# 16 KiB records) and one of 100 bytes, compared by sha256; curl -v names the
+# version and suite of the connection it used.
+require_cmd curl openssl stdbuf /usr/bin/python3
+big_size=$((3 * 1024 * 1024 + 12345))
+random_file "$www/big.bin" "$big_size"
+random_file "$www/small.bin" 100
+
+# fetch NAME TAG PATH... [-- CURL ARGS...] — one curl fetching every PATH from
+# listener NAME, in order, into $TMP/get.TAG.1, .2, ...; connections can be
+# reused. FETCH_W: "RC | CODE BYTES CONNECTS | ..." (curl's status, then per
+# transfer its status code, bytes and new connections); curl -v in $TMP/get.TAG.err.
+fetch() {
+	local name=$1 tag=$2 port i=0 args=()
+	shift 2
+	port=$(port_of "$name")
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		i=$((i + 1))
+		args+=(-o "$TMP/get.$tag.$i" "https://localhost:$port$1")
+		rm -f "$TMP/get.$tag.$i"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	FETCH_W=$(tcurl --resolve "localhost:$port:$(_host_of "$name")" -v "$@" \
+		-w ' | %{http_code} %{size_download} %{num_connects}' "${args[@]}" 2>"$TMP/get.$tag.err")
+	FETCH_W="$? |${FETCH_W#' |'}"
+	FETCH_V=$(grep -aoE 'SSL connection using .*' "$TMP/get.$tag.err")
+}
+
+for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256; do
+	fetch https "$suite" /big.bin /small.bin -- --tlsv1.3 --tls13-ciphers "$suite"
+	check_eq "TLS 1.3 $suite: curl gets the large and the small file, 200 each, on one connection" \
+		"0 | 200 $big_size 1 | 200 100 0" "$FETCH_W"
+	check_eq "TLS 1.3 $suite: curl's connection was TLS 1.3 with $suite" \
+		"SSL connection using TLSv1.3 / $suite" "$FETCH_V"
+	check_same_file "TLS 1.3 $suite: the 3 MiB + 12345 bytes file arrives unchanged (sha256)" \
+		"$www/big.bin" "$TMP/get.$suite.1"
+	check_same_file "TLS 1.3 $suite: the 100-byte file arrives unchanged (sha256)" \
+		"$www/small.bin" "$TMP/get.$suite.2"
+done
+
+# TLS 1.2: one ECDSA suite on the default listener, one RSA suite on the RSA listener.
+for pair in https:ECDHE-ECDSA-AES256-GCM-SHA384 rsa:ECDHE-RSA-CHACHA20-POLY1305; do
+	name=${pair%%:*}
+	suite=${pair#*:}
+	fetch "$name" "$suite" /big.bin -- --tlsv1.2 --tls-max 1.2 --ciphers "$suite"
+	check_eq "TLS 1.2 $suite: curl gets the large file (200)" "0 | 200 $big_size 1" "$FETCH_W"
+	check_eq "TLS 1.2 $suite: curl's connection was TLS 1.2 with $suite" \
+		"SSL connection using TLSv1.2 / $suite" "$FETCH_V"
+	check_same_file "TLS 1.2 $suite: the 3 MiB + 12345 bytes file arrives unchanged (sha256)" \
+		"$www/big.bin" "$TMP/get.$suite.1"
+done
+
+# Keep-alive: large, small, large, small on one connection.
+for v in 1.3 1.2; do
+	fetch https "ka$v" /big.bin /small.bin /big.bin /small.bin -- --tlsv"$v" --tls-max "$v"
+	check_eq "TLS $v keep-alive: four 200s on one connection (large, small, large, small)" \
+		"0 | 200 $big_size 1 | 200 100 0 | 200 $big_size 0 | 200 100 0" "$FETCH_W"
+	check_match "TLS $v keep-alive: curl's connection was TLS $v" "$FETCH_V" "^SSL connection using TLSv${v/./\\.} / "
+	ok=0
+	for i in 1 2 3 4; do
+		if [ $((i % 2)) = 1 ]; then f=$www/big.bin; else f=$www/small.bin; fi
+		cmp -s "$f" "$TMP/get.ka$v.$i" && ok=$((ok + 1))
+	done
+	check_eq "TLS $v keep-alive: all four bodies arrive unchanged" 4 "$ok"
+done
+
+# KeyUpdate, then a GET of the large file, for each TLS 1.3 suite: s_client's
+# "K" asks the server to update its keys too; the response then comes from
+# OpenSSL's record layer under the server's new key. s_client takes command
+# letters only without -quiet and with -no_ign_eof, and only from a read of
+# stdin starting with the letter: the request goes out once KEYUPDATE was
+# printed (waited for, bounded). The server's own KeyUpdate need not come at
+# once, only before its next application data (RFC 8446 4.6.3): it may wait
+# for the response.
+# stdbuf -o0 keeps s_client's session chatter ahead of the response, which
+# starts at the first "HTTP/1.1 "; -msg goes to a file of its own.
+# http_body_of FILE — "STATUS CONTENT-LENGTH BODY-BYTES SHA256" of the first
+# HTTP/1.1 response in FILE, its body the Content-Length bytes after the head.
+http_body_of() {
+	/usr/bin/python3 - "$1" <<'PY'
+import hashlib, sys
+data = open(sys.argv[1], "rb").read()
+start = data.find(b"HTTP/1.1 ")
+end = data.find(b"\r\n\r\n", start) if start >= 0 else -1
+if end < 0:
+    print("no HTTP/1.1 response head")
+    sys.exit(0)
+lines = data[start:end].decode("latin-1").split("\r\n")
+length = -1
+for h in lines[1:]:
+    k, _, v = h.partition(":")
+    if k.strip().lower() == "content-length":
+        length = int(v.strip())
+body = data[end + 4:end + 4 + max(length, 0)]
+print(lines[0].split(" ")[1], length, len(body), hashlib.sha256(body).hexdigest())
+PY
+}
+big_sha=$(sha256sum <"$www/big.bin" | cut -d' ' -f1)
+for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256; do
+	what="KeyUpdate then GET over s_client ($suite)"
+	ku_open https -crlf -tls1_3 -ciphersuites "$suite"
+	ku_write $'K\n'
+	if ku_wait "$KU_ERR" KEYUPDATE 1; then
+		ku_write $'GET /big.bin HTTP/1.1\nHost: localhost\nConnection: close\n\n'
+		# the server closes after the response (Connection: close), s_client then exits
+		_wait_gone "$KU_PID" $((100 * SLOW))
+	fi
+	ku_close
+	rc=$KU_RC
+	check_eq "$what: the handshake is TLS 1.3 with $suite" "New, TLSv1.3, Cipher is $suite" \
+		"$(LC_ALL=C grep -a -m 1 '^New, ' "$KU_OUT")"
+	check_eq "$what: s_client sent its KeyUpdate, the server answered with its own" "sent 1, received 1" \
+		"sent $(grep -c '^>>> TLS 1.3, Handshake \[length 0005\], KeyUpdate' "$KU_MSG" 2>/dev/null), received $(grep -c '^<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate' "$KU_MSG" 2>/dev/null)"
+	check_eq "$what: 200 with the whole 3 MiB + 12345 bytes body (Content-Length, size, sha256)" \
+		"200 $big_size $big_size $big_sha" "$(http_body_of "$KU_OUT")"
+	if [ "$rc" -eq 0 ] && ! grep -qiE 'error|alert' "$KU_ERR" && ! grep -qiE 'fatal' "$KU_MSG" \
+		&& grep -qF '<<< TLS 1.3, Alert [length 0002], warning close_notify' "$KU_MSG"; then
+		pass "$what: no error, no alert; the server ends with close_notify (status 0)"
+	else
+		fail "$what: no error, no alert; the server ends with close_notify (status 0)" "s_client status $rc" \
+			"$(grep -aiE 'error|alert' "$KU_ERR" | head -n 4)" "$(grep -aiE 'alert' "$KU_MSG" | head -n 3)"
+	fi
+done
+
+# A client's max_fragment_length (RFC 6066 4): records of at most 2048 bytes,
+# so a body's 256 KiB no longer fits one batch of records. The part that does
+# goes, the rest follows (the download stopped after the first batch, at
+# 325,632 bytes, before). TLS 1.3 and 1.2; the server closes after the
+# response and s_client then exits.
+for v in 1.3 1.2; do
+	what="max_fragment_length 2048 (TLS $v)"
+	ku_open https -crlf -tls"${v/./_}" -maxfraglen 2048
+	ku_write $'GET /big.bin HTTP/1.1\nHost: localhost\nConnection: close\n\n'
+	_wait_gone "$KU_PID" $((100 * SLOW))
+	ku_close
+	check_eq "$what: the handshake is TLS $v" "TLSv$v" \
+		"$(LC_ALL=C grep -a -m 1 -oE '^New, TLSv1\.[23]' "$KU_OUT" | cut -d' ' -f2)"
+	check_eq "$what: 200 with the whole 3 MiB + 12345 bytes body (Content-Length, size, sha256)" \
+		"200 $big_size $big_size $big_sha" "$(http_body_of "$KU_OUT")"
+done
+
 if server_alive; then pass "the server is still running"; else fail "the server is still running"; fi
 
 finish

@@ -712,3 +712,54 @@ conn_close() {
 		CONN_PID=""
 	fi
 }
+
+# ---- an openssl s_client session driven line by line (the KeyUpdate
+# checks): s_client takes command letters (K, k) only without -quiet and with
+# -no_ign_eof, and only from a read of stdin that starts with the letter, so
+# each line goes out once the previous one had its effect (waited for,
+# bounded). stdbuf -o0 keeps s_client's chatter and the bytes received in the
+# order they happened; -msg goes to a file of its own.
+KU_N=0
+KU_PID=""
+KU_FD=""
+# ku_open NAME [S_CLIENT ARGS...] — s_client to listener NAME reading from a
+# fifo we hold ($KU_FD): stdout in $KU_OUT, stderr in $KU_ERR, -msg in $KU_MSG.
+ku_open() {
+	local name=$1 fifo
+	shift
+	KU_N=$((KU_N + 1))
+	fifo=$TMP/ku.$KU_N.fifo
+	KU_OUT=$TMP/ku.$KU_N.out
+	KU_ERR=$TMP/ku.$KU_N.err
+	KU_MSG=$TMP/ku.$KU_N.msg
+	: >"$KU_OUT"
+	: >"$KU_ERR"
+	mkfifo "$fifo" || return 1
+	timeout -k 2 $((30 * SLOW)) stdbuf -o0 openssl s_client -no_ign_eof -msg -msgfile "$KU_MSG" \
+		-CAfile "$CERTS/ca.crt" -verify_return_error -connect "$(_host_of "$name"):$(port_of "$name")" \
+		-servername localhost "$@" <"$fifo" >"$KU_OUT" 2>"$KU_ERR" &
+	KU_PID=$!
+	track_bg "$KU_PID"
+	exec {KU_FD}>"$fifo"
+}
+ku_write() { (printf '%s' "$1" >&"$KU_FD") 2>/dev/null; }
+# ku_wait FILE FIXED COUNT — wait (5 s at most) until COUNT lines of FILE contain FIXED.
+ku_wait() {
+	local i n
+	for ((i = 0; i <= 50 * SLOW; i++)); do
+		n=$(LC_ALL=C grep -acF -- "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
+		kill -0 "$KU_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	n=$(LC_ALL=C grep -acF -- "$2" "$1" 2>/dev/null)
+	[ "${n:-0}" -ge "$3" ]
+}
+# ku_close — end our input (s_client then sends close_notify and exits) and
+# reap s_client (killed after 5 s); KU_RC is its status.
+ku_close() {
+	exec {KU_FD}>&-
+	_wait_gone "$KU_PID" $((50 * SLOW)) || kill -TERM "$KU_PID" 2>/dev/null
+	wait "$KU_PID"
+	KU_RC=$?
+}
