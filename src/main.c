@@ -499,7 +499,9 @@ log_listening(const struct server *srv, const struct gen *g, size_t nworkers)
 			char why[128];
 
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: bodies sent with %s", s->cfg->name,
-			        tls_server_ktls(s->tls) ? "kernel TLS sendfile" : "pread + SSL_write");
+			        tls_server_ktls(s->tls)    ? "kernel TLS sendfile"
+			        : tls_server_seals(s->tls) ? "pread + TLS 1.3 records sealed by tlserve"
+			                                   : "pread + SSL_write");
 			/* a sandbox (seccomp, systemd's RestrictSUIDSGID=) may refuse
 			 * openat2: say which way files are opened beneath root */
 			log_msg(&srv->elog, CONFIG_LOG_INFO, "%s: paths resolved beneath root with %s",

@@ -1,6 +1,7 @@
-/* tls: OpenSSL behind a small libtls-shaped API. This is the only file that
- * includes OpenSSL headers. Policy (SPEC.md): TLS 1.2 and 1.3 only, ECDHE +
- * AEAD suites only, no compression, no renegotiation, server preference. */
+/* tls: OpenSSL behind a small libtls-shaped API. With tls_seal.c (and
+ * ACME's acme_crypto.c), the only files that include OpenSSL headers.
+ * Policy (SPEC.md): TLS 1.2 and 1.3 only, ECDHE + AEAD suites only, no
+ * compression, no renegotiation, server preference. */
 #include "tlserve/tls.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "tlserve/config.h"
+#include "tlserve/tls_seal.h"
 #include "tlserve/util.h"
 
 /* TLS 1.2 suites: forward secret (ECDHE) and AEAD only, ECDSA before RSA. */
@@ -108,6 +110,13 @@ struct tls_sock {
 	bool batching;            /* inside tls_write: records go to the batch */
 	unsigned char *pend;      /* a batch buffer whose end a send left */
 	size_t pend_off, pend_len;
+	bool pend_copy;           /* pend is a small copy of that end (malloc) */
+	/* TLS 1.3 records sealed here, not by OpenSSL (tls_sock_seal_start) */
+	struct tls_seal *seal;
+	unsigned char rtype;      /* the next record's content type */
+	bool release;             /* SSL_MODE_RELEASE_BUFFERS is on for the KeyUpdate record */
+	bool failed;              /* a send failed: nothing more is written */
+	SSL *ssl;                 /* the connection, for that mode */
 };
 
 /* One connection: the SSL object and what tlserve tracks beside it. */
@@ -162,6 +171,10 @@ tls_sock_read(BIO *b, char *buf, size_t len, size_t *got)
 	return n == 0 ? 0 : -1;
 }
 
+static int tls_batch_send(struct tls_sock *, bool more);
+static void tls_sock_release_mode(struct tls_sock *, bool on);
+static int tls_sock_write_sealed(BIO *, struct tls_sock *, const char *, size_t, size_t *);
+
 static int
 tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
 {
@@ -169,6 +182,14 @@ tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
 	ssize_t n;
 
 	BIO_clear_retry_flags(b);
+	if (s->failed) {
+		*put = 0;
+		return -1;
+	}
+	if (s->release && s->rtype != SSL3_RT_HANDSHAKE)
+		tls_sock_release_mode(s, false);  /* the KeyUpdate record is out */
+	if (s->seal != NULL)
+		return tls_sock_write_sealed(b, s, buf, len, put);
 	if (s->batching || s->pend_len > 0) {
 		/* into the batch; or, with ciphertext still waiting, "retry":
 		 * OpenSSL keeps the record until that has gone (the order of
@@ -195,16 +216,149 @@ tls_sock_write(BIO *b, const char *buf, size_t len, size_t *put)
 	return -1;
 }
 
+/* Sealing records in the BIO. OpenSSL 3.0 and 3.1 hand a BIO that says it
+ * can do kernel TLS the write key, IV and sequence number once the TLS 1.3
+ * handshake has its application keys (these controls, public in bio.h's
+ * comment, internal in name), and from then on give it each record's
+ * plaintext straight from the caller's buffer, with its content type set
+ * before any record that is not application data. Sealed here, the record
+ * goes straight into the batch: no copy into OpenSSL's record buffer and
+ * none out of it. Later OpenSSL versions pass the keys differently, and
+ * TLS 1.2 is left to OpenSSL: both keep the copying path. */
+#define TLS_BIO_CTRL_SET_KTLS 72
+#define TLS_BIO_CTRL_SET_KTLS_TX_SEND_CTRL_MSG 74
+#define TLS_BIO_CTRL_CLEAR_KTLS_TX_CTRL_MSG 75
+
+/* Made once by tls_init, before any thread starts, and only read after:
+ * the ciphers sealing uses, and whether this OpenSSL is one it works with. */
+static struct tls_seal_ciphers tls_seal_ciphers;
+static bool tls_seal_usable;
+/* The session tickets' cipher, fetched once for the same reason as
+ * sealing's (NULL if it could not be: EVP_aes_256_cbc() then). */
+static EVP_CIPHER *tls_ticket_cipher;
+
+static long
+tls_sock_seal_start(struct tls_sock *s, long is_tx, const void *info)
+{
+	/* a batch to seal into: every served connection has its worker's */
+	if (!is_tx || !tls_seal_usable || s->batch == NULL || s->seal != NULL || s->ssl == NULL)
+		return 0;
+	s->seal = tls_seal_new(info, &tls_seal_ciphers);
+	s->rtype = SSL3_RT_APPLICATION_DATA;
+	return s->seal != NULL;
+}
+
+/* After a KeyUpdate of ours (asked for by the client) our key changes, and
+ * OpenSSL 3.0 does not pass the new one on; its own write context has it,
+ * its sequence number back at 0. So the connection goes back to OpenSSL's
+ * record layer: sealing stops. It must stop exactly there: stopped under
+ * the old key, OpenSSL would reuse our nonces from 0. So the KeyUpdate is
+ * known by OpenSSL's state (writing it), not by the record's first byte
+ * alone (the second record of a long session ticket may begin with any).
+ * OpenSSL's record buffer must not keep pointing at the message it wrote
+ * last (in this mode it points at the data written, which OpenSSL frees
+ * after a post-handshake message): SSL_MODE_RELEASE_BUFFERS, set while the
+ * KeyUpdate record is written (tls_sock_ctrl), makes it drop the pointer
+ * once the record is written, and allocate a buffer of its own next. The
+ * record may reach us only later, when a buffering BIO above us is
+ * flushed: the mode is set when OpenSSL names the record's type. */
+static bool
+tls_sock_writing_key_update(const struct tls_sock *s)
+{
+	return SSL_get_state(s->ssl) == TLS_ST_SW_KEY_UPDATE;
+}
+
+/* The KeyUpdate message itself: type 24, length 1, update_requested 0/1. */
+static bool
+tls_is_key_update(const unsigned char *m, size_t len)
+{
+	return len == 5 && m[0] == SSL3_MT_KEY_UPDATE && m[1] == 0 && m[2] == 0 && m[3] == 1 &&
+	       m[4] <= 1;
+}
+
+static void
+tls_sock_seal_stop(struct tls_sock *s)
+{
+	tls_seal_free(s->seal);
+	s->seal = NULL;
+}
+
+/* The mode stays only for the KeyUpdate record's write; a read under it
+ * would free the read buffer each time it runs empty. */
+static void
+tls_sock_release_mode(struct tls_sock *s, bool on)
+{
+	if (on)
+		SSL_set_mode(s->ssl, SSL_MODE_RELEASE_BUFFERS);
+	else
+		SSL_clear_mode(s->ssl, SSL_MODE_RELEASE_BUFFERS);
+	s->release = on;
+}
+
+/* One record's plaintext from OpenSSL: sealed into the batch, and sent at
+ * once unless tls_write collects more. Once sealed it is never refused:
+ * what the socket does not take waits in pend, like a batch. A record
+ * refused before sealing ("retry") stays with OpenSSL, which in this mode
+ * reads it again later from where it was: only OpenSSL's own messages and
+ * alerts, whose memory stays, may be refused so. Application data never
+ * is (tls_write sends what waits first and never starts a record the batch
+ * cannot take): if it were, the connection fails rather than have a
+ * caller's buffer read again after it may have changed. */
+static int
+tls_sock_write_sealed(BIO *b, struct tls_sock *s, const char *buf, size_t len, size_t *put)
+{
+	unsigned char type = s->rtype;
+	bool key_update;
+	ssize_t n;
+
+	*put = 0;
+	if (s->pend_len > 0 || s->blen + len + TLS_SEAL_OVERHEAD > TLS_BATCH_SIZE) {
+		if (type != SSL3_RT_APPLICATION_DATA)
+			BIO_set_retry_write(b);
+		return -1;
+	}
+	key_update = type == SSL3_RT_HANDSHAKE && tls_sock_writing_key_update(s) &&
+	             tls_is_key_update((const unsigned char *)buf, len);
+	n = tls_seal_record(s->seal, type, buf, len, s->batch->buf + s->blen);
+	if (n < 0) {
+		s->failed = true;  /* a record lost: nothing after it would open */
+		return -1;
+	}
+	s->blen += (size_t)n;
+	s->rtype = SSL3_RT_APPLICATION_DATA;
+	if (key_update)
+		tls_sock_seal_stop(s);
+	if (!s->batching && tls_batch_send(s, s->more) != 0)
+		return -1;
+	*put = len;
+	return 1;
+}
+
 static long
 tls_sock_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-	(void)num;
-	(void)ptr;
+	struct tls_sock *s = BIO_get_data(b);
+
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
 		return 1;
 	case BIO_CTRL_EOF:
 		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	case BIO_CTRL_GET_KTLS_SEND:
+		return s != NULL && s->seal != NULL;
+	case TLS_BIO_CTRL_SET_KTLS:
+		return s != NULL ? tls_sock_seal_start(s, num, ptr) : 0;
+	case TLS_BIO_CTRL_SET_KTLS_TX_SEND_CTRL_MSG:
+		if (s == NULL || s->seal == NULL || num <= 0 || num > 255)
+			return 0;
+		s->rtype = (unsigned char)num;
+		if (num == SSL3_RT_HANDSHAKE && tls_sock_writing_key_update(s))
+			tls_sock_release_mode(s, true);  /* see tls_sock_seal_stop */
+		return 1;
+	case TLS_BIO_CTRL_CLEAR_KTLS_TX_CTRL_MSG:
+		if (s != NULL)
+			s->rtype = SSL3_RT_APPLICATION_DATA;
+		return 1;
 	default:
 		return 0;
 	}
@@ -245,8 +399,15 @@ tls_sock_method_new(void)
 void
 tls_init(void)
 {
+	unsigned long v = OpenSSL_version_num();
+
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
 	tls_sock_method = tls_sock_method_new();
+	tls_seal_ciphers_load(&tls_seal_ciphers);
+	tls_ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	/* 3.0.14 (the oldest this builds for) to 3.1.x: the record layer the
+	 * sealing BIO is written for; 3.2 replaced it */
+	tls_seal_usable = tls_sock_method != NULL && v >= 0x300000e0UL && v < 0x30200000UL;
 }
 
 void
@@ -254,6 +415,10 @@ tls_fini(void)
 {
 	BIO_meth_free(tls_sock_method);
 	tls_sock_method = NULL;
+	tls_seal_ciphers_free(&tls_seal_ciphers);
+	EVP_CIPHER_free(tls_ticket_cipher);
+	tls_ticket_cipher = NULL;
+	tls_seal_usable = false;
 }
 
 const char *
@@ -730,7 +895,8 @@ tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CT
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)key->hmac, 32);
 	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
 	params[2] = OSSL_PARAM_construct_end();
-	if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, key->aes, iv, enc) != 1 ||
+	if (EVP_CipherInit_ex(cctx, tls_ticket_cipher ? tls_ticket_cipher : EVP_aes_256_cbc(), NULL,
+	                      key->aes, iv, enc) != 1 ||
 	    EVP_MAC_CTX_set_params(hctx, params) != 1)
 		r = -1;
 out:
@@ -794,6 +960,22 @@ tls_server_rotate_tickets(struct tls_server *srv)
 	OPENSSL_cleanse(&fresh, sizeof(fresh));
 }
 
+/* Sealing is for TLS 1.3: a TLS 1.2 connection keeps OpenSSL's path as it
+ * was, without the flush OpenSSL makes at its key change when kernel TLS
+ * is asked for (the handshake's last two messages would leave with two
+ * sends). The version is chosen when the server name is looked at; this
+ * callback answers as if there were none (no acknowledgement), and SNI
+ * itself is the client_hello callback's. */
+static int
+tls_seal_version_cb(SSL *ssl, int *alert, void *arg)
+{
+	(void)alert;
+	(void)arg;
+	if (SSL_version(ssl) != TLS1_3_VERSION)
+		SSL_clear_options(ssl, SSL_OP_ENABLE_KTLS);
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
 /* What every context of a server has beyond its certificate: ALPN, and
  * kernel TLS when the kernel offers it. */
 static void
@@ -802,8 +984,12 @@ tls_ctx_finish(const struct tls_server *srv, SSL_CTX *ctx)
 	if (srv->alpn != TLS_ALPN_NONE)
 		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select,
 		                           srv->alpn == TLS_ALPN_H2 ? (void *)tls_alpn_h2 : NULL);
-	if (srv->ktls)
+	/* OpenSSL offers the keys to the BIO only with this option: the
+	 * kernel's socket, or ours that seals records itself */
+	if (srv->ktls || tls_seal_usable)
 		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+	if (!srv->ktls && tls_seal_usable)
+		SSL_CTX_set_tlsext_servername_callback(ctx, tls_seal_version_cb);
 }
 
 int
@@ -1020,6 +1206,12 @@ tls_server_ktls(const struct tls_server *srv)
 	return srv != NULL && srv->ktls;  /* NULL: a plain listener */
 }
 
+bool
+tls_server_seals(const struct tls_server *srv)
+{
+	return srv != NULL && !srv->ktls && tls_seal_usable;
+}
+
 /* Subject, SANs and expiry of one certificate as a line. Returns days left. */
 static long
 tls_describe_cert(X509 *x, const char *prefix, char *buf, size_t len)
@@ -1140,6 +1332,7 @@ tls_accept(struct tls_server *srv, int fd, struct tls_conn **out)
 		BIO_set_data(bio, &c->sock);
 		SSL_set_bio(c->ssl, bio, bio);
 		c->own_bio = true;
+		c->sock.ssl = c->ssl;
 	}
 	SSL_set_accept_state(c->ssl);
 	SSL_set_app_data(c->ssl, srv);  /* for the ticket key callback */
@@ -1365,27 +1558,40 @@ tls_batch_take(struct tls_batch *b)
 	return buf;
 }
 
+/* A rest this small is copied out of the batch buffer rather than keeping
+ * the whole buffer: a short response (a record tlserve sealed) to a client
+ * that does not read holds its size, not a batch. */
+#define TLS_PEND_COPY_MAX (TLS_RECORD_SIZE + 256)
+
 /* Send the records tls_write collected, in one send(2) (MSG_MORE when the
  * caller holds the last one back). When the socket does not take them all,
  * the connection keeps the buffer for tls_flush (at most one batch waits
  * per connection) and the worker goes on with another. 0, or -1 when the
- * connection failed. */
+ * connection failed (it then fails every later write too). */
 static int
-tls_batch_send(struct tls_sock *s)
+tls_batch_send(struct tls_sock *s, bool more)
 {
 	struct tls_batch *b = s->batch;
-	ssize_t n = send(s->fd, b->buf, s->blen, MSG_NOSIGNAL | (s->hold ? MSG_MORE : 0));
+	ssize_t n = send(s->fd, b->buf, s->blen, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	unsigned char *fresh;
 
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		return -1;
+		goto fail;
 	if (n < 0)
 		n = 0;
-	s->corked = s->hold && (size_t)n == s->blen;
-	if ((size_t)n < s->blen) {
+	s->corked = more && (size_t)n == s->blen;
+	if ((size_t)n < s->blen && s->blen - (size_t)n <= TLS_PEND_COPY_MAX) {
+		s->pend = malloc(s->blen - (size_t)n);
+		if (s->pend == NULL)
+			goto fail;
+		memcpy(s->pend, b->buf + n, s->blen - (size_t)n);
+		s->pend_copy = true;
+		s->pend_off = 0;
+		s->pend_len = s->blen - (size_t)n;
+	} else if ((size_t)n < s->blen) {
 		fresh = tls_batch_take(b);
 		if (fresh == NULL)
-			return -1;
+			goto fail;
 		s->pend = b->buf;
 		s->pend_off = (size_t)n;
 		s->pend_len = s->blen;
@@ -1393,6 +1599,24 @@ tls_batch_send(struct tls_sock *s)
 	}
 	s->blen = 0;
 	return 0;
+fail:
+	/* the worker's batch is empty for the next connection, and this one
+	 * writes nothing more (a record after a lost one would be garbage) */
+	s->blen = 0;
+	s->failed = true;
+	return -1;
+}
+
+static void
+tls_pend_free(struct tls_sock *s)
+{
+	if (s->pend_copy)
+		free(s->pend);
+	else if (s->pend != NULL)
+		tls_batch_give(s->batch, s->pend);
+	s->pend = NULL;
+	s->pend_copy = false;
+	s->pend_off = s->pend_len = 0;
 }
 
 int
@@ -1409,9 +1633,7 @@ tls_flush(struct tls_conn *c)
 	s->pend_off += (size_t)n;
 	if (s->pend_off < s->pend_len)
 		return TLS_WANT_POLLOUT;
-	tls_batch_give(s->batch, s->pend);
-	s->pend = NULL;
-	s->pend_off = s->pend_len = 0;
+	tls_pend_free(s);
 	return 0;
 }
 
@@ -1419,6 +1641,12 @@ bool
 tls_conn_batches(const struct tls_conn *c)
 {
 	return c->sock.batch != NULL;
+}
+
+bool
+tls_conn_seals(const struct tls_conn *c)
+{
+	return c->sock.seal != NULL;
 }
 
 bool
@@ -1457,10 +1685,11 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 	while (done < len) {
 		size_t chunk = len - done > TLS_RECORD_MAX ? TLS_RECORD_MAX : len - done;
 
-		/* no record the batch might not take is started (OpenSSL would
-		 * keep it). Records shorter than asked for (a client's
-		 * max_fragment_length) fill the batch before the plaintext ends:
-		 * the call then takes less. */
+		/* no record the batch might not take is started: OpenSSL would
+		 * keep it, and sealed it is read again later from the caller's
+		 * buffer (tls_sock_write_sealed). Records shorter than asked for
+		 * (a client's max_fragment_length) fill the batch before the
+		 * plaintext ends: the call then takes less. */
 		if (s != NULL && s->batching && s->blen + chunk + TLS_BATCH_RECORD_ROOM > TLS_BATCH_SIZE)
 			break;
 		if (s != NULL)  /* the last record of the batch pushes, unless held */
@@ -1471,7 +1700,7 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, int flags)
 	}
 	if (s != NULL && s->batching) {
 		s->batching = false;
-		if (s->blen > 0 && tls_batch_send(s) != 0) {
+		if (s->blen > 0 && tls_batch_send(s, s->hold) != 0) {
 			s->more = s->hold = false;
 			return -1;
 		}
@@ -1494,7 +1723,8 @@ tls_sendfile(struct tls_conn *c, int fd, off_t off, size_t len)
 	SSL *ssl = c->ssl;
 	ossl_ssize_t n;
 
-	if (ssl == NULL || !BIO_get_ktls_send(SSL_get_wbio(ssl))) {
+	/* our BIO's "kernel TLS" is the sealing one: no sendfile under it */
+	if (ssl == NULL || c->own_bio || !BIO_get_ktls_send(SSL_get_wbio(ssl))) {
 		errno = ENOTSUP;
 		return -1;
 	}
@@ -1517,10 +1747,14 @@ tls_close(struct tls_conn *c)
 	struct tls_sock *s = tls_sock_of(c);
 	int r;
 
-	if (c->notify_out || ssl == NULL)
+	if (ssl == NULL)
 		return 0;
+	/* what waits goes first: the response's end before the close_notify,
+	 * or the close_notify itself (sealed by us, it waits like a batch) */
 	if (s != NULL && s->pend_len > 0 && (r = tls_flush(c)) != 0)
-		return r;  /* the response's end before the close_notify */
+		return r;
+	if (c->notify_out)
+		return 0;
 	tls_clear_errors();
 	errno = 0;
 	if (s != NULL)
@@ -1530,14 +1764,14 @@ tls_close(struct tls_conn *c)
 		s->more = false;
 	if (r >= 0) {
 		c->notify_out = true;  /* 0: ours sent, theirs not yet read; 1: both */
-		return 0;
+		return tls_flush(c);   /* 0 once it is in the socket */
 	}
 	r = (int)tls_result(ssl, r);
 	if (r == TLS_WANT_POLLIN) {
 		/* a shutdown that would read: ours is out (OpenSSL only reads
 		 * once the alert was dispatched) */
 		c->notify_out = true;
-		return 0;
+		return tls_flush(c);
 	}
 	return r == 0 ? 0 : r;
 }
@@ -1563,8 +1797,8 @@ tls_conn_free(struct tls_conn *c)
 	if (c == NULL)
 		return;
 	SSL_free(c->ssl);
-	if (c->sock.pend != NULL)
-		tls_batch_give(c->sock.batch, c->sock.pend);
+	tls_seal_free(c->sock.seal);
+	tls_pend_free(&c->sock);
 	free(c);
 }
 

@@ -70,6 +70,9 @@ void tls_server_rotate_tickets(struct tls_server *);
 
 /* 1 when bodies can go out with tls_sendfile (kernel TLS offered), else 0. */
 int tls_server_ktls(const struct tls_server *);
+/* Without kernel TLS: its connections' TLS 1.3 records are sealed by
+ * tlserve (tls_conn_seals), not copied through OpenSSL's record buffer. */
+bool tls_server_seals(const struct tls_server *);
 
 /* Write "subject; SANs; notAfter" of each certificate of the server into buf
  * as lines prefixed by prefix. For -t. Returns days until the first expiry. */
@@ -107,7 +110,9 @@ ssize_t tls_read(struct tls_conn *, void *buf, size_t len); /* >0 | 0 peer close
  * With a batch (tls_conn_set_batch) the records of one call leave with one
  * send(2), up to the batch's size per call; what the socket did not take
  * waits with the connection (tls_out_pending) and goes before anything
- * else: the next tls_write or tls_close sends it first, tls_flush alone. */
+ * else: the next tls_write or tls_close sends it first, tls_flush alone.
+ * Records tlserve seals (tls_conn_seals) wait so even one at a time, as
+ * may OpenSSL's own messages (a session ticket, a KeyUpdate). */
 #define TLS_WRITE_HOLD 1
 ssize_t tls_write(struct tls_conn *, const void *buf, size_t len, int flags);
 
@@ -137,6 +142,11 @@ void tls_conn_set_batch(struct tls_conn *, struct tls_batch *);
  * in full-size records; in shorter ones (a client's max_fragment_length)
  * it takes what fits and the caller writes the rest later. */
 bool tls_conn_batches(const struct tls_conn *);
+/* tls_write's TLS 1.3 records are sealed by tlserve, not OpenSSL: from the
+ * caller's buffer straight into the batch (see tls_seal.h). False under
+ * TLS 1.2, before the handshake is done, without a batch, and after a
+ * KeyUpdate of ours. */
+bool tls_conn_seals(const struct tls_conn *);
 /* Send what a tls_write left: 0 when nothing waits (any more),
  * TLS_WANT_POLLOUT, or -1. */
 int  tls_flush(struct tls_conn *);
