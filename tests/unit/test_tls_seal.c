@@ -36,24 +36,28 @@ set_seq(unsigned char *rec_seq, uint64_t seq)
 		rec_seq[7 - i] = (unsigned char)(seq >> (8 * i));
 }
 
+/* AES-GCM's IV comes as a 4-byte salt and 8 bytes. */
+static void
+fill_gcm(struct tls_crypto_info *info, unsigned cipher_type, unsigned char *key, size_t keylen,
+         unsigned char *salt, unsigned char *iv, unsigned char *rec_seq, uint64_t seq)
+{
+	info->version = TLS_1_3_VERSION;
+	info->cipher_type = (unsigned short)cipher_type;
+	memcpy(key, key32, keylen);
+	memcpy(salt, iv12, 4);
+	memcpy(iv, iv12 + 4, 8);
+	set_seq(rec_seq, seq);
+}
+
 static void
 make_infos(uint64_t seq)
 {
 	memset(&gcm128, 0, sizeof(gcm128));
-	gcm128.info.version = TLS_1_3_VERSION;
-	gcm128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
-	memcpy(gcm128.key, key32, sizeof(gcm128.key));
-	memcpy(gcm128.salt, iv12, 4);
-	memcpy(gcm128.iv, iv12 + 4, 8);
-	set_seq(gcm128.rec_seq, seq);
-
+	fill_gcm(&gcm128.info, TLS_CIPHER_AES_GCM_128, gcm128.key, sizeof(gcm128.key), gcm128.salt,
+	         gcm128.iv, gcm128.rec_seq, seq);
 	memset(&gcm256, 0, sizeof(gcm256));
-	gcm256.info.version = TLS_1_3_VERSION;
-	gcm256.info.cipher_type = TLS_CIPHER_AES_GCM_256;
-	memcpy(gcm256.key, key32, sizeof(gcm256.key));
-	memcpy(gcm256.salt, iv12, 4);
-	memcpy(gcm256.iv, iv12 + 4, 8);
-	set_seq(gcm256.rec_seq, seq);
+	fill_gcm(&gcm256.info, TLS_CIPHER_AES_GCM_256, gcm256.key, sizeof(gcm256.key), gcm256.salt,
+	         gcm256.iv, gcm256.rec_seq, seq);
 
 	memset(&chacha, 0, sizeof(chacha));
 	chacha.info.version = TLS_1_3_VERSION;
