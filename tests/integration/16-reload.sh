@@ -280,7 +280,7 @@ if server_alive; then
 	for k in 1 2 3; do
 		(
 			n=0
-			while [ "$SECONDS" -lt "$load_until" ] && [ "$n" -lt 2000 ]; do
+			while [ "$SECONDS" -lt "$load_until" ] && [ "$n" -lt 2000 ] && [ ! -e "$TMP/load.stop" ]; do
 				timeout -k 2 10 curl -s -o /dev/null --cacert "$CERTS/ca.crt" \
 					--resolve "localhost:$port:127.0.0.1" "https://localhost:$port/" 2>/dev/null
 				n=$((n + 1))
@@ -316,6 +316,7 @@ if server_alive; then
 		sleep 0.2
 	done
 	reloads=$((now - before))
+	touch "$TMP/load.stop"   # the reloads are done: the load ends with its next request
 	note "SIGHUP sent in $pairs pairs: $reloads reloads"
 	check_true "SIGHUP in pairs under load: the server is still running" server_alive
 	in_range_ok=0

@@ -22,7 +22,8 @@
  *                                        ClientHello; a GET of PATH (default /) reset with
  *                                        SO_LINGER 0 after a few KB of body; random bytes
  *                                        after a finished handshake. Each waits up to -w
- *                                        seconds for the server to close it
+ *                                        seconds for the server to close it (the partial
+ *                                        ClientHello 1 s)
  *   hostile [options] latency N PATH     N GETs one after the other, each on a new connection
  *                                        with a full handshake; p50/p99/max in ms
  *
@@ -72,6 +73,7 @@
 #define READ_TICK_MS 100         /* slowread pacing */
 #define RESET_AFTER 4096         /* garbage: body bytes read before the reset */
 #define HELLO_PREFIX 50          /* garbage: bytes of the ClientHello sent */
+#define HELLO_WAIT_S 1           /* garbage: seconds the partial ClientHello is held */
 
 enum mode { M_SLOWLORIS, M_SILENT, M_SILENT_TLS, M_SLOWREAD, M_NOREAD, M_GARBAGE, M_LATENCY, M_FLOOD };
 static const char *const mode_names[] = {"slowloris", "silent", "silent-tls", "slowread",
@@ -576,7 +578,11 @@ on_established(struct conn *c)
 			set_out(c, rnd, sizeof(rnd), 1);
 			break;
 		case G_HELLO:
+			/* the server may hold it until its handshake_timeout: a second
+			 * shows it copes, waiting longer shows nothing more */
 			set_out(c, hello, hello_len < HELLO_PREFIX ? hello_len : HELLO_PREFIX, 1);
+			if (opt_wait > HELLO_WAIT_S)
+				c->deadline_ms = now_ms_cached + HELLO_WAIT_S * 1000;
 			break;
 		case G_RESET:
 			set_request(c, opt_path);
