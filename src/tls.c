@@ -986,9 +986,9 @@ tls_ctx_finish(const struct tls_server *srv, SSL_CTX *ctx)
 		                           srv->alpn == TLS_ALPN_H2 ? (void *)tls_alpn_h2 : NULL);
 	/* OpenSSL offers the keys to the BIO only with this option: the
 	 * kernel's socket, or ours that seals records itself */
-	if (srv->ktls || tls_seal_usable)
+	if (srv->ktls || tls_server_seals(srv))
 		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
-	if (!srv->ktls && tls_seal_usable)
+	if (tls_server_seals(srv))
 		SSL_CTX_set_tlsext_servername_callback(ctx, tls_seal_version_cb);
 }
 
