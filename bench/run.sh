@@ -6,6 +6,8 @@
 # Timed rows: every row is measured in BENCH_ROUNDS rounds (3; 5 for the
 # figures of record), the servers interleaved (each round starts with the
 # next server); each figure is the median of the rounds, with their min-max.
+# In rows 1-4 and 8 the servers of the row run side by side and each one's
+# run in a round is cut into BENCH_SLICES slices (5 of 2 s) taken in turns.
 # Prints one markdown table on stdout (progress goes to stderr) and writes
 # bench/results.md and bench/results.png. bench/README.md explains every
 # row. A full run takes about 21 minutes (3 rounds).
@@ -27,7 +29,7 @@
 # BENCH_H2_SERVERS (row 8, HTTP/2: default "tlserve nginx lighttpd
 # h2o caddy"), BENCH_ROWS (the timed rows to run, default "1 2 3 4 5 6 7 8";
 # "8" alone is the HTTP/2 row), BENCH_ROUNDS (3), BENCH_SECONDS (run
-# length), BENCH_IDLE (idle
+# length), BENCH_SLICES (rows 1-4 and 8: 5, 1 with --quick), BENCH_IDLE (idle
 # connections), BENCH_RETRIES (how often a run that other processes disturbed
 # is measured again; 1, or 0 with --quick), BENCH_OUT (where results.md,
 # results.png and count.md go; default bench/), BENCH_TLSERVE,
@@ -51,7 +53,7 @@ for arg in "$@"; do
 	--count) count=1 ;;
 	--timed) timed_asked=1 ;;
 	-h | --help)
-		sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -88,6 +90,12 @@ hs_conc=32          # handshake rows: connections in flight
 ka_conc=50          # keep-alive rows: wrk -c50
 h2_conns=50 h2_streams=10  # row 8: h2load -c50 -m10
 big_file_mib=100
+# rows 1-4 and 8: each server's run in a round is cut into this many slices, the
+# servers of the row taking turns (run_sliced); a slice lasts secs / slices
+slices=${BENCH_SLICES:-$((quick ? 1 : 5))}
+case $slices in '' | *[!0-9]* | 0) echo "$prog: BENCH_SLICES must be a positive integer" >&2; exit 2 ;; esac
+slice_secs=$((secs / slices))
+[ "$slice_secs" -ge 1 ] || { echo "$prog: BENCH_SLICES ($slices) must not exceed the run length in seconds ($secs)" >&2; exit 2; }
 retries=${BENCH_RETRIES:-$((1 - quick))}  # a run disturbed by other processes is measured again (full: once)
 # --count: the small loads (the large ones are count_mult times as much)
 count_ka=${BENCH_COUNT_KA:-1000}   # keep-alive requests of 1k.bin on one connection
@@ -570,6 +578,13 @@ run_begin() {
 run_stop() {
 	re_srv=$(core_busy "$srv_cpu") re_cli=$(core_busy "$cli_cpu") re_t=$(date +%s%N)
 }
+# busy_info SERVER_TICKS CLIENT_SECONDS SERVER_CORE_TICKS CLIENT_CORE_TICKS
+# WALL_SECONDS: the text of run_info
+busy_info() {
+	printf 'server busy %.0f%%, client busy %.0f%%; other processes: %.0f%% of CPU %s, %.0f%% of CPU %s' \
+		"$(calc "100 * $1 / $hz / $5")" "$(calc "100 * $2 / $5")" "$(calc "100 * ($3 - $1) / $hz / $5")" "$srv_cpu" \
+		"$(calc "100 * ($4 / $hz - $2) / $5")" "$cli_cpu"
+}
 # run_end SERVER_TICKS CLIENT_SECONDS: sets run_info, and disturbed=1 when
 # other processes took more than 10% of either core between run_begin and
 # run_stop (the caller then measures again, up to $retries times).
@@ -577,10 +592,10 @@ run_end() {
 	local st=$1 cs=$2 wall sb cb
 	wall=$(calc "($re_t - $rb_t) / 1e9")
 	sb=$((re_srv - rb_srv)) cb=$((re_cli - rb_cli))
+	run_st=$st run_cs=$cs run_sb=$sb run_cb=$cb run_wall=$wall
 	run_o0=$(calc "100 * ($sb - $st) / $hz / $wall")
 	run_o1=$(calc "100 * ($cb / $hz - $cs) / $wall")
-	run_info=$(printf 'server busy %.0f%%, client busy %.0f%%; other processes: %.0f%% of CPU %s, %.0f%% of CPU %s' \
-		"$(calc "100 * $st / $hz / $wall")" "$(calc "100 * $cs / $wall")" "$run_o0" "$srv_cpu" "$run_o1" "$cli_cpu")
+	run_info=$(busy_info "$st" "$cs" "$sb" "$cb" "$wall")
 	disturbed=0
 	if awk -v a="$run_o0" -v b="$run_o1" 'BEGIN { exit !(a > 10 || b > 10) }'; then
 		disturbed=1
@@ -593,7 +608,7 @@ keep_least_disturbed() {
 	local v d
 	d=$(awk -v a="$run_o0" -v b="$run_o1" 'BEGIN { print (a > b) ? a : b }')
 	if [ -z "${kept_d:-}" ] || awk -v d="$d" -v k="$kept_d" 'BEGIN { exit !(d < k) }'; then
-		kept_d=$d kept_vars=("$@" run_info run_o0 run_o1 disturbed)
+		kept_d=$d kept_vars=("$@" run_info run_o0 run_o1 disturbed run_st run_cs run_sb run_cb run_wall)
 		for v in "${kept_vars[@]}"; do kept["$v"]=${!v}; done
 	fi
 }
@@ -647,39 +662,135 @@ detail() { det["$1,$2"]=$3; }
 
 # ---------------------------------------------------------------- rows ---
 
-run_handshakes() {  # ROW MODE SERVER
-	local row=$1 mode=$2 s=$3 c0 c1 out ok full resumed tls13 errs reoff tickets rate ticks attempt
-	start_server "$s" || { note "$s did not start for row $row"; return; }
-	if [ "$warm" -gt 0 ]; then
-		on_client timeout 30 "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" "$warm" "$hs_conc" /1k.bin \
-			>/dev/null 2>&1
-	fi
+# Rows 1-4 and 8 are sliced: the servers of a row run side by side, all on CPU
+# $srv_cpu and each on its own ports, and take turns: $slices turns in which
+# each is measured for $slice_secs s, the order reversed every other turn
+# (A B C, C B A, A B C ...). What the machine does to one slice (another
+# guest on the host, a slow stretch) then falls on every server alike, where
+# one long run each left it to whichever server ran then. A server's figure
+# in the round is the sum of its slices. An idle server waiting for its turn
+# costs nothing measurable: no timer of theirs fires more than once a second.
+# srv_save/srv_load keep each running server's start_server variables;
+# acc[ROW,SERVER,FIELD] sums its slices.
+srv_vars=(srv_pid srv_port srv_echo_port srv_check_port srv_metrics_port srv_scrape_log scrape_pid
+	srv_children srv_cpu_pids srv_rss_pids)
+declare -A srv_state acc
+srv_save() {
+	local v
+	for v in "${srv_vars[@]}"; do srv_state["$1,$v"]=${!v-}; done
+}
+srv_load() {
+	local v
+	for v in "${srv_vars[@]}"; do printf -v "$v" '%s' "${srv_state["$1,$v"]-}"; done
+}
+acc_int() { acc["$1,$2"]=$((${acc["$1,$2"]:-0} + ${3:-0})); }  # KEY FIELD N
+acc_num() { acc["$1,$2"]=$(calc "${acc["$1,$2"]:-0} + ${3:-0}"); }
+# acc_busy KEY: adds the kept measurement's times (run_end) to KEY's sums;
+# acc_info KEY: run_info over all of KEY's slices.
+acc_busy() {
+	acc_int "$1" st "$run_st"
+	acc_num "$1" cs "$run_cs"
+	acc_int "$1" sb "$run_sb"
+	acc_int "$1" cb "$run_cb"
+	acc_num "$1" wall "$run_wall"
+}
+acc_info() {
+	busy_info "${acc["$1,st"]:-0}" "${acc["$1,cs"]:-0}" "${acc["$1,sb"]:-0}" "${acc["$1,cb"]:-0}" "${acc["$1,wall"]:-1}"
+}
+acc_median() {  # KEY FIELD: the median of the space-separated list
+	tr ' ' '\n' <<<"${acc["$1,$2"]:-}" | grep . | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print 0 }'
+}
+
+# run_sliced ROW KIND SERVER...: KIND hs (rows 1, 2), ka (3, 3b), dl (4) or h2 (8),
+# each with KIND_prep (the warm-up after the start), KIND_slice (one slice,
+# added to acc) and KIND_done (the round's figures from the sums, while the
+# server still runs).
+run_sliced() {
+	local row=$1 kind=$2 s i st up=() turn=()
+	shift 2
+	acc=()
+	for s in "$@"; do
+		[ "$kind" = h2 ] && srv_h2=1  # nginx: the listener with http2
+		start_server "$s"
+		st=$?
+		srv_h2=0
+		if [ "$st" = 0 ]; then
+			"${kind}_prep" "$row" "$s"
+			srv_save "$s"
+			up+=("$s")
+		else
+			note "$s did not start for row $row"
+		fi
+	done
+	for i in $(seq "$slices"); do
+		turn=()
+		for s in "${up[@]}"; do
+			if [ $((i % 2)) = 1 ]; then turn+=("$s"); else turn=("$s" "${turn[@]}"); fi
+		done
+		for s in "${turn[@]}"; do
+			srv_load "$s"
+			"${kind}_slice" "$row" "$s"
+			srv_save "$s"
+		done
+	done
+	for s in "${up[@]}"; do
+		srv_load "$s"
+		"${kind}_done" "$row" "$s"
+		stop_server
+	done
+}
+slice_text() {  # how a row's runs were cut, for the command lines
+	[ "$slices" -gt 1 ] && echo "   (x$slices slices, servers taking turns)"
+}
+
+hs_mode() { if [ "$1" = 1 ]; then echo full; else echo resume; fi; }
+hs_prep() {  # ROW SERVER
+	[ "$warm" -gt 0 ] || return 0
+	on_client timeout 30 "$work/bin/tlsload" "$(hs_mode "$1")" 127.0.0.1 "$srv_port" "$warm" "$hs_conc" /1k.bin \
+		>/dev/null 2>&1
+}
+hs_slice() {  # ROW SERVER
+	local row=$1 s=$2 key="$1,$2" mode out c0 c1 attempt f ok rate
+	mode=$(hs_mode "$row")
 	for attempt in $(seq $((retries + 1))); do
 		c0=$(cpu_ticks $srv_cpu_pids)
 		run_begin
-		out=$({ time on_client timeout $((secs + 30)) "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" \
-			"$secs" "$hs_conc" /1k.bin 2>&1; } 2>&1)
+		out=$({ time on_client timeout $((slice_secs + 30)) "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" \
+			"$slice_secs" "$hs_conc" /1k.bin 2>&1; } 2>&1)
 		run_stop
 		c1=$(cpu_ticks $srv_cpu_pids)
 		run_end $((c1 - c0)) "$(client_secs "$out")"
 		keep_least_disturbed out c0 c1
 		retry_or_note "$row" "$s" "$attempt" || break
 	done
-	stop_server
-	cmd_log "$row" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $secs $hs_conc /1k.bin"
-	ok=$(kv "$out" ok) full=$(kv "$out" full) resumed=$(kv "$out" resumed) tls13=$(kv "$out" tls13)
-	errs=$(kv "$out" errors) reoff=$(kv "$out" reoffered) rate=$(kv "$out" rate) tickets=$(kv "$out" tickets)
-	if [ -z "$ok" ] || [ "$ok" = 0 ]; then
-		note "row $row, $s: tlsload failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -1)"
+	ok=$(kv "$out" ok) rate=$(kv "$out" rate)
+	if [ -z "$ok" ] || [ "$ok" = 0 ] || [ -z "$rate" ]; then
+		acc["$key,failed"]="tlsload failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -1)"
 		return
 	fi
-	ticks=$((c1 - c0))
-	val["$row,$s"]=$rate
-	val["${row}cpu,$s"]=$(calc "$ticks * 1e6 / $hz / $ok")
+	for f in ok full resumed tls13 errors reoffered tickets; do acc_int "$key" "$f" "$(kv "$out" "$f")"; done
+	acc_num "$key" secs "$(calc "$ok / $rate")"
+	acc["$key,cipher"]=$(kv "$out" cipher) acc["$key,group"]=$(kv "$out" group)
+	acc_busy "$key"
+}
+hs_done() {  # ROW SERVER
+	local row=$1 s=$2 key="$1,$2" mode ok full resumed tls13 errs reoff tickets run_info
+	mode=$(hs_mode "$row")
+	cmd_log "$row" "taskset -c $cli_cpu tlsload $mode 127.0.0.1 PORT $slice_secs $hs_conc /1k.bin$(slice_text)"
+	if [ -n "${acc["$key,failed"]:-}" ] || [ -z "${acc["$key,ok"]:-}" ]; then
+		note "row $row, $s: ${acc["$key,failed"]:-no slice was measured}"
+		return
+	fi
+	ok=${acc["$key,ok"]} full=${acc["$key,full"]} resumed=${acc["$key,resumed"]} tls13=${acc["$key,tls13"]}
+	errs=${acc["$key,errors"]} reoff=${acc["$key,reoffered"]} tickets=${acc["$key,tickets"]}
+	run_info=$(acc_info "$key")
+	val["$row,$s"]=$(calc "$ok / ${acc["$key,secs"]}")
+	val["${row}cpu,$s"]=$(calc "${acc["$key,st"]} * 1e6 / $hz / $ok")
 	val["${row}tk,$s"]=$(calc "$tickets / $ok")
 	detail "$row" "$s" "$(printf '%.0f/s; %s ok, %s full, %s resumed, %s TLS 1.3, %s errors, %s re-offered tickets, %.2f tickets received per connection; %s %s; %s; one saturated server core would do about %.0f/s' \
-		"$rate" "$ok" "$full" "$resumed" "$tls13" "$errs" "$reoff" "${val["${row}tk,$s"]}" "$(kv "$out" cipher)" \
-		"$(kv "$out" group)" "$run_info" \
+		"${val["$row,$s"]}" "$ok" "$full" "$resumed" "$tls13" "$errs" "$reoff" "${val["${row}tk,$s"]}" \
+		"${acc["$key,cipher"]}" "${acc["$key,group"]}" "$run_info" \
 		"$(calc "(${val["${row}cpu,$s"]} > 0) ? 1e6 / ${val["${row}cpu,$s"]} : 0")")"
 	if [ "$mode" = full ] && [ "$tickets" != "$ok" ]; then
 		note "row $row, $s sent $tickets session tickets on $ok connections (expected one each: every server is set to NumTickets 1)"
@@ -687,6 +798,9 @@ run_handshakes() {  # ROW MODE SERVER
 	if [ "$mode" = full ] && [ "$resumed" != 0 ]; then
 		note "row $row, $s: $resumed handshakes were resumed (expected none)"
 	fi
+	# (Each slice's tlsload first collects $hs_conc tickets with full
+	# handshakes it does not count; the server's time for them is in the
+	# slice's: under 1% of it.)
 	if [ "$mode" = resume ] && [ $((resumed * 100)) -lt $(((full + resumed) * 99)) ]; then
 		note "row $row, $s: only $resumed of $((full + resumed)) handshakes resumed"
 	fi
@@ -697,90 +811,110 @@ run_handshakes() {  # ROW MODE SERVER
 	[ $((errs * 100)) -gt "$ok" ] && note "row $row, $s: $errs errors for $ok connections"
 }
 
-run_wrk() {  # ROW SERVER PATH CONNECTIONS [KEEP]: KEEP=1 leaves the server running
-	local row=$1 s=$2 path=$3 conns=$4 keep_srv=${5:-0} c0 c1 out line reqs bytes dur ticks errs attempt sc0="0 0" sc1="0 0"
-	if [ -z "${srv_pid:-}" ]; then
-		start_server "$s" || {
-			note "$s did not start for row $row"
-			return 1
-		}
-		if [ "$warm" -gt 0 ]; then
-			on_client timeout 30 wrk -t1 -c"$conns" -d"${warm}s" --timeout 10s \
-				"https://127.0.0.1:$srv_port$path" >/dev/null 2>&1
-		fi
-	fi
+ka_path() { if [ "$1" = 3 ]; then echo /1k.bin; else echo /64k.bin; fi; }
+wrk_warm() {  # PATH CONNECTIONS
+	[ "$warm" -gt 0 ] || return 0
+	on_client timeout 30 wrk -t1 -c"$2" -d"${warm}s" --timeout 10s "https://127.0.0.1:$srv_port$1" >/dev/null 2>&1
+}
+# wrk_slice KEY SERVER PATH CONNECTIONS: one wrk run of $slice_secs s, added
+# to acc[KEY,...] (KEY is the table row: 3, 3b, 4c1, 4c4)
+wrk_slice() {
+	local key=$1 s=$2 path=$3 conns=$4 out line reqs bytes c0 c1 attempt f sc0="0 0" sc1="0 0"
 	for attempt in $(seq $((retries + 1))); do
 		[ -n "$srv_scrape_log" ] && sc0=$(scrapes_done)
 		c0=$(cpu_ticks $srv_cpu_pids)
 		run_begin
-		out=$({ time on_client timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --latency \
+		out=$({ time on_client timeout $((slice_secs + 30)) wrk -t1 -c"$conns" -d"${slice_secs}s" --latency \
 			--timeout 10s -s "$here/report.lua" "https://127.0.0.1:$srv_port$path" 2>&1; } 2>&1)
 		run_stop
 		c1=$(cpu_ticks $srv_cpu_pids)
 		[ -n "$srv_scrape_log" ] && sc1=$(scrapes_done)
 		run_end $((c1 - c0)) "$(client_secs "$out")"
 		keep_least_disturbed out c0 c1 sc0 sc1
-		retry_or_note "$row" "$s" "$attempt" || break
+		retry_or_note "$key" "$s" "$attempt" || break
 	done
-	# tlserve+metrics: the scrapes made during the measured run, and how
-	# many requests with code 200 the files listener had counted by its end.
-	wrk_scrapes="" wrk_counted=""
-	if [ -n "$srv_scrape_log" ]; then
-		wrk_scrapes="$((${sc1% *} - ${sc0% *})) $((${sc1#* } - ${sc0#* }))"
-		wrk_counted=$(curl -s -m 5 "http://127.0.0.1:$srv_metrics_port/metrics" |
-			awk '$1 == "tlserve_http_requests_total{listener=\"files\",code=\"200\"}" { print $2 }')
-		cmd_log "$row" "taskset -c $cli_cpu curl -s -m 2 -o /dev/null http://127.0.0.1:METRICSPORT/metrics   (tlserve+metrics: every ${scrape_every} s while the server runs)"
-	fi
-	[ "$keep_srv" = 1 ] || stop_server
-	cmd_log "$row" "taskset -c $cli_cpu wrk -t1 -c$conns -d${secs}s --latency --timeout 10s -s bench/report.lua https://127.0.0.1:PORT$path"
 	line=$(grep '^WRKRESULT' <<<"$out")
-	reqs=$(kv "$line" requests) bytes=$(kv "$line" bytes) dur=$(kv "$line" duration_us)
-	if [ -z "$reqs" ] || [ "$bytes" = 0 ]; then
-		note "row $row, $s: wrk failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -2 | tr '\n' ' ')"
+	reqs=$(kv "$line" requests) bytes=$(kv "$line" bytes)
+	if [ -z "$reqs" ] || [ -z "$bytes" ] || [ "$bytes" = 0 ]; then
+		acc["$key,$s,failed"]="wrk failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -2 | tr '\n' ' ')"
+		return
+	fi
+	acc_int "$key,$s" requests "$reqs"
+	acc_int "$key,$s" bytes "$bytes"
+	acc_int "$key,$s" dur "$(kv "$line" duration_us)"
+	for f in connect read write status timeout; do acc_int "$key,$s" "$f" "$(kv "$line" "$f")"; done
+	acc["$key,$s,p50s"]+="$(kv "$line" p50_us) " acc["$key,$s,p99s"]+="$(kv "$line" p99_us) "
+	acc_int "$key,$s" scrapes $((${sc1% *} - ${sc0% *}))
+	acc_int "$key,$s" scrapes_bad $((${sc1#* } - ${sc0#* }))
+	acc_busy "$key,$s"
+}
+# wrk_sums KEY SERVER PATH CONNECTIONS: 0 and wrk_* set from the sums, or a
+# note and 1
+wrk_sums() {
+	local key=$1 s=$2 k="$1,$2" errs
+	cmd_log "$key" "taskset -c $cli_cpu wrk -t1 -c$4 -d${slice_secs}s --latency --timeout 10s -s bench/report.lua https://127.0.0.1:PORT$3$(slice_text)"
+	if [ -n "${acc["$k,failed"]:-}" ] || [ -z "${acc["$k,requests"]:-}" ]; then
+		note "row $key, $s: ${acc["$k,failed"]:-no slice was measured}"
 		return 1
 	fi
-	ticks=$((c1 - c0))
-	errs=$(($(kv "$line" connect) + $(kv "$line" read) + $(kv "$line" write) + $(kv "$line" status) + $(kv "$line" timeout)))
-	[ "$errs" -gt 0 ] && note "row $row, $s: wrk counted $errs errors ($(sed 's/.*connect=/connect=/; s/ p50.*//' <<<"$line"))"
-	wrk_reqs=$reqs wrk_bytes=$bytes wrk_dur=$dur wrk_ticks=$ticks
-	wrk_p50=$(kv "$line" p50_us) wrk_p99=$(kv "$line" p99_us)
+	errs=$((acc["$k,connect"] + acc["$k,read"] + acc["$k,write"] + acc["$k,status"] + acc["$k,timeout"]))
+	[ "$errs" -gt 0 ] && note "row $key, $s: wrk counted $errs errors (connect=${acc["$k,connect"]} read=${acc["$k,read"]} write=${acc["$k,write"]} status=${acc["$k,status"]} timeout=${acc["$k,timeout"]})"
+	wrk_reqs=${acc["$k,requests"]} wrk_bytes=${acc["$k,bytes"]} wrk_dur=${acc["$k,dur"]} wrk_ticks=${acc["$k,st"]}
+	wrk_p50=$(acc_median "$k" p50s) wrk_p99=$(acc_median "$k" p99s)
+	run_info=$(acc_info "$k")
 	return 0
 }
 
-run_keepalive() {  # ROW SERVER PATH
-	local row=$1 s=$2 path=$3
-	run_wrk "$row" "$s" "$path" "$ka_conc" || return
+ka_prep() { wrk_warm "$(ka_path "$1")" "$ka_conc"; }  # ROW SERVER
+ka_slice() { wrk_slice "$1" "$2" "$(ka_path "$1")" "$ka_conc"; }
+ka_done() {  # ROW SERVER
+	local row=$1 s=$2 run_info scrapes="" bad counted=""
+	wrk_sums "$row" "$s" "$(ka_path "$row")" "$ka_conc" || return
+	# tlserve+metrics: the scrapes made during its slices, and how many
+	# requests with code 200 the files listener had counted by the end
+	# (warm-ups included, so at least as many as wrk completed).
+	if [ -n "$srv_scrape_log" ]; then
+		scrapes=${acc["$row,$s,scrapes"]} bad=${acc["$row,$s,scrapes_bad"]}
+		counted=$(curl -s -m 5 "http://127.0.0.1:$srv_metrics_port/metrics" |
+			awk '$1 == "tlserve_http_requests_total{listener=\"files\",code=\"200\"}" { print $2 }')
+		cmd_log "$row" "taskset -c $cli_cpu curl -s -m 2 -o /dev/null http://127.0.0.1:METRICSPORT/metrics   (tlserve+metrics: every ${scrape_every} s while the server runs)"
+	fi
 	val["$row,$s"]=$(calc "$wrk_reqs / ($wrk_dur / 1e6)")
 	val["${row}cpu,$s"]=$(calc "$wrk_ticks * 1e6 / $hz / $wrk_reqs")
 	# wrk is closed-loop: at saturation its latency is the time a request
 	# waits in the client's own queue, so it is shown here but not compared.
-	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB), closed-loop p50 %.2f ms p99 %.2f ms; %s%s' \
+	detail "$row" "$s" "$(printf '%.0f req/s (%s requests, %.1f MiB), closed-loop p50 %.2f ms p99 %.2f ms%s; %s%s' \
 		"${val["$row,$s"]}" "$wrk_reqs" "$(calc "$wrk_bytes / 1048576")" "$(calc "$wrk_p50 / 1000")" \
-		"$(calc "$wrk_p99 / 1000")" "$run_info" \
-		"$([ -n "$wrk_scrapes" ] && printf '; %s scrapes of /metrics during the run (%s not answered 200), %s requests with code 200 counted by its end' \
-			"${wrk_scrapes% *}" "${wrk_scrapes#* }" "${wrk_counted:-none}")")"
-	if [ -n "$wrk_scrapes" ]; then
-		[ "${wrk_scrapes% *}" -ge $((secs / scrape_every - 1)) ] ||
-			note "row $row, $s: only ${wrk_scrapes% *} scrapes of /metrics in a ${secs} s run (one every ${scrape_every} s expected)"
-		[ "${wrk_scrapes#* }" = 0 ] || note "row $row, $s: ${wrk_scrapes#* } scrapes of /metrics were not answered 200"
-		if [ -z "$wrk_counted" ] || [ "$wrk_counted" -lt "$wrk_reqs" ]; then
-			note "row $row, $s: the metrics counted ${wrk_counted:-no} requests with code 200, wrk completed $wrk_reqs"
+		"$(calc "$wrk_p99 / 1000")" "$([ "$slices" -gt 1 ] && echo " (medians of the slices)")" "$run_info" \
+		"$([ -n "$scrapes" ] && printf '; %s scrapes of /metrics during its slices (%s not answered 200), %s requests with code 200 counted by the end' \
+			"$scrapes" "$bad" "${counted:-none}")")"
+	if [ -n "$scrapes" ]; then
+		# a slice of N s sees N-1 to N+1 scrapes
+		[ "$scrapes" -ge $((slices * (slice_secs / scrape_every - 1))) ] ||
+			note "row $row, $s: only $scrapes scrapes of /metrics in $slices slices of ${slice_secs} s (one every ${scrape_every} s expected)"
+		[ "$bad" = 0 ] || note "row $row, $s: $bad scrapes of /metrics were not answered 200"
+		if [ -z "$counted" ] || [ "$counted" -lt "$wrk_reqs" ]; then
+			note "row $row, $s: the metrics counted ${counted:-no} requests with code 200, wrk completed $wrk_reqs"
 		fi
 	fi
 }
 
-run_download() {  # SERVER: 100 MiB file, one then four connections, one server
-	local s=$1 conns row
-	srv_pid=""
+# Row 4: each slice downloads over one connection, then over four.
+dl_prep() { wrk_warm "/${big_file_mib}m.bin" 1; }  # ROW SERVER
+dl_slice() {  # ROW SERVER
+	local conns
+	for conns in 1 4; do wrk_slice "4c$conns" "$2" "/${big_file_mib}m.bin" "$conns"; done
+}
+dl_done() {  # ROW SERVER
+	local s=$2 conns row run_info
 	for conns in 1 4; do
 		row=4c$conns
-		run_wrk "$row" "$s" "/${big_file_mib}m.bin" "$conns" 1 || continue
+		wrk_sums "$row" "$s" "/${big_file_mib}m.bin" "$conns" || continue
 		val["$row,$s"]=$(calc "$wrk_bytes / 1048576 / ($wrk_dur / 1e6)")
 		val["${row}cpu,$s"]=$(calc "$wrk_ticks * 1e6 / $hz / ($wrk_bytes / 1048576)")
 		detail "$row" "$s" "$(printf '%.0f MiB/s (%.0f MiB in %.1f s, %s complete responses); %s' \
 			"${val["$row,$s"]}" "$(calc "$wrk_bytes / 1048576")" "$(calc "$wrk_dur / 1e6")" "$wrk_reqs" "$run_info")"
 	done
-	stop_server
 }
 
 run_echo() {  # SERVER: tlserve's echo listener or socat PIPE; 100 MiB each way, echo_runs times
@@ -904,7 +1038,7 @@ run_attack() {  # SERVER
 # Row 8: HTTP/2. h2load (one thread) holds $h2_conns connections with
 # $h2_streams requests in flight on each, every one a GET of /1k.bin. A 1 s
 # run (h2load -D 1, also the warm-up) gives the server's rate; the measured
-# run then asks for a fixed count, about $secs seconds' worth (-n), so that
+# runs (slices) then ask for a fixed count, about $slice_secs seconds' worth (-n), so that
 # every request counted was completed and the server's CPU time is divided by
 # exactly the requests it served. The client offers only
 # TLS_AES_128_GCM_SHA256 and X25519 (and ALPN h2, http/1.1), so every server
@@ -922,27 +1056,29 @@ h2load_tls_seen() {  # OUTPUT: "cipher group alpn" of h2load's first connection
 		"$(sed -n 's/^Server Temp Key: \([^ ]*\).*/\1/p' <<<"$1" | head -1)" \
 		"$(sed -n 's/^Application protocol: //p' <<<"$1" | head -1)"
 }
-run_h2() {  # SERVER
-	local s=$1 st c0 c1 out cal n batch attempt rate ok failed errored s2 ticks tls url
-	srv_h2=1
-	start_server "$s"
-	st=$?
-	srv_h2=0
-	[ "$st" = 0 ] || { note "$s did not start for row 8"; return; }
-	url="https://127.0.0.1:$srv_port/1k.bin"
-	cal=$(on_client timeout 30 h2load -c "$h2_conns" -m "$h2_streams" -D 1 "${h2load_tls[@]}" "$url" 2>&1)
+# Row 8 is sliced too: h2_prep checks h2 and measures the server's rate
+# (the 1 s h2load run, also its warm-up); each slice then asks for a fixed
+# count of about $slice_secs s at that rate.
+h2_prep() {  # ROW SERVER
+	local s=$2 cal rate batch
+	h2_n["$s"]=""
+	cal=$(on_client timeout 30 h2load -c "$h2_conns" -m "$h2_streams" -D 1 "${h2load_tls[@]}" \
+		"https://127.0.0.1:$srv_port/1k.bin" 2>&1)
 	if [ "$(sed -n 's/^Application protocol: //p' <<<"$cal" | head -1)" != h2 ]; then
-		stop_server
-		note "row 8, $s: no HTTP/2 (h2load: $(grep -v '^progress' <<<"$cal" | grep -iE 'protocol|error|fail|negotiat' | head -2 | tr '\n' ' '))"
+		acc["8,$s,failed"]="no HTTP/2 (h2load: $(grep -v '^progress' <<<"$cal" | grep -iE 'protocol|error|fail|negotiat' | head -2 | tr '\n' ' '))"
 		return
 	fi
 	read -r rate _ <<<"$(h2load_res "$cal")"
 	batch=$((h2_conns * h2_streams))
-	n=$(awk -v r="$rate" -v s="$secs" -v b="$batch" 'BEGIN { n = r * s; if (n < 20 * b) n = 20 * b; printf "%.0f", int((n + b - 1) / b) * b }')
+	h2_n["$s"]=$(awk -v r="$rate" -v s="$slice_secs" -v b="$batch" 'BEGIN { n = r * s; if (n < 20 * b) n = 20 * b; printf "%.0f", int((n + b - 1) / b) * b }')
+}
+h2_slice() {  # ROW SERVER
+	local s=$2 key="8,$2" n=${h2_n["$2"]} url="https://127.0.0.1:$srv_port/1k.bin" out c0 c1 attempt rate ok failed errored s2
+	[ -n "$n" ] && [ -z "${acc["$key,failed"]:-}" ] || return 0
 	for attempt in $(seq $((retries + 1))); do
 		c0=$(cpu_ticks $srv_cpu_pids)
 		run_begin
-		out=$({ time on_client timeout $((secs * 5 + 30)) h2load -c "$h2_conns" -m "$h2_streams" -n "$n" \
+		out=$({ time on_client timeout $((slice_secs * 5 + 30)) h2load -c "$h2_conns" -m "$h2_streams" -n "$n" \
 			"${h2load_tls[@]}" "$url" 2>&1; } 2>&1)
 		run_stop
 		c1=$(cpu_ticks $srv_cpu_pids)
@@ -950,22 +1086,33 @@ run_h2() {  # SERVER
 		keep_least_disturbed out c0 c1
 		retry_or_note 8 "$s" "$attempt" || break
 	done
-	stop_server
-	cmd_log 8 "taskset -c $cli_cpu h2load -c$h2_conns -m$h2_streams -n N ${h2load_tls[*]} https://127.0.0.1:PORT/1k.bin   (N: ${secs} s at the rate of an h2load -D 1 run just before)"
 	read -r rate ok failed errored s2 <<<"$(h2load_res "$out")"
-	tls=$(h2load_tls_seen "$out")
 	if [ "$ok" != "$n" ] || [ "$s2" != "$n" ]; then
-		note "row 8, $s: h2load: $ok of $n requests succeeded ($failed failed, $errored errored, $s2 with 2xx): $(grep -v -e '^CLIENTCPU' -e '^progress' <<<"$out" | grep -iE 'error|fail|goaway|refused|^requests' | head -3 | tr '\n' ' ')"
+		acc["$key,failed"]="h2load: $ok of $n requests succeeded ($failed failed, $errored errored, $s2 with 2xx): $(grep -v -e '^CLIENTCPU' -e '^progress' <<<"$out" | grep -iE 'error|fail|goaway|refused|^requests' | head -3 | tr '\n' ' ')"
 		return
 	fi
-	ticks=$((c1 - c0))
-	val["8,$s"]=$rate
-	val["8cpu,$s"]=$(calc "$ticks * 1e6 / $hz / $n")
+	acc_int "$key" ok "$n"
+	acc_num "$key" secs "$(calc "($rate > 0) ? $n / $rate : 0")"
+	acc["$key,tls"]=$(h2load_tls_seen "$out")
+	acc_busy "$key"
+}
+h2_done() {  # ROW SERVER
+	local s=$2 key="8,$2" n tls run_info
+	cmd_log 8 "taskset -c $cli_cpu h2load -c$h2_conns -m$h2_streams -n N ${h2load_tls[*]} https://127.0.0.1:PORT/1k.bin   (N: ${slice_secs} s at the rate of an h2load -D 1 run after the start)$(slice_text)"
+	if [ -n "${acc["$key,failed"]:-}" ] || [ -z "${acc["$key,ok"]:-}" ]; then
+		note "row 8, $s: ${acc["$key,failed"]:-no slice was measured}"
+		return
+	fi
+	n=${acc["$key,ok"]} tls=${acc["$key,tls"]}
+	run_info=$(acc_info "$key")
+	val["8,$s"]=$(calc "$n / ${acc["$key,secs"]}")
+	val["8cpu,$s"]=$(calc "${acc["$key,st"]} * 1e6 / $hz / $n")
 	detail 8 "$s" "$(printf '%.0f req/s (%s requests, all 2xx, on %s connections x %s streams); %s; %s; one saturated server core would do about %.0f/s' \
-		"$rate" "$n" "$h2_conns" "$h2_streams" "$tls" "$run_info" \
+		"${val["8,$s"]}" "$n" "$h2_conns" "$h2_streams" "$tls" "$run_info" \
 		"$(calc "(${val["8cpu,$s"]} > 0) ? 1e6 / ${val["8cpu,$s"]} : 0")")"
 	[ "$tls" = "TLS_AES_128_GCM_SHA256 X25519 h2" ] || note "row 8, $s negotiated $tls (expected TLS_AES_128_GCM_SHA256 X25519 h2)"
 }
+declare -A h2_n
 
 # The "no resumption" check on the server's side: nginx logs
 # $ssl_session_reused for each request on its check port.
@@ -1381,20 +1528,20 @@ for round in $(seq "$rounds"); do
 	log "round $round of $rounds, servers in the order ${order[*]}"
 	if want_row 1; then
 		log "row 1: full TLS 1.3 handshakes"
-		for s in "${order[@]}"; do run_handshakes 1 full "$s"; done
+		run_sliced 1 hs "${order[@]}"
 	fi
 	if want_row 2; then
 		log "row 2: resumed TLS 1.3 handshakes"
-		for s in "${order[@]}"; do run_handshakes 2 resume "$s"; done
+		run_sliced 2 hs "${order[@]}"
 	fi
 	if want_row 3; then
 		log "row 3: keep-alive requests, 1k.bin and 64k.bin$([ ${#kaorder[@]} -gt ${#order[@]} ] && echo "; 1k.bin in the order ${kaorder[*]}")"
-		for s in "${kaorder[@]}"; do run_keepalive 3 "$s" /1k.bin; done
-		for s in "${order[@]}"; do run_keepalive 3b "$s" /64k.bin; done
+		run_sliced 3 ka "${kaorder[@]}"
+		run_sliced 3b ka "${order[@]}"
 	fi
 	if want_row 4; then
 		log "row 4: ${big_file_mib} MiB download, 1 and 4 connections"
-		for s in "${order[@]}"; do run_download "$s"; done
+		run_sliced 4 dl "${order[@]}"
 	fi
 	if want_row 5; then
 		log "row 5: echo of a ${big_file_mib} MiB stream"
@@ -1410,7 +1557,7 @@ for round in $(seq "$rounds"); do
 	fi
 	if want_row 8 && [ ${#h2order[@]} -gt 0 ]; then
 		log "row 8: HTTP/2 requests, 1k.bin, $h2_conns connections x $h2_streams streams, servers in the order ${h2order[*]}"
-		for s in "${h2order[@]}"; do run_h2 "$s"; done
+		run_sliced 8 h2 "${h2order[@]}"
 	fi
 	end_round
 done
@@ -1565,7 +1712,7 @@ machine_info() {
 	echo "- tlserve: $("$work/bin/tlserve" -V 2>&1 | head -1 | tr -d '\n'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' with uncommitted changes in src/ or include/')"
 	echo "- nginx: $(nginx -v 2>&1 | sed 's/.*: //' || echo n/a); lighttpd: $(lighttpd -v 2>/dev/null | head -1 | sed 's/ - .*//' || echo n/a); h2o: $(h2o -v 2>/dev/null | head -1 | awk '{ print $3 }' || echo n/a) (rows 1-7 HTTP/1.1: their clients offer no h2; its neverbleed signing process's CPU counted); caddy: $(caddy version 2>/dev/null | awk 'NR == 1 { print $1 }' || echo n/a) (row 8, GOMAXPROCS=1); socat: $(socat -V 2>/dev/null | awk '/socat version/ {print $3; exit}'); wrk: $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'); h2load: $(h2load --version 2>/dev/null | awk 'NR == 1 { print $NF }')"
 	echo "- pinning: every server on CPU $srv_cpu (taskset; every process it forks inherits it), every client on CPU $cli_cpu; one worker/process/thread each; open-file limit $nofile"
-	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc; row 8 with h2load -c$h2_conns -m$h2_streams, a fixed count of about ${secs} s at the rate of a 1 s h2load run just before it"
+	echo "- runs: ${secs} s each$([ "$warm" -gt 0 ] && echo ", after a ${warm} s unmeasured warm-up")$([ "$slices" -gt 1 ] && echo "; rows 1-4 and 8 in $slices slices of ${slice_secs} s, the servers of a row running side by side and taking turns (order reversed every other turn)"); handshake rows with $hs_conc connections in flight; keep-alive rows with wrk -c$ka_conc; row 8 with h2load -c$h2_conns -m$h2_streams, a fixed count of about ${slice_secs} s per run at the rate of a 1 s h2load run after the start"
 	echo "- rows run: $(echo $bench_rows)"
 	echo "- rounds: $rounds, every row for every server in each, servers interleaved ($(IFS=';'; echo "${orders[*]}" | sed 's/;/; /g')); each figure is the median of the rounds with their min–max"
 	echo "- CPU time: /proc/PID/stat utime + stime, in 1/$hz s; the kernel ($(kernel_hz)) samples ticks only to split user from system time, the sum is the scheduler's exact run time (bench/README.md)"
