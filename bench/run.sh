@@ -16,9 +16,9 @@
 #             connections; about 5-6 minutes)
 #   --count   the counted table instead of the timed rows: instructions
 #             (valgrind --tool=callgrind) and system calls (strace -f -c) of
-#             each server per keep-alive request, per full handshake + 1
-#             request and per MiB, with a serial client; written to stdout
-#             and bench/count.md (about 3.5 minutes)
+#             each server per keep-alive request, per full and per resumed
+#             handshake + 1 request and per MiB, with a serial client;
+#             written to stdout and bench/count.md (about 3-4 minutes)
 #   --timed   with --count: the timed rows too (results.md then holds both
 #             tables)
 #   --keep    keep the work directory (configurations, logs, raw outputs)
@@ -36,7 +36,7 @@
 # BENCH_TLS_PIPE, BENCH_HOSTILE (the binaries measured; default ./tlserve,
 # build/tools/tls_pipe, build/tools/hostile, built when missing);
 # --count: BENCH_COUNT_KA (1000 requests, also the HTTP/2 requests),
-# BENCH_COUNT_HS (100 connections), BENCH_COUNT_DL (1 download of
+# BENCH_COUNT_HS (100 connections, full and resumed), BENCH_COUNT_DL (1 download of
 # BENCH_COUNT_MIB, 16 MiB): the small load, the large one is three times as
 # much.
 set -uo pipefail
@@ -99,7 +99,7 @@ slice_secs=$((secs / slices))
 retries=${BENCH_RETRIES:-$((1 - quick))}  # a run disturbed by other processes is measured again (full: once)
 # --count: the small loads (the large ones are count_mult times as much)
 count_ka=${BENCH_COUNT_KA:-1000}   # keep-alive requests of 1k.bin on one connection
-count_hs=${BENCH_COUNT_HS:-100}    # connections, each a full handshake + GET 1k.bin
+count_hs=${BENCH_COUNT_HS:-100}    # connections, each a full (hs) or resumed (rs) handshake + GET 1k.bin
 count_dl=${BENCH_COUNT_DL:-1}      # downloads of the count file on one connection
 count_mib=${BENCH_COUNT_MIB:-16}   # the count file's size
 count_mult=3
@@ -1227,6 +1227,7 @@ count_load() {
 	case $load in
 	ka) mode=ka n=$((count_ka * m)) path=/1k.bin ;;
 	hs) mode=hs n=$((count_hs * m)) path=/1k.bin ;;
+	rs) mode=rs n=$((count_hs * m)) path=/1k.bin ;;
 	dl) mode=ka n=$((count_dl * m)) path=/${count_mib}m.bin ;;
 	h2) mode=h2 n=$((count_ka * m)) path=/1k.bin ;;
 	esac
@@ -1296,6 +1297,10 @@ count_load() {
 		count_note "$s, $load x$n under $tool: the client failed: $(tr '\n' ' ' <<<"$out")"
 		return 1
 	fi
+	if [ "$load" = rs ] && [ "$(kv "$out" resumed)" != $((n - 1)) ]; then
+		count_note "$s, $load x$n under $tool: $(kv "$out" resumed) of the $((n - 1)) handshakes that offered a ticket were resumed"
+		return 1
+	fi
 	if [ "$tool" = callgrind ]; then
 		total=$(cat "$dir"/callgrind.out.* 2>/dev/null | awk '/^totals:/ { s += $2; n++ } END { if (n) printf "%.0f", s }')
 	else
@@ -1332,7 +1337,7 @@ run_count() {
 	for s in "${count_cols[@]}"; do
 		for tool in callgrind strace; do
 			log "counting $s under $tool"
-			for load in ka hs dl h2; do
+			for load in ka hs rs dl h2; do
 				[ "$load" = h2 ] && ! h2_counted "$s" && continue
 				for m in 1 "$count_mult"; do count_load "$tool" "$s" "$load" "$m"; done
 			done
@@ -1340,6 +1345,7 @@ run_count() {
 			[ "$tool" = strace ] && pre=s
 			count_per "${pre}ka" "$tool" "$s" ka "$count_ka"
 			count_per "${pre}hs" "$tool" "$s" hs "$count_hs"
+			count_per "${pre}rs" "$tool" "$s" rs "$count_hs"
 			count_per "${pre}dl" "$tool" "$s" dl "$((count_dl * count_mib))"
 			count_per "${pre}h2" "$tool" "$s" h2 "$count_ka"
 		done
@@ -1378,8 +1384,10 @@ count_table() {
 	echo "| per operation (counted: $count_ka/$((count_ka * count_mult)) requests, $count_hs/$((count_hs * count_mult)) connections, $((count_dl * count_mib))/$((count_dl * count_mib * count_mult)) MiB) | $(for s in "${count_cols[@]}"; do printf '%s | ' "$(peer_title "$s")"; done)best peer ÷ tlserve (>1: tlserve better) |"
 	echo "| --- |$(for s in "${count_cols[@]}"; do printf ' ---: |'; done) ---: |"
 	for r in "ika|i|instructions / keep-alive request (1k.bin)" "ihs|i|instructions / full handshake + 1 request" \
+		"irs|i|instructions / resumed handshake + 1 request" \
 		"idl|i|instructions / MiB (${count_mib}m.bin)" "ska|s2|system calls / keep-alive request" \
-		"shs|s1|system calls / handshake connection" "sdl|s1|system calls / MiB" \
+		"shs|s1|system calls / handshake connection" "srs|s1|system calls / resumed handshake connection" \
+		"sdl|s1|system calls / MiB" \
 		"ih2|i|instructions / HTTP/2 request (1k.bin, 1 connection, $count_h2_streams streams in flight)" \
 		"sh2|s2|system calls / HTTP/2 request"; do
 		IFS='|' read -r k kind label <<<"$r"
@@ -1407,7 +1415,7 @@ count_details() {
 	echo "| --- | --- | --- | ---: | ---: | --- |"
 	for s in "${count_cols[@]}"; do
 		for tool in callgrind strace; do
-			for load in ka hs dl h2; do
+			for load in ka hs rs dl h2; do
 				echo "| $s | $tool | $load | ${cnt["$tool,$s,$load,1"]:-n/a} | ${cnt["$tool,$s,$load,$count_mult"]:-n/a} | ${cntdet["$tool,$s,$load,$count_mult"]:-} |"
 			done
 		done
@@ -1424,7 +1432,7 @@ peer_title() {  # SERVER: the column title with the version
 }
 
 count_report() {  # the count.md text
-	echo "Counted per operation by \`bench/run.sh --count\` (bench/README.md, \"The counted table\"): one serial client (bench/tlsload.c \`ka\`/\`hs\`), offering only TLS_AES_128_GCM_SHA256, X25519 and ALPN http/1.1, and for the HTTP/2 lines h2load \`-c1 -m$count_h2_streams\` (one connection, $count_h2_streams streams in flight, ALPN h2); ECDSA P-256 certificate for all. Each figure is (large load − small load) ÷ the operations between them, each load against a fresh server."
+	echo "Counted per operation by \`bench/run.sh --count\` (bench/README.md, \"The counted table\"): one serial client (bench/tlsload.c \`ka\`/\`hs\`/\`rs\`), offering only TLS_AES_128_GCM_SHA256, X25519 and ALPN http/1.1, and for the HTTP/2 lines h2load \`-c1 -m$count_h2_streams\` (one connection, $count_h2_streams streams in flight, ALPN h2); ECDSA P-256 certificate for all. Each figure is (large load − small load) ÷ the operations between them, each load against a fresh server."
 	echo
 	echo "$count_table_text"
 	echo

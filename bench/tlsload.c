@@ -6,6 +6,7 @@
  *   tlsload idle   HOST PORT COUNT   CONCURRENCY HOLD_SECONDS
  *   tlsload ka     HOST PORT COUNT   PATH
  *   tlsload hs     HOST PORT COUNT   PATH
+ *   tlsload rs     HOST PORT COUNT   PATH
  *
  * full:   CONCURRENCY connections at a time; each connects, does a TLS
  *         handshake offering no session (so it cannot be resumed), sends
@@ -29,6 +30,11 @@
  * hs:     serial: COUNT connections one after the other; each makes a full
  *         handshake (no session offered), sends "GET PATH" with
  *         "Connection: close" and reads the response and the server's close.
+ * rs:     serial: as hs, but every connection offers a ticket as resume does
+ *         (the first has none, so it is a full handshake): COUNT - 1
+ *         resumed handshakes, each with the ticket the one before received
+ *         (or, from a server that sends none on a resumed connection, a
+ *         copy of the newest, counted in reoffered=).
  * The serial modes use blocking sockets (a 120 s timeout per call, the
  * server may run under valgrind), offer ALPN "http/1.1" only, and print
  *   TLSLOAD mode=M ok=N full=F resumed=R tls13=T errors=E bytes=B seconds=S
@@ -72,7 +78,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-enum mode { MODE_FULL, MODE_RESUME, MODE_IDLE, MODE_KA, MODE_HS };
+enum mode { MODE_FULL, MODE_RESUME, MODE_IDLE, MODE_KA, MODE_HS, MODE_RS };
 enum state { ST_FREE, ST_CONNECTING, ST_HANDSHAKE, ST_WRITING, ST_READING, ST_IDLE };
 
 struct conn {
@@ -137,7 +143,7 @@ new_session(SSL *ssl, SSL_SESSION *sess)
 
 	if (c != NULL)
 		c->tickets++;
-	if (mode != MODE_RESUME || npool == POOL_MAX)
+	if ((mode != MODE_RESUME && mode != MODE_RS) || npool == POOL_MAX)
 		return 0;
 	pool[npool++] = sess;
 	if ((copy = SSL_SESSION_dup(sess)) != NULL) {
@@ -406,6 +412,8 @@ serial_connect(int *fdp)
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, "localhost");
 	SSL_set_alpn_protos(ssl, protos, sizeof(protos) - 1);
+	if (mode == MODE_RS)
+		offer_ticket(ssl);
 	ERR_clear_error();
 	if (SSL_connect(ssl) != 1) {
 		SSL_free(ssl);
@@ -472,6 +480,8 @@ serial_exchange(SSL *ssl, int to_close)
 static int
 run_serial(long count, const char *path)
 {
+	const char *name = mode == MODE_KA ? "ka" : mode == MODE_HS ? "hs" : "rs";
+	int per_conn = mode != MODE_KA;  /* a connection per request */
 	long long bytes = 0, b;
 	double start = now();
 	SSL *ssl = NULL;
@@ -480,21 +490,21 @@ run_serial(long count, const char *path)
 
 	request_len = (size_t)snprintf(request, sizeof(request),
 	                               "GET %s HTTP/1.1\r\nHost: localhost\r\n%sUser-Agent: tlsload\r\n\r\n",
-	                               path, mode == MODE_HS ? "Connection: close\r\n" : "");
-	if (mode == MODE_KA && (ssl = serial_connect(&fd)) == NULL)
+	                               path, per_conn ? "Connection: close\r\n" : "");
+	if (!per_conn && (ssl = serial_connect(&fd)) == NULL)
 		n_errors++;
 	for (i = 0; i < count && n_errors == 0; i++) {
-		if (mode == MODE_HS && (ssl = serial_connect(&fd)) == NULL) {
+		if (per_conn && (ssl = serial_connect(&fd)) == NULL) {
 			n_errors++;
 			break;
 		}
-		if ((b = serial_exchange(ssl, mode == MODE_HS)) < 0) {
+		if ((b = serial_exchange(ssl, per_conn)) < 0) {
 			n_errors++;
 		} else {
 			n_ok++;
 			bytes += b;
 		}
-		if (mode == MODE_HS) {
+		if (per_conn) {
 			SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 			SSL_free(ssl);
 			close(fd);
@@ -506,12 +516,12 @@ run_serial(long count, const char *path)
 		SSL_free(ssl);
 		close(fd);
 	}
-	printf("TLSLOAD mode=%s ok=%ld full=%ld resumed=%ld tls13=%ld errors=%ld bytes=%lld seconds=%.3f "
-	       "cipher=%s group=%s alpn=%s sigalg=%s cert=%s\n",
-	       mode == MODE_KA ? "ka" : "hs", n_ok, n_full, n_resumed, n_tls13, n_errors, bytes,
-	       now() - start, cipher, group, alpn, sigalg, certkey);
+	printf("TLSLOAD mode=%s ok=%ld full=%ld resumed=%ld tls13=%ld errors=%ld reoffered=%ld bytes=%lld "
+	       "seconds=%.3f cipher=%s group=%s alpn=%s sigalg=%s cert=%s\n",
+	       name, n_ok, n_full, n_resumed, n_tls13, n_errors, n_reoffered, bytes, now() - start, cipher,
+	       group, alpn, sigalg, certkey);
 	if (n_errors)
-		fprintf(stderr, "tlsload: %s exchange %ld failed\n", mode == MODE_KA ? "ka" : "hs", i + 1);
+		fprintf(stderr, "tlsload: %s exchange %ld failed\n", name, i + 1);
 	return n_errors ? 1 : 0;
 }
 
@@ -705,10 +715,11 @@ main(int argc, char **argv)
 {
 	const char *usage = "usage: tlsload full|resume HOST PORT SECONDS CONCURRENCY PATH\n"
 	                    "       tlsload idle HOST PORT COUNT CONCURRENCY HOLD_SECONDS\n"
-	                    "       tlsload ka|hs HOST PORT COUNT PATH\n";
+	                    "       tlsload ka|hs|rs HOST PORT COUNT PATH\n";
 	struct sigaction sa = {.sa_handler = on_usr1};
 
-	if (argc < 2 || argc != ((strcmp(argv[1], "ka") == 0 || strcmp(argv[1], "hs") == 0) ? 6 : 7)) {
+	if (argc < 2 ||
+	    argc != ((strcmp(argv[1], "ka") == 0 || strcmp(argv[1], "hs") == 0 || strcmp(argv[1], "rs") == 0) ? 6 : 7)) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -722,6 +733,8 @@ main(int argc, char **argv)
 		mode = MODE_KA;
 	else if (strcmp(argv[1], "hs") == 0)
 		mode = MODE_HS;
+	else if (strcmp(argv[1], "rs") == 0)
+		mode = MODE_RS;
 	else {
 		fputs(usage, stderr);
 		return 2;
@@ -741,7 +754,7 @@ main(int argc, char **argv)
 	 * in full mode none is ever offered. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session);
-	if (mode == MODE_KA || mode == MODE_HS)
+	if (mode == MODE_KA || mode == MODE_HS || mode == MODE_RS)
 		return run_serial(atol(argv[4]), argv[5]);
 	if (mode == MODE_IDLE)
 		return run_idle(atol(argv[4]), atoi(argv[5]), atof(argv[6]));
