@@ -166,7 +166,7 @@ if start_server "$conf"; then
 	t_noread=$(now_ms)
 	# the non-reading and the steady client run for hold_s: their pace is the
 	# client's, a slow server only needs a little more time for the handshake
-	hold_s=$((10 + 3 * (SLOW > 1)))
+	hold_s=$((10 + HOLD_SETUP))
 	hostile_bg "$TMP/noread.out" https -t "$hold_s" -s 127.0.0.2 noread /big.bin
 	p_noread=$HPID
 	# the brief's case (2 MiB: it fits in the socket buffers, so the server is

@@ -30,14 +30,11 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then
 fi
 note "ulimit -n $(ulimit -n)"
 
-# HOLD_SETUP: seconds added to a holding run for a slow server's handshakes
-# (the hold itself does not need to be longer).
+# (HOLD_SETUP, lib.sh: seconds added to a holding run under a slow wrapper)
 if [ -n "$TLSERVE_WRAPPER" ]; then
 	N_ATTACK=50 N_READERS=20 N_LATENCY=20 MEASURE_RSS="" RSS_WHY="not measured under $TLSERVE_WRAPPER"
-	HOLD_SETUP=6
 else
 	N_ATTACK=500 N_READERS=200 N_LATENCY=50 MEASURE_RSS=1 RSS_WHY=""
-	HOLD_SETUP=0
 fi
 # AddressSanitizer's shadow memory and quarantine of freed blocks make VmRSS
 # say nothing about the server's own memory (make asan): report, do not assert.
