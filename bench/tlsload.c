@@ -373,9 +373,12 @@ serial_describe(SSL *ssl)
 		snprintf(alpn, sizeof(alpn), "none");
 	SSL_get_peer_signature_type_nid(ssl, &pk);
 	SSL_get_peer_signature_nid(ssl, &md);
-	snprintf(sigalg, sizeof(sigalg), "%s+%s",
-	         pk == EVP_PKEY_EC ? "ECDSA" : pk != NID_undef ? OBJ_nid2sn(pk) : "?",
-	         md != NID_undef ? OBJ_nid2sn(md) : "?");
+	if (SSL_session_reused(ssl))  /* a resumed handshake has no signature */
+		snprintf(sigalg, sizeof(sigalg), "none-resumed");
+	else
+		snprintf(sigalg, sizeof(sigalg), "%s+%s",
+		         pk == EVP_PKEY_EC ? "ECDSA" : pk != NID_undef ? OBJ_nid2sn(pk) : "?",
+		         md != NID_undef ? OBJ_nid2sn(md) : "?");
 	cert = SSL_get1_peer_certificate(ssl);
 	key = cert ? X509_get0_pubkey(cert) : NULL;
 	if (key) {
