@@ -16,6 +16,7 @@
 
 #define ALOG_TICK_MS 100          /* a line waits about this long for its write */
 #define ALOG_TELL_MS 10000        /* drops are reported at most this often */
+#define ALOG_EMPTY_FIRST_US 100   /* first look again at a pipe a long line waits to be empty */
 #define ALOG_BUF (128 * 1024)     /* one pass over the rings; >= LOG_ACCESS_LINE_MAX */
 
 _Static_assert(ALOG_BUF >= LOG_ACCESS_LINE_MAX, "a pass must hold the longest line");
@@ -117,17 +118,27 @@ alog_pipe_held(int fd)
  * page before it takes a page of its own, so a pipe holding half its
  * capacity in bytes may have no page free, and a blocking write(2) of a
  * long line would hold the writer (and its drop reports) until the reader
- * reads. An empty pipe has every page free. Waits as alog_wait_writable
+ * reads. An empty pipe has every page free. No event says "empty", so the
+ * pipe is looked at again after a pause that starts short and doubles up
+ * to ALOG_TICK_MS: a reading reader takes the line before this one within
+ * microseconds, and a whole tick per long line held a stop for seconds
+ * (and dropped lines a busy reader would have taken), while a stalled
+ * reader still costs one look per tick. Gives up as alog_wait_writable
  * does. */
 static bool
 alog_wait_empty(struct alog *a)
 {
+	long pause_us = ALOG_EMPTY_FIRST_US;
+
 	for (;;) {
 		int held = alog_pipe_held(a->fd);
+		struct timespec ts;
 
 		if (held <= 0)
 			return true;  /* empty, or unknown: the write will tell */
-		poll(NULL, 0, ALOG_TICK_MS);
+		ts = (struct timespec){.tv_sec = 0, .tv_nsec = pause_us * 1000};
+		nanosleep(&ts, NULL);
+		pause_us = pause_us * 2 > ALOG_TICK_MS * 1000L ? ALOG_TICK_MS * 1000L : pause_us * 2;
 		alog_tell(a, false);
 		if (atomic_load(&a->stopping) && alog_now_ms() >= a->deadline_ms)
 			return false;
