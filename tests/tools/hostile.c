@@ -575,6 +575,11 @@ on_established(struct conn *c)
 		case G_RANDOM:
 			random_bytes(rnd, sizeof(rnd));
 			rnd[0] = 0x17;  /* never mistaken for a ClientHello or for plain HTTP */
+			/* One time in 256 the random version reads as 3.x; the random
+			 * length must then end within what is sent, or the server
+			 * rightly waits out its handshake_timeout for the rest of the
+			 * record and the close this checks comes too late. */
+			rnd[3] &= 0x07;
 			set_out(c, rnd, sizeof(rnd), 1);
 			break;
 		case G_HELLO:
