@@ -643,6 +643,28 @@ retry_or_note() {  # ROW SERVER ATTEMPT: 0 = measure again, 1 = done (with resto
 	note "row $1, $2: other processes took $(printf '%.0f%%' "$run_o0") of the server's core and $(printf '%.0f%%' "$run_o1") of the client's during the run$([ "$3" -gt 1 ] && echo " (the least disturbed of $3 measurements)"): the figure is disturbed, run again on a quiet machine"
 	return 1
 }
+# measure ROW SERVER SECONDS CMD...: CMD on the client core under timeout
+# SECONDS and time(1), measured again while other processes disturbed it
+# (up to $retries times); the kept run's output in out, its figures in
+# run_* (run_end), and the metrics scrapes made meanwhile in m_scrapes and
+# m_scrapes_bad (tlserve+metrics).
+measure() {
+	local row=$1 s=$2 secs=$3 attempt c0 c1 sc0="0 0" sc1="0 0"
+	shift 3
+	for attempt in $(seq $((retries + 1))); do
+		[ -n "$srv_scrape_log" ] && sc0=$(scrapes_done)
+		c0=$(cpu_ticks $srv_cpu_pids)
+		run_begin
+		out=$({ time on_client timeout "$secs" "$@" 2>&1; } 2>&1)
+		run_stop
+		c1=$(cpu_ticks $srv_cpu_pids)
+		[ -n "$srv_scrape_log" ] && sc1=$(scrapes_done)
+		run_end $((c1 - c0)) "$(client_secs "$out")"
+		keep_least_disturbed out sc0 sc1
+		retry_or_note "$row" "$s" "$attempt" || break
+	done
+	m_scrapes=$((${sc1% *} - ${sc0% *})) m_scrapes_bad=$((${sc1#* } - ${sc0#* }))
+}
 client_secs() { sed -n 's/^CLIENTCPU \([0-9.]*\) \([0-9.]*\)$/\1 \2/p' <<<"$1" | awk '{ s += $1 + $2 } END { printf "%.3f", s + 0 }'; }
 TIMEFORMAT='CLIENTCPU %3U %3S'
 
@@ -709,9 +731,18 @@ acc_busy() {
 acc_info() {
 	busy_info "${acc["$1,st"]:-0}" "${acc["$1,cs"]:-0}" "${acc["$1,sb"]:-0}" "${acc["$1,cb"]:-0}" "${acc["$1,wall"]:-1}"
 }
+# med_min_max NUMBERS: the median, least and greatest of the space-separated
+# numbers ("0 0 0" for none)
+med_min_max() {
+	tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '
+		{ a[NR] = $1 }
+		END { if (!NR) { print 0, 0, 0; exit }
+		      print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, a[1], a[NR] }'
+}
 acc_median() {  # KEY FIELD: the median of the space-separated list
-	tr ' ' '\n' <<<"${acc["$1,$2"]:-}" | grep . | sort -g |
-		awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print 0 }'
+	local m
+	read -r m _ <<<"$(med_min_max "${acc["$1,$2"]:-}")"
+	echo "$m"
 }
 
 # run_sliced ROW KIND SERVER...: KIND hs (rows 1, 2), ka (3, 3b), dl (4) or h2 (8),
@@ -763,19 +794,10 @@ hs_prep() {  # ROW SERVER
 		>/dev/null 2>&1
 }
 hs_slice() {  # ROW SERVER
-	local row=$1 s=$2 key="$1,$2" mode out c0 c1 attempt f ok rate
+	local row=$1 s=$2 key="$1,$2" mode out f ok rate
 	mode=$(hs_mode "$row")
-	for attempt in $(seq $((retries + 1))); do
-		c0=$(cpu_ticks $srv_cpu_pids)
-		run_begin
-		out=$({ time on_client timeout $((slice_secs + 30)) "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" \
-			"$slice_secs" "$hs_conc" /1k.bin 2>&1; } 2>&1)
-		run_stop
-		c1=$(cpu_ticks $srv_cpu_pids)
-		run_end $((c1 - c0)) "$(client_secs "$out")"
-		keep_least_disturbed out c0 c1
-		retry_or_note "$row" "$s" "$attempt" || break
-	done
+	measure "$row" "$s" $((slice_secs + 30)) "$work/bin/tlsload" "$mode" 127.0.0.1 "$srv_port" \
+		"$slice_secs" "$hs_conc" /1k.bin
 	ok=$(kv "$out" ok) rate=$(kv "$out" rate)
 	if [ -z "$ok" ] || [ "$ok" = 0 ] || [ -z "$rate" ]; then
 		acc["$key,failed"]="tlsload failed: $(grep -v '^CLIENTCPU' <<<"$out" | tail -1)"
@@ -831,20 +853,9 @@ wrk_warm() {  # PATH CONNECTIONS
 # wrk_slice KEY SERVER PATH CONNECTIONS: one wrk run of $slice_secs s, added
 # to acc[KEY,...] (KEY is the table row: 3, 3b, 4c1, 4c4)
 wrk_slice() {
-	local key=$1 s=$2 path=$3 conns=$4 out line reqs bytes c0 c1 attempt f sc0="0 0" sc1="0 0"
-	for attempt in $(seq $((retries + 1))); do
-		[ -n "$srv_scrape_log" ] && sc0=$(scrapes_done)
-		c0=$(cpu_ticks $srv_cpu_pids)
-		run_begin
-		out=$({ time on_client timeout $((slice_secs + 30)) wrk -t1 -c"$conns" -d"${slice_secs}s" --latency \
-			--timeout 10s -s "$here/report.lua" "https://127.0.0.1:$srv_port$path" 2>&1; } 2>&1)
-		run_stop
-		c1=$(cpu_ticks $srv_cpu_pids)
-		[ -n "$srv_scrape_log" ] && sc1=$(scrapes_done)
-		run_end $((c1 - c0)) "$(client_secs "$out")"
-		keep_least_disturbed out c0 c1 sc0 sc1
-		retry_or_note "$key" "$s" "$attempt" || break
-	done
+	local key=$1 s=$2 path=$3 conns=$4 out line reqs bytes f
+	measure "$key" "$s" $((slice_secs + 30)) wrk -t1 -c"$conns" -d"${slice_secs}s" --latency \
+		--timeout 10s -s "$here/report.lua" "https://127.0.0.1:$srv_port$path"
 	line=$(grep '^WRKRESULT' <<<"$out")
 	reqs=$(kv "$line" requests) bytes=$(kv "$line" bytes)
 	if [ -z "$reqs" ] || [ -z "$bytes" ] || [ "$bytes" = 0 ]; then
@@ -856,8 +867,8 @@ wrk_slice() {
 	acc_int "$key,$s" dur "$(kv "$line" duration_us)"
 	for f in connect read write status timeout; do acc_int "$key,$s" "$f" "$(kv "$line" "$f")"; done
 	acc["$key,$s,p50s"]+="$(kv "$line" p50_us) " acc["$key,$s,p99s"]+="$(kv "$line" p99_us) "
-	acc_int "$key,$s" scrapes $((${sc1% *} - ${sc0% *}))
-	acc_int "$key,$s" scrapes_bad $((${sc1#* } - ${sc0#* }))
+	acc_int "$key,$s" scrapes "$m_scrapes"
+	acc_int "$key,$s" scrapes_bad "$m_scrapes_bad"
 	acc_busy "$key,$s"
 }
 # wrk_sums KEY SERVER PATH CONNECTIONS: 0 and wrk_* set from the sums, or a
@@ -1085,19 +1096,10 @@ h2_prep() {  # ROW SERVER
 	h2_n["$s"]=$(awk -v r="$rate" -v s="$slice_secs" -v b="$batch" 'BEGIN { n = r * s; if (n < 20 * b) n = 20 * b; printf "%.0f", int((n + b - 1) / b) * b }')
 }
 h2_slice() {  # ROW SERVER
-	local s=$2 key="8,$2" n=${h2_n["$2"]} url="https://127.0.0.1:$srv_port/1k.bin" out c0 c1 attempt rate ok failed errored s2
+	local s=$2 key="8,$2" n=${h2_n["$2"]} url="https://127.0.0.1:$srv_port/1k.bin" out rate ok failed errored s2
 	[ -n "$n" ] && [ -z "${acc["$key,failed"]:-}" ] || return 0
-	for attempt in $(seq $((retries + 1))); do
-		c0=$(cpu_ticks $srv_cpu_pids)
-		run_begin
-		out=$({ time on_client timeout $((slice_secs * 5 + 30)) h2load -c "$h2_conns" -m "$h2_streams" -n "$n" \
-			"${h2load_tls[@]}" "$url" 2>&1; } 2>&1)
-		run_stop
-		c1=$(cpu_ticks $srv_cpu_pids)
-		run_end $((c1 - c0)) "$(client_secs "$out")"
-		keep_least_disturbed out c0 c1
-		retry_or_note 8 "$s" "$attempt" || break
-	done
+	measure 8 "$s" $((slice_secs * 5 + 30)) h2load -c "$h2_conns" -m "$h2_streams" -n "$n" \
+		"${h2load_tls[@]}" "$url"
 	read -r rate ok failed errored s2 <<<"$(h2load_res "$out")"
 	if [ "$ok" != "$n" ] || [ "$s2" != "$n" ]; then
 		acc["$key,failed"]="h2load: $ok of $n requests succeeded ($failed failed, $errored errored, $s2 with 2xx): $(grep -v -e '^CLIENTCPU' -e '^progress' <<<"$out" | grep -iE 'error|fail|goaway|refused|^requests' | head -3 | tr '\n' ' ')"
@@ -1196,9 +1198,7 @@ summarise() {
 			[ -n "$v" ] && vs+="$v "
 		done
 		[ -n "$vs" ] || continue
-		read -r med lo hi < <(tr ' ' '\n' <<<"$vs" | grep . | sort -g | awk '
-			{ a[NR] = $1 }
-			END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR] }')
+		read -r med lo hi <<<"$(med_min_max "$vs")"
 		val["$key"]=$med vmin["$key"]=$lo vmax["$key"]=$hi
 	done
 }
